@@ -1,0 +1,57 @@
+//! ETag / If-None-Match for every successful read, in one place: the body's hash is the tag,
+//! so a client revalidating an unchanged answer gets a 304 and no body.
+
+use actix_web::body::{to_bytes, BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::{header, Method, StatusCode};
+use actix_web::middleware::Next;
+use actix_web::{Error, HttpResponse};
+
+pub async fn etag(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let is_read = matches!(*req.method(), Method::GET | Method::HEAD);
+    let if_none_match = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let res = next.call(req).await?;
+    if !is_read || res.status() != StatusCode::OK {
+        return Ok(res.map_into_boxed_body());
+    }
+    let (req, res) = res.into_parts();
+    let (mut head, body) = res.into_parts();
+    let bytes = to_bytes(body)
+        .await
+        .map_err(|_| actix_web::error::ErrorInternalServerError("response body failed"))?;
+    // Weak: the compression layer outside may change the bytes, not the meaning.
+    let tag = format!("W/\"{:016x}\"", xxhash_rust::xxh3::xxh3_64(&bytes));
+    let matches = if_none_match.is_some_and(|v| {
+        v.split(',').map(str::trim).any(|t| {
+            t == "*" || t == tag || t.trim_start_matches("W/") == tag.trim_start_matches("W/")
+        })
+    });
+    let etag_value = header::HeaderValue::from_str(&tag).expect("hex tag is a valid header value");
+    if matches {
+        let mut not_modified = HttpResponse::NotModified();
+        not_modified.insert_header((header::ETAG, etag_value));
+        if let Some(cc) = head.headers().get(header::CACHE_CONTROL) {
+            not_modified.insert_header((header::CACHE_CONTROL, cc.clone()));
+        }
+        return Ok(ServiceResponse::new(req, not_modified.finish()));
+    }
+    head.headers_mut().insert(header::ETAG, etag_value);
+    if !head.headers().contains_key(header::CACHE_CONTROL) {
+        // Data change on writes: caches may keep answers but must revalidate (cheap: 304).
+        head.headers_mut().insert(
+            header::CACHE_CONTROL,
+            header::HeaderValue::from_static("no-cache"),
+        );
+    }
+    Ok(ServiceResponse::new(
+        req,
+        head.set_body(bytes).map_into_boxed_body(),
+    ))
+}

@@ -1,0 +1,64 @@
+//! OGC links and the base URL they are built on.
+
+use actix_web::HttpRequest;
+use serde::Serialize;
+
+use super::AppState;
+
+pub const GEOJSON: &str = "application/geo+json";
+pub const JSON: &str = "application/json";
+pub const OPENAPI: &str = "application/vnd.oai.openapi+json;version=3.0";
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Link {
+    pub href: String,
+    pub rel: String,
+    #[serde(rename = "type")]
+    pub media_type: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// For links that need a request body (POST search paging), as STAC does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub method: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body: Option<serde_json::Value>,
+}
+
+impl Link {
+    pub fn new(href: impl Into<String>, rel: &str, media_type: &str) -> Link {
+        Link {
+            href: href.into(),
+            rel: rel.to_owned(),
+            media_type: media_type.to_owned(),
+            title: None,
+            method: None,
+            body: None,
+        }
+    }
+
+    pub fn titled(mut self, title: impl Into<String>) -> Link {
+        self.title = Some(title.into());
+        self
+    }
+}
+
+/// The absolute URL the client reached us at (or `--public-url`), without a trailing slash.
+pub fn base_url(req: &HttpRequest, state: &AppState) -> String {
+    if let Some(url) = &state.public_url {
+        return url.trim_end_matches('/').to_owned();
+    }
+    let info = req.connection_info();
+    format!("{}://{}", info.scheme(), info.host())
+}
+
+/// Rebuilds a query string from pairs, with `offset` replaced.
+pub fn with_offset(pairs: &[(String, String)], offset: usize) -> String {
+    let mut s = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in pairs.iter().filter(|(k, _)| k != "offset") {
+        s.append_pair(k, v);
+    }
+    if offset > 0 {
+        s.append_pair("offset", &offset.to_string());
+    }
+    s.finish()
+}

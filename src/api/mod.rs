@@ -1,0 +1,116 @@
+//! The HTTP layer: thin handlers (parse → call the core → serialise) over `Atlas`.
+//! CORS, compression and ETags are middleware, applied once for every route.
+
+mod etag;
+mod geocode;
+pub mod links;
+mod ogc;
+pub mod openapi;
+pub mod problem;
+pub mod query;
+mod search;
+mod write;
+
+use std::sync::Arc;
+
+use actix_cors::Cors;
+use actix_web::http::header;
+use actix_web::{middleware, web, HttpRequest, HttpResponse};
+
+use crate::atlas::Atlas;
+use problem::ApiError;
+
+pub use ogc::CONFORMANCE;
+
+/// What every handler can reach.
+pub struct AppState {
+    pub atlas: Arc<Atlas>,
+    /// Bearer token for writes; `None` refuses writes.
+    pub write_token: Option<String>,
+    /// Base URL for links when behind a proxy; by default taken from the request.
+    pub public_url: Option<String>,
+    pub max_body_bytes: usize,
+}
+
+/// Registers every route.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    // GET routes answer HEAD too (actix sends the headers without the body).
+    fn read<F, Args>(path: &str, handler: F) -> actix_web::Resource
+    where
+        F: actix_web::Handler<Args> + Clone,
+        Args: actix_web::FromRequest + 'static,
+        F::Output: actix_web::Responder + 'static,
+    {
+        web::resource(path)
+            .route(web::get().to(handler.clone()))
+            .route(web::head().to(handler))
+    }
+    cfg.service(read("/", ogc::landing))
+        .service(read("/conformance", ogc::conformance))
+        .service(read("/api", api_document))
+        .service(read("/collections", ogc::collections))
+        .service(read("/collections/{collectionId}", ogc::collection))
+        .service(
+            read("/collections/{collectionId}/items", ogc::items)
+                .route(web::post().to(write::create)),
+        )
+        .service(
+            read("/collections/{collectionId}/items/{featureId}", ogc::item)
+                .route(web::put().to(write::replace))
+                .route(web::patch().to(write::patch))
+                .route(web::delete().to(write::delete)),
+        )
+        .service(
+            web::resource("/collections/{collectionId}/search")
+                .route(web::post().to(search::search)),
+        )
+        .service(read("/geocode", geocode::geocode))
+        .service(read("/reverse", geocode::reverse));
+}
+
+async fn api_document(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let base = links::base_url(&req, &state);
+    let doc = openapi::document(&state.atlas.snapshot(), &base);
+    let body = doc
+        .to_json()
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(HttpResponse::Ok().content_type(links::OPENAPI).body(body))
+}
+
+async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::NotFound(format!(
+        "no resource at {}; start at / or /api",
+        req.path()
+    )))
+}
+
+/// Builds the application for one worker.
+pub fn app(
+    state: web::Data<AppState>,
+) -> actix_web::App<
+    impl actix_web::dev::ServiceFactory<
+        actix_web::dev::ServiceRequest,
+        Config = (),
+        Response = actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let cors = Cors::default()
+        .allow_any_origin()
+        .allowed_methods(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
+        .allow_any_header()
+        .expose_headers([header::ETAG, header::LOCATION, header::CONTENT_TYPE])
+        .max_age(86_400);
+    actix_web::App::new()
+        .app_data(state)
+        .configure(routes)
+        .default_service(web::to(not_found))
+        .wrap(middleware::from_fn(etag::etag))
+        .wrap(middleware::Compress::default())
+        .wrap(cors)
+        .wrap(middleware::Logger::new("%r %s %b %Dms").log_target("incident_atlas::http"))
+}

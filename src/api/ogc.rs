@@ -1,0 +1,271 @@
+//! OGC API – Features Part 1 core: landing page, conformance, collections, items, item.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::{SecondsFormat, Utc};
+use serde_json::json;
+
+use super::links::{base_url, with_offset, Link, GEOJSON, JSON, OPENAPI};
+use super::problem::ApiError;
+use super::query::{check_format, pairs, parse_items_query, CRS84};
+use super::AppState;
+use crate::collection::{Collection, Hit};
+
+pub const CONFORMANCE: &[&str] = &[
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete",
+    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/update",
+];
+
+pub async fn landing(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    only_format(&req)?;
+    let base = base_url(&req, &state);
+    let links = vec![
+        Link::new(format!("{base}/"), "self", JSON).titled("This document"),
+        Link::new(format!("{base}/api"), "service-desc", OPENAPI)
+            .titled("The OpenAPI 3 definition"),
+        Link::new(format!("{base}/conformance"), "conformance", JSON).titled("Conformance classes"),
+        Link::new(format!("{base}/collections"), "data", JSON).titled("Collections"),
+    ];
+    Ok(json_response(&json!({
+        "title": "Incident Atlas",
+        "description": "Conflict incidents placed against a gazetteer of named places, served as \
+                        OGC API – Features. Default data: the January 2022 attack on al-Sina'a \
+                        prison, al-Hasakah, Syria.",
+        "links": links,
+    })))
+}
+
+pub async fn conformance(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    only_format(&req)?;
+    Ok(json_response(&json!({ "conformsTo": CONFORMANCE })))
+}
+
+pub async fn collections(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    only_format(&req)?;
+    let base = base_url(&req, &state);
+    let snap = state.atlas.snapshot();
+    let list: Vec<_> = snap
+        .collections()
+        .iter()
+        .map(|c| collection_json(c.as_ref(), &base))
+        .collect();
+    Ok(json_response(&json!({
+        "links": [Link::new(format!("{base}/collections"), "self", JSON)],
+        "collections": list,
+    })))
+}
+
+pub async fn collection(
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    only_format(&req)?;
+    let base = base_url(&req, &state);
+    let c = find_collection(&state, &path)?;
+    Ok(json_response(&collection_json(c.as_ref(), &base)))
+}
+
+pub fn find_collection(
+    state: &AppState,
+    id: &str,
+) -> Result<std::sync::Arc<dyn Collection>, ApiError> {
+    let snap = state.atlas.snapshot();
+    snap.collection(id).ok_or_else(|| {
+        let ids: Vec<String> = snap
+            .collections()
+            .iter()
+            .map(|c| c.id().to_owned())
+            .collect();
+        ApiError::NotFound(format!(
+            "no collection '{id}'; collections are: {}",
+            ids.join(", ")
+        ))
+    })
+}
+
+fn collection_json(c: &dyn Collection, base: &str) -> serde_json::Value {
+    let id = c.id();
+    let extent = c.extent();
+    let mut ext = json!({});
+    if let Some(b) = extent.bbox {
+        ext["spatial"] = json!({ "bbox": [b], "crs": CRS84 });
+    }
+    if let Some((first, last)) = extent.interval {
+        ext["temporal"] = json!({
+            "interval": [[format!("{first}T00:00:00Z"), format!("{last}T23:59:59Z")]],
+            "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian",
+        });
+    }
+    json!({
+        "id": id,
+        "title": c.title(),
+        "description": c.description(),
+        "itemType": "feature",
+        "crs": [CRS84],
+        "storageCrs": CRS84,
+        "extent": ext,
+        "geometryTypes": c.geometry_kind().geojson_types(),
+        "links": [
+            Link::new(format!("{base}/collections/{id}"), "self", JSON),
+            Link::new(format!("{base}/collections/{id}/items"), "items", GEOJSON).titled(format!("{} as GeoJSON", c.title())),
+        ],
+    })
+}
+
+pub async fn items(
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let c = find_collection(&state, &path)?;
+    let pairs = pairs(req.query_string());
+    let q = parse_items_query(&pairs, c.as_ref())?;
+    let hits = c.select(&q.selection);
+    let base = base_url(&req, &state);
+    let items_url = format!("{base}/collections/{}/items", c.id());
+    let page_links = |offset: usize| {
+        let qs = with_offset(&pairs, offset);
+        if qs.is_empty() {
+            items_url.clone()
+        } else {
+            format!("{items_url}?{qs}")
+        }
+    };
+    let mut links = vec![
+        Link::new(page_links(q.offset), "self", GEOJSON),
+        Link::new(format!("{base}/collections/{}", c.id()), "collection", JSON),
+    ];
+    if q.offset + q.limit < hits.len() {
+        links.push(Link::new(page_links(q.offset + q.limit), "next", GEOJSON).titled("Next page"));
+    }
+    if q.offset > 0 {
+        links.push(
+            Link::new(
+                page_links(q.offset.saturating_sub(q.limit)),
+                "prev",
+                GEOJSON,
+            )
+            .titled("Previous page"),
+        );
+    }
+    let page = page_of(&hits, q.offset, q.limit);
+    Ok(geojson_response(feature_collection(
+        c.as_ref(),
+        page,
+        hits.len(),
+        &links,
+    )))
+}
+
+pub fn page_of(hits: &[Hit], offset: usize, limit: usize) -> &[Hit] {
+    let start = offset.min(hits.len());
+    let end = start.saturating_add(limit).min(hits.len());
+    &hits[start..end]
+}
+
+/// Writes a FeatureCollection page straight into bytes: features come from the collection's
+/// own writer, so no intermediate JSON values are built per feature.
+pub fn feature_collection(
+    c: &dyn Collection,
+    page: &[Hit],
+    matched: usize,
+    links: &[Link],
+) -> Vec<u8> {
+    let mut out = Vec::with_capacity(256 + page.len() * 900);
+    out.extend_from_slice(b"{\"type\":\"FeatureCollection\",\"numberMatched\":");
+    out.extend_from_slice(matched.to_string().as_bytes());
+    out.extend_from_slice(b",\"numberReturned\":");
+    out.extend_from_slice(page.len().to_string().as_bytes());
+    out.extend_from_slice(b",\"timeStamp\":\"");
+    out.extend_from_slice(
+        Utc::now()
+            .to_rfc3339_opts(SecondsFormat::Secs, true)
+            .as_bytes(),
+    );
+    out.extend_from_slice(b"\",\"links\":");
+    // Links are plain strings; serialising them cannot fail.
+    serde_json::to_writer(&mut out, links).expect("links serialise");
+    out.extend_from_slice(b",\"features\":[");
+    for (n, hit) in page.iter().enumerate() {
+        if n > 0 {
+            out.push(b',');
+        }
+        c.write_feature(hit, &mut out);
+    }
+    out.extend_from_slice(b"]}");
+    out
+}
+
+pub async fn item(
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    only_format(&req)?;
+    let (cid, fid) = path.into_inner();
+    let c = find_collection(&state, &cid)?;
+    let hit = c
+        .find(&fid)
+        .ok_or_else(|| ApiError::NotFound(format!("no feature '{fid}' in collection '{cid}'")))?;
+    let base = base_url(&req, &state);
+    Ok(geojson_response(feature_with_links(
+        c.as_ref(),
+        &hit,
+        &base,
+    )))
+}
+
+/// One feature with its `self` and `collection` links.
+pub fn feature_with_links(c: &dyn Collection, hit: &Hit, base: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(1024);
+    c.write_feature(hit, &mut out);
+    // Every feature writer ends the object with '}'; put the links before it.
+    out.pop();
+    let id = c.feature_id(hit);
+    let links = [
+        Link::new(
+            format!("{base}/collections/{}/items/{id}", c.id()),
+            "self",
+            GEOJSON,
+        ),
+        Link::new(format!("{base}/collections/{}", c.id()), "collection", JSON),
+    ];
+    out.extend_from_slice(b",\"links\":");
+    serde_json::to_writer(&mut out, &links).expect("links serialise");
+    out.push(b'}');
+    out
+}
+
+/// Endpoints without their own parameters accept only `f`.
+fn only_format(req: &HttpRequest) -> Result<(), ApiError> {
+    for (k, v) in pairs(req.query_string()) {
+        if k == "f" {
+            check_format(&v)?;
+        } else {
+            return Err(ApiError::bad(
+                &k,
+                "unknown parameter; this resource accepts only f",
+            ));
+        }
+    }
+    Ok(())
+}
+
+pub fn json_response(value: &serde_json::Value) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(JSON)
+        .body(value.to_string())
+}
+
+pub fn geojson_response(body: Vec<u8>) -> HttpResponse {
+    HttpResponse::Ok().content_type(GEOJSON).body(body)
+}

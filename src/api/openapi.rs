@@ -1,0 +1,670 @@
+//! The OpenAPI 3 document at /api, generated from the same collection metadata and parameter
+//! lists the handlers parse with, so the two cannot drift apart.
+
+use utoipa::openapi::path::{
+    HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn, PathItem,
+};
+use utoipa::openapi::request_body::RequestBodyBuilder;
+use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Schema, Type};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::{
+    ComponentsBuilder, ContentBuilder, InfoBuilder, OpenApi, OpenApiBuilder, PathsBuilder, Ref,
+    RefOr, Required, ResponseBuilder, ResponsesBuilder, ServerBuilder,
+};
+
+use super::query::COMMON_PARAMETERS;
+use crate::atlas::Snapshot;
+use crate::model::taxonomy::EVENT_TYPES;
+
+fn string() -> ObjectBuilder {
+    ObjectBuilder::new().schema_type(Type::String)
+}
+
+fn integer(min: i64, max: i64) -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(Type::Integer)
+        .minimum(Some(min))
+        .maximum(Some(max))
+}
+
+fn schema_ref(name: &str) -> RefOr<Schema> {
+    RefOr::Ref(Ref::from_schema_name(name))
+}
+
+fn param(
+    name: &str,
+    place: ParameterIn,
+    description: &str,
+    schema: impl Into<RefOr<Schema>>,
+    required: bool,
+) -> utoipa::openapi::path::Parameter {
+    ParameterBuilder::new()
+        .name(name)
+        .parameter_in(place)
+        .description(Some(description))
+        .required(if required {
+            Required::True
+        } else {
+            Required::False
+        })
+        .schema(Some(schema))
+        .build()
+}
+
+fn common_schema(name: &str) -> RefOr<Schema> {
+    match name {
+        "limit" => integer(1, 10_000).default(Some(100.into())).into(),
+        "offset" => integer(0, i64::MAX).default(Some(0.into())).into(),
+        "k" => integer(1, 10_000).default(Some(10.into())).into(),
+        "radius" => ObjectBuilder::new()
+            .schema_type(Type::Number)
+            .minimum(Some(0))
+            .into(),
+        "f" => string().enum_values(Some(["json", "geojson"])).into(),
+        "bbox" => ArrayBuilder::new()
+            .items(ObjectBuilder::new().schema_type(Type::Number))
+            .min_items(Some(4))
+            .max_items(Some(6))
+            .into(),
+        "near" | "nearest" => ArrayBuilder::new()
+            .items(ObjectBuilder::new().schema_type(Type::Number))
+            .min_items(Some(2))
+            .max_items(Some(2))
+            .into(),
+        _ => string().into(),
+    }
+}
+
+fn query_param(
+    name: &str,
+    description: &str,
+    schema: RefOr<Schema>,
+) -> utoipa::openapi::path::Parameter {
+    let mut p = param(name, ParameterIn::Query, description, schema, false);
+    if matches!(name, "bbox" | "near" | "nearest") {
+        p.style = Some(utoipa::openapi::path::ParameterStyle::Form);
+        p.explode = Some(false);
+    }
+    p
+}
+
+fn json_response(description: &str, media: &str, schema: &str) -> utoipa::openapi::Response {
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            media,
+            ContentBuilder::new()
+                .schema(Some(schema_ref(schema)))
+                .build(),
+        )
+        .build()
+}
+
+fn problem(description: &str) -> utoipa::openapi::Response {
+    json_response(description, "application/problem+json", "Problem")
+}
+
+fn responses(
+    ok: (&str, utoipa::openapi::Response),
+    errors: &[(&str, &str)],
+) -> utoipa::openapi::Responses {
+    let mut r = ResponsesBuilder::new().response(ok.0, ok.1);
+    for (code, text) in errors {
+        r = r.response(*code, problem(text));
+    }
+    r.build()
+}
+
+fn get(
+    id: &str,
+    summary: &str,
+    params: Vec<utoipa::openapi::path::Parameter>,
+    ok: utoipa::openapi::Response,
+    errors: &[(&str, &str)],
+) -> utoipa::openapi::path::Operation {
+    OperationBuilder::new()
+        .operation_id(Some(id))
+        .summary(Some(summary))
+        .parameters(Some(params))
+        .responses(responses(("200", ok), errors))
+        .build()
+}
+
+fn f_param() -> utoipa::openapi::path::Parameter {
+    query_param("f", "Output format", common_schema("f"))
+}
+
+fn body(
+    media: &[&str],
+    schema: &str,
+    description: &str,
+) -> utoipa::openapi::request_body::RequestBody {
+    let mut b = RequestBodyBuilder::new()
+        .description(Some(description))
+        .required(Some(Required::True));
+    for m in media {
+        b = b.content(
+            *m,
+            ContentBuilder::new()
+                .schema(Some(schema_ref(schema)))
+                .build(),
+        );
+    }
+    b.build()
+}
+
+fn write_op(
+    id: &str,
+    summary: &str,
+    params: Vec<utoipa::openapi::path::Parameter>,
+    body: Option<utoipa::openapi::request_body::RequestBody>,
+    ok: (&str, utoipa::openapi::Response),
+) -> utoipa::openapi::path::Operation {
+    OperationBuilder::new()
+        .operation_id(Some(id))
+        .summary(Some(summary))
+        .parameters(Some(params))
+        .request_body(body)
+        .security(SecurityRequirement::new("bearer", Vec::<String>::new()))
+        .responses(responses(
+            ok,
+            &[
+                ("400", "Malformed JSON or parameters"),
+                ("401", "Missing or wrong bearer token"),
+                ("403", "Writes are disabled (no ATLAS_WRITE_TOKEN)"),
+                ("404", "No such incident"),
+                ("413", "Body too large"),
+                ("415", "Unsupported Content-Type"),
+                ("422", "Invalid incident: the errors member names each field; unknown or ambiguous places list candidates"),
+            ],
+        ))
+        .build()
+}
+
+/// Builds the document for the collections of `snap`, served from `base`.
+pub fn document(snap: &Snapshot, base: &str) -> OpenApi {
+    let mut paths = PathsBuilder::new();
+    let plain = |id: &str, summary: &str, schema: &str| {
+        PathItem::new(
+            HttpMethod::Get,
+            get(
+                id,
+                summary,
+                vec![f_param()],
+                json_response("OK", "application/json", schema),
+                &[("400", "Unknown parameter")],
+            ),
+        )
+    };
+    paths = paths
+        .path("/", plain("getLandingPage", "Landing page", "Landing"))
+        .path(
+            "/conformance",
+            plain("getConformance", "Conformance classes", "Conformance"),
+        )
+        .path(
+            "/collections",
+            plain("getCollections", "The collections", "Collections"),
+        )
+        .path(
+            "/api",
+            PathItem::new(
+                HttpMethod::Get,
+                get(
+                    "getOpenApi",
+                    "This OpenAPI document",
+                    vec![],
+                    json_response("OK", "application/vnd.oai.openapi+json;version=3.0", "Any"),
+                    &[],
+                ),
+            ),
+        );
+    let collections = snap.collections();
+    let ids: Vec<String> = collections.iter().map(|c| c.id().to_owned()).collect();
+    paths = paths.path(
+        "/collections/{collectionId}",
+        PathItem::new(
+            HttpMethod::Get,
+            get(
+                "describeCollection",
+                "One collection's metadata",
+                vec![
+                    param(
+                        "collectionId",
+                        ParameterIn::Path,
+                        "Collection id",
+                        string().enum_values(Some(ids.clone())),
+                        true,
+                    ),
+                    f_param(),
+                ],
+                json_response("OK", "application/json", "Collection"),
+                &[("404", "No such collection")],
+            ),
+        ),
+    );
+    for c in &collections {
+        let id = c.id();
+        let mut params: Vec<_> = COMMON_PARAMETERS
+            .iter()
+            .map(|(name, description)| query_param(name, description, common_schema(name)))
+            .collect();
+        for (name, description) in c.filterable() {
+            let schema: RefOr<Schema> = match *name {
+                "event_type" => string()
+                    .enum_values(Some(EVENT_TYPES.iter().map(|(t, _)| *t)))
+                    .into(),
+                "sub_event_type" => string()
+                    .enum_values(Some(
+                        EVENT_TYPES.iter().flat_map(|(_, s)| s.iter().copied()),
+                    ))
+                    .into(),
+                "placement" => string()
+                    .enum_values(Some(["coordinates", "gazetteer"]))
+                    .into(),
+                _ => string().into(),
+            };
+            params.push(query_param(
+                name,
+                &format!("Equality filter: {description}"),
+                schema,
+            ));
+        }
+        let mut items = PathItem::new(
+            HttpMethod::Get,
+            get(
+                &format!("get{}Features", camel(id)),
+                &format!("{} as GeoJSON, filtered and paged", c.title()),
+                params,
+                json_response(
+                    "A page of features, with numberMatched and next/prev links",
+                    "application/geo+json",
+                    "FeatureCollection",
+                ),
+                &[("400", "Unknown or malformed parameter")],
+            ),
+        );
+        let fid = param("featureId", ParameterIn::Path, "Feature id", string(), true);
+        let mut item = PathItem::new(
+            HttpMethod::Get,
+            get(
+                &format!("get{}Feature", camel(id)),
+                &format!("One feature of {}", c.title()),
+                vec![fid.clone(), f_param()],
+                json_response("The feature", "application/geo+json", "Feature"),
+                &[("404", "No such feature")],
+            ),
+        );
+        if id == "incidents" {
+            items.merge_operations(PathItem::new(
+                HttpMethod::Post,
+                write_op(
+                    "createIncidents",
+                    "Create an incident (a Feature) or several (a FeatureCollection, all-or-nothing)",
+                    vec![],
+                    Some(body(&["application/geo+json", "application/json"], "IncidentInput", "A Feature or FeatureCollection of incidents")),
+                    ("201", json_response("Created; Location names the new feature", "application/geo+json", "Feature")),
+                ),
+            ));
+            let ops = [
+                (
+                    HttpMethod::Put,
+                    write_op(
+                        "replaceIncident",
+                        "Replace an incident",
+                        vec![fid.clone()],
+                        Some(body(
+                            &["application/geo+json", "application/json"],
+                            "IncidentInput",
+                            "The new incident",
+                        )),
+                        (
+                            "200",
+                            json_response("Replaced", "application/geo+json", "Feature"),
+                        ),
+                    ),
+                ),
+                (
+                    HttpMethod::Patch,
+                    write_op(
+                        "updateIncident",
+                        "Update an incident by JSON merge patch (RFC 7396)",
+                        vec![fid.clone()],
+                        Some(body(
+                            &["application/merge-patch+json", "application/json"],
+                            "Any",
+                            "A merge patch of the incident Feature",
+                        )),
+                        (
+                            "200",
+                            json_response("Updated", "application/geo+json", "Feature"),
+                        ),
+                    ),
+                ),
+                (
+                    HttpMethod::Delete,
+                    write_op(
+                        "deleteIncident",
+                        "Delete an incident",
+                        vec![fid.clone()],
+                        None,
+                        ("204", ResponseBuilder::new().description("Deleted").build()),
+                    ),
+                ),
+            ];
+            for (method, op) in ops {
+                item.merge_operations(PathItem::new(method, op));
+            }
+        }
+        paths = paths
+            .path(format!("/collections/{id}/items"), items)
+            .path(format!("/collections/{id}/items/{{featureId}}"), item)
+            .path(
+                format!("/collections/{id}/search"),
+                PathItem::new(
+                    HttpMethod::Post,
+                    OperationBuilder::new()
+                        .operation_id(Some(format!("search{}", camel(id))))
+                        .summary(Some(format!(
+                            "{} intersecting a GeoJSON geometry",
+                            c.title()
+                        )))
+                        .request_body(Some(body(
+                            &["application/json"],
+                            "SearchRequest",
+                            "intersects, datetime, bbox, properties, limit, offset",
+                        )))
+                        .responses(responses(
+                            (
+                                "200",
+                                json_response(
+                                    "Matching features",
+                                    "application/geo+json",
+                                    "FeatureCollection",
+                                ),
+                            ),
+                            &[("400", "Malformed request")],
+                        ))
+                        .build(),
+                ),
+            );
+    }
+    paths = paths
+        .path(
+            "/geocode",
+            PathItem::new(
+                HttpMethod::Get,
+                get(
+                    "geocode",
+                    "Places whose names match q (spelling-tolerant, Arabic and Latin), best first",
+                    vec![
+                        param("q", ParameterIn::Query, "Place name", string(), true),
+                        query_param(
+                            "limit",
+                            "At most this many places (1..100, default 10)",
+                            integer(1, 100).default(Some(10.into())).into(),
+                        ),
+                        f_param(),
+                    ],
+                    json_response(
+                        "Anchor points with id, name, kind, score (0..1) and matched",
+                        "application/geo+json",
+                        "FeatureCollection",
+                    ),
+                    &[("400", "Missing q or bad limit")],
+                ),
+            ),
+        )
+        .path(
+            "/reverse",
+            PathItem::new(
+                HttpMethod::Get,
+                get(
+                    "reverseGeocode",
+                    "The places containing a point, most specific first",
+                    vec![
+                        param(
+                            "lon",
+                            ParameterIn::Query,
+                            "Longitude (WGS84)",
+                            ObjectBuilder::new()
+                                .schema_type(Type::Number)
+                                .minimum(Some(-180))
+                                .maximum(Some(180)),
+                            true,
+                        ),
+                        param(
+                            "lat",
+                            ParameterIn::Query,
+                            "Latitude (WGS84)",
+                            ObjectBuilder::new()
+                                .schema_type(Type::Number)
+                                .minimum(Some(-90))
+                                .maximum(Some(90)),
+                            true,
+                        ),
+                        f_param(),
+                    ],
+                    json_response(
+                        "Containing places with their polygons",
+                        "application/geo+json",
+                        "FeatureCollection",
+                    ),
+                    &[("400", "Missing or out-of-range lon/lat")],
+                ),
+            ),
+        );
+    let any = || ObjectBuilder::new().schema_type(Type::Object).build();
+    let components = ComponentsBuilder::new()
+        .schema("Any", any())
+        .schema(
+            "Landing",
+            ObjectBuilder::new()
+                .schema_type(Type::Object)
+                .property("links", ArrayBuilder::new().items(schema_ref("Link")))
+                .required("links"),
+        )
+        .schema(
+            "Conformance",
+            ObjectBuilder::new()
+                .schema_type(Type::Object)
+                .property("conformsTo", ArrayBuilder::new().items(string()))
+                .required("conformsTo"),
+        )
+        .schema(
+            "Collections",
+            ObjectBuilder::new()
+                .schema_type(Type::Object)
+                .property(
+                    "collections",
+                    ArrayBuilder::new().items(schema_ref("Collection")),
+                )
+                .property("links", ArrayBuilder::new().items(schema_ref("Link"))),
+        )
+        .schema(
+            "Collection",
+            ObjectBuilder::new()
+                .schema_type(Type::Object)
+                .property("id", string())
+                .property("title", string())
+                .property("extent", any())
+                .property("links", ArrayBuilder::new().items(schema_ref("Link")))
+                .required("id")
+                .required("links"),
+        )
+        .schema(
+            "Link",
+            ObjectBuilder::new()
+                .schema_type(Type::Object)
+                .property("href", string())
+                .property("rel", string())
+                .property("type", string())
+                .property("title", string())
+                .required("href"),
+        )
+        .schema(
+            "Feature",
+            ObjectBuilder::new()
+                .schema_type(Type::Object)
+                .property("type", string().enum_values(Some(["Feature"])))
+                .property("id", any())
+                .property("geometry", any())
+                .property("properties", any())
+                .required("type")
+                .required("geometry")
+                .required("properties"),
+        )
+        .schema(
+            "FeatureCollection",
+            ObjectBuilder::new()
+                .schema_type(Type::Object)
+                .property("type", string().enum_values(Some(["FeatureCollection"])))
+                .property("features", ArrayBuilder::new().items(schema_ref("Feature")))
+                .property("links", ArrayBuilder::new().items(schema_ref("Link")))
+                .property("numberMatched", integer(0, i64::MAX))
+                .property("numberReturned", integer(0, i64::MAX))
+                .property("timeStamp", string())
+                .required("type")
+                .required("features"),
+        )
+        .schema(
+            "Problem",
+            ObjectBuilder::new()
+                .schema_type(Type::Object)
+                .property("type", string())
+                .property("title", string())
+                .property("status", integer(100, 599))
+                .property("detail", string())
+                .property(
+                    "errors",
+                    ArrayBuilder::new().items(
+                        ObjectBuilder::new()
+                            .schema_type(Type::Object)
+                            .property("field", string())
+                            .property("reason", string()),
+                    ),
+                )
+                .property("candidates", ArrayBuilder::new().items(any())),
+        )
+        .schema(
+            "SearchRequest",
+            ObjectBuilder::new()
+                .schema_type(Type::Object)
+                .property("intersects", any())
+                .property("datetime", string())
+                .property(
+                    "bbox",
+                    ArrayBuilder::new().items(ObjectBuilder::new().schema_type(Type::Number)),
+                )
+                .property("properties", any())
+                .property("limit", integer(1, 10_000))
+                .property("offset", integer(0, i64::MAX)),
+        )
+        .schema("IncidentInput", incident_input())
+        .security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("The token in ATLAS_WRITE_TOKEN"))
+                    .build(),
+            ),
+        )
+        .build();
+    OpenApiBuilder::new()
+        .info(
+            InfoBuilder::new()
+                .title("Incident Atlas")
+                .version(env!("CARGO_PKG_VERSION"))
+                .description(Some("Conflict incidents placed against a gazetteer, as OGC API – Features (Part 1 core, GeoJSON, OAS 3.0; Part 4 writes on incidents). Errors are RFC 9457 problem+json."))
+                .build(),
+        )
+        .servers(Some([ServerBuilder::new().url(base).build()]))
+        .paths(paths.build())
+        .components(Some(components))
+        .build()
+}
+
+fn incident_input() -> ObjectBuilder {
+    let props = ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .property(
+            "event_date",
+            string().format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                utoipa::openapi::KnownFormat::Date,
+            ))),
+        )
+        .property("time_precision", integer(1, 3))
+        .property(
+            "event_type",
+            string().enum_values(Some(EVENT_TYPES.iter().map(|(t, _)| *t))),
+        )
+        .property("sub_event_type", string())
+        .property("actor1", string())
+        .property("assoc_actor_1", string())
+        .property("inter1", integer(0, 8))
+        .property("actor2", string())
+        .property("assoc_actor_2", string())
+        .property("inter2", integer(0, 8))
+        .property(
+            "place_id",
+            string().description(Some(
+                "Gazetteer place id: the incident is placed at its anchor",
+            )),
+        )
+        .property(
+            "place",
+            string().description(Some(
+                "A place name, resolved against the gazetteer (spelling-tolerant)",
+            )),
+        )
+        .property("location", string())
+        .property(
+            "placement",
+            string().enum_values(Some(["coordinates", "gazetteer"])),
+        )
+        .property("country", string())
+        .property("iso", integer(0, 999))
+        .property("admin1", string())
+        .property("admin2", string())
+        .property("admin3", string())
+        .property("geo_precision", integer(1, 3))
+        .property("fatalities", integer(0, u32::MAX as i64))
+        .property("fatalities_low", integer(0, u32::MAX as i64))
+        .property("fatalities_high", integer(0, u32::MAX as i64))
+        .property("source", string())
+        .property("source_url", string())
+        .property("notes", string())
+        .property("tags", ArrayBuilder::new().items(string()))
+        .required("event_date")
+        .required("event_type")
+        .required("sub_event_type")
+        .required("actor1");
+    ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .description(Some(
+            "A GeoJSON Feature (geometry a Point or null), or a FeatureCollection of them for POST",
+        ))
+        .property(
+            "type",
+            string().enum_values(Some(["Feature", "FeatureCollection"])),
+        )
+        .property("geometry", ObjectBuilder::new().schema_type(Type::Object))
+        .property("properties", props)
+        .property(
+            "features",
+            ArrayBuilder::new().items(ObjectBuilder::new().schema_type(Type::Object)),
+        )
+        .required("type")
+}
+
+fn camel(id: &str) -> String {
+    id.split(['-', '_'])
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_uppercase().chain(c).collect::<String>())
+                .unwrap_or_default()
+        })
+        .collect()
+}

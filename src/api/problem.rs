@@ -1,0 +1,123 @@
+//! RFC 9457 problem details: every error the API returns is `application/problem+json`
+//! naming the field and the reason.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+
+use crate::atlas::{AtlasError, Candidate};
+use crate::model::FieldError;
+
+#[derive(Debug, Serialize)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+    /// Places that might have been meant, when a name did not resolve.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub candidates: Vec<Candidate>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// A query parameter or request member is malformed or unknown (400).
+    #[error("{field}: {reason}")]
+    BadParameter { field: String, reason: String },
+    /// The body is not JSON at all (400).
+    #[error("request body is not valid JSON: {0}")]
+    BadJson(String),
+    /// Well-formed but invalid content (422).
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Invalid(Vec<FieldError>),
+    #[error("{}", .0.error)]
+    Placement(crate::atlas::PlacementError),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    MethodNotAllowed(String),
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error("request body is larger than the limit of {0} bytes")]
+    PayloadTooLarge(usize),
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn bad(field: impl Into<String>, reason: impl Into<String>) -> ApiError {
+        ApiError::BadParameter {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+
+    pub fn problem(&self) -> Problem {
+        let status = self.status_code();
+        let (errors, candidates) = match self {
+            ApiError::BadParameter { field, reason } => {
+                (vec![FieldError::new(field, reason)], vec![])
+            }
+            ApiError::Invalid(errors) => (errors.clone(), vec![]),
+            ApiError::Placement(p) => (vec![p.error.clone()], p.candidates.clone()),
+            _ => (vec![], vec![]),
+        };
+        Problem {
+            kind: "about:blank",
+            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: status.as_u16(),
+            detail: self.to_string(),
+            errors,
+            candidates,
+        }
+    }
+}
+
+impl From<AtlasError> for ApiError {
+    fn from(e: AtlasError) -> ApiError {
+        match e {
+            AtlasError::Invalid(errors) => ApiError::Invalid(errors),
+            AtlasError::Placement(p) => ApiError::Placement(p),
+            AtlasError::NotFound(id) => ApiError::NotFound(format!("no incident with id {id}")),
+            AtlasError::Store(e) => {
+                tracing::error!(error = %e, "store failure");
+                ApiError::Internal(
+                    "the database could not complete the write; nothing was stored".into(),
+                )
+            }
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::BadParameter { .. } | ApiError::BadJson(_) => StatusCode::BAD_REQUEST,
+            ApiError::Invalid(_) | ApiError::Placement(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut res = HttpResponse::build(self.status_code());
+        res.content_type("application/problem+json");
+        if matches!(self, ApiError::Unauthorized(_)) {
+            res.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"incident-atlas\""));
+        }
+        // Plain structs and strings always serialise.
+        res.body(serde_json::to_string(&self.problem()).expect("problem serialises"))
+    }
+}

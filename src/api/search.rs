@@ -1,0 +1,193 @@
+//! POST /collections/{id}/search: features intersecting a GeoJSON geometry, with the same
+//! datetime, property filters and paging as items.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use geo::Validation;
+use serde_json::{json, Map, Value};
+
+use super::links::{base_url, Link, GEOJSON, JSON};
+use super::ogc::{feature_collection, find_collection, geojson_response, page_of};
+use super::problem::ApiError;
+use super::query::{parse_bbox, DEFAULT_LIMIT, MAX_LIMIT};
+use super::AppState;
+use crate::collection::{Selection, Spatial};
+use crate::model::Interval;
+
+const MEMBERS: &[&str] = &[
+    "intersects",
+    "datetime",
+    "limit",
+    "offset",
+    "bbox",
+    "properties",
+];
+
+pub async fn search(
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let c = find_collection(&state, &path)?;
+    if body.len() > state.max_body_bytes {
+        return Err(ApiError::PayloadTooLarge(state.max_body_bytes));
+    }
+    let request: Value =
+        serde_json::from_slice(&body).map_err(|e| ApiError::BadJson(e.to_string()))?;
+    let Some(obj) = request.as_object() else {
+        return Err(ApiError::bad(
+            "body",
+            "expected a JSON object with intersects, datetime, limit",
+        ));
+    };
+    for k in obj.keys() {
+        if !MEMBERS.contains(&k.as_str()) {
+            return Err(ApiError::bad(
+                format!("/{k}"),
+                format!("unknown member; accepted: {}", MEMBERS.join(", ")),
+            ));
+        }
+    }
+    let spatial = obj
+        .get("intersects")
+        .map(parse_geometry)
+        .transpose()?
+        .map(Spatial::Intersects);
+    let datetime = match obj.get("datetime") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => {
+            Some(Interval::parse(s).map_err(|e| ApiError::bad("/datetime", e))?)
+        }
+        Some(_) => {
+            return Err(ApiError::bad(
+                "/datetime",
+                "expected an RFC 3339 instant or interval string",
+            ))
+        }
+    };
+    let bbox = match obj.get("bbox") {
+        None | Some(Value::Null) => None,
+        Some(Value::Array(a)) => Some(
+            parse_bbox(
+                &a.iter()
+                    .map(|v| v.to_string())
+                    .collect::<Vec<_>>()
+                    .join(","),
+            )
+            .map_err(|e| ApiError::bad("/bbox", e.to_string()))?,
+        ),
+        Some(_) => {
+            return Err(ApiError::bad(
+                "/bbox",
+                "expected an array of 4 or 6 numbers",
+            ))
+        }
+    };
+    let limit = match obj.get("limit") {
+        None | Some(Value::Null) => DEFAULT_LIMIT,
+        Some(v) => match v.as_u64() {
+            Some(0) | None => return Err(ApiError::bad("/limit", "expected a whole number ≥ 1")),
+            Some(n) => n.min(MAX_LIMIT as u64) as usize,
+        },
+    };
+    let offset = match obj.get("offset") {
+        None | Some(Value::Null) => 0,
+        Some(v) => v
+            .as_u64()
+            .ok_or_else(|| ApiError::bad("/offset", "expected a whole number ≥ 0"))?
+            as usize,
+    };
+    let equals = parse_properties(obj.get("properties"), c.filterable())?;
+    let selection = Selection {
+        bbox,
+        datetime: if c.is_temporal() { datetime } else { None },
+        equals,
+        spatial,
+    };
+    let hits = c.select(&selection);
+    let base = base_url(&req, &state);
+    let search_url = format!("{base}/collections/{}/search", c.id());
+    let mut links = vec![Link::new(
+        format!("{base}/collections/{}", c.id()),
+        "collection",
+        JSON,
+    )];
+    if offset + limit < hits.len() {
+        let mut next = Map::clone(obj);
+        next.insert("offset".into(), json!(offset + limit));
+        let mut link = Link::new(search_url, "next", GEOJSON).titled("Next page (POST this body)");
+        link.method = Some("POST");
+        link.body = Some(Value::Object(next));
+        links.push(link);
+    }
+    let page = page_of(&hits, offset, limit);
+    Ok(geojson_response(feature_collection(
+        c.as_ref(),
+        page,
+        hits.len(),
+        &links,
+    )))
+}
+
+fn parse_properties(
+    v: Option<&Value>,
+    filterable: &[(&str, &str)],
+) -> Result<Vec<(String, String)>, ApiError> {
+    let Some(v) = v.filter(|v| !v.is_null()) else {
+        return Ok(Vec::new());
+    };
+    let Some(map) = v.as_object() else {
+        return Err(ApiError::bad(
+            "/properties",
+            "expected an object of property: value equality filters",
+        ));
+    };
+    map.iter()
+        .map(|(k, v)| {
+            if !filterable.iter().any(|(n, _)| n == k) {
+                return Err(ApiError::bad(
+                    format!("/properties/{k}"),
+                    "not a filterable property of this collection",
+                ));
+            }
+            let text = match v {
+                Value::String(s) => s.clone(),
+                Value::Number(n) => n.to_string(),
+                _ => {
+                    return Err(ApiError::bad(
+                        format!("/properties/{k}"),
+                        "expected a string or number",
+                    ))
+                }
+            };
+            Ok((k.clone(), text))
+        })
+        .collect()
+}
+
+/// A GeoJSON geometry in WGS84 ranges, valid by OGC simple-feature rules.
+fn parse_geometry(v: &Value) -> Result<geo::Geometry<f64>, ApiError> {
+    let g: geojson::Geometry = serde_json::from_value(v.clone())
+        .map_err(|e| ApiError::bad("/intersects", format!("not a GeoJSON geometry: {e}")))?;
+    let geometry = geo::Geometry::<f64>::try_from(&g)
+        .map_err(|e| ApiError::bad("/intersects", format!("not a usable geometry: {e}")))?;
+    use geo::CoordsIter;
+    for c in geometry.coords_iter() {
+        if !(-180.0..=180.0).contains(&c.x) || !(-90.0..=90.0).contains(&c.y) {
+            return Err(ApiError::bad(
+                "/intersects",
+                format!(
+                    "position [{}, {}] is outside WGS84 ranges (order is [lon, lat])",
+                    c.x, c.y
+                ),
+            ));
+        }
+    }
+    if let Err(e) = geometry.check_validation() {
+        return Err(ApiError::bad(
+            "/intersects",
+            format!("invalid geometry: {e}"),
+        ));
+    }
+    Ok(geometry)
+}

@@ -1,0 +1,84 @@
+//! The editable form of an incident, which PATCH merges into (RFC 7396).
+
+use serde_json::{json, Map, Value};
+
+use crate::model::{Incident, Placement};
+
+/// Input properties that follow from where the incident is; recomputed when a patch moves it.
+const POSITION_DERIVED: &[&str] = &[
+    "place_id",
+    "location",
+    "country",
+    "iso",
+    "admin1",
+    "admin2",
+    "admin3",
+    "geo_precision",
+    "placement",
+];
+/// Patch keys that move an incident.
+const MOVES: &[&str] = &["place_id", "place", "placement", "latitude", "longitude"];
+
+/// The incident as an input Feature: the same fields a client would POST.
+pub fn editable(i: &Incident) -> Value {
+    let geometry = match i.placement {
+        Placement::Coordinates => json!({"type": "Point", "coordinates": [i.lon, i.lat]}),
+        Placement::Gazetteer => Value::Null,
+    };
+    json!({
+        "type": "Feature",
+        "geometry": geometry,
+        "properties": {
+            "event_id_cnty": i.event_id_cnty,
+            "event_date": i.event_date,
+            "time_precision": i.time_precision,
+            "event_type": i.event_type,
+            "sub_event_type": i.sub_event_type,
+            "actor1": i.actor1,
+            "assoc_actor_1": i.assoc_actor_1,
+            "inter1": i.inter1,
+            "actor2": i.actor2,
+            "assoc_actor_2": i.assoc_actor_2,
+            "inter2": i.inter2,
+            "country": i.country,
+            "iso": i.iso,
+            "admin1": i.admin1,
+            "admin2": i.admin2,
+            "admin3": i.admin3,
+            "location": i.location,
+            "geo_precision": i.geo_precision,
+            "place_id": i.place_id,
+            "placement": i.placement,
+            "fatalities": i.fatalities,
+            "fatalities_low": i.fatalities_low,
+            "fatalities_high": i.fatalities_high,
+            "source": i.source,
+            "source_url": i.source_url,
+            "notes": i.notes,
+            "tags": i.tags,
+        }
+    })
+}
+
+/// Merges `patch` into the editable form. A patch that moves the incident (geometry or a
+/// place) drops the fields derived from the old position, unless it sets them itself.
+pub fn apply_patch(i: &Incident, patch: &Value) -> Value {
+    let mut doc = editable(i);
+    let empty = Map::new();
+    let patch_props = patch
+        .get("properties")
+        .and_then(Value::as_object)
+        .unwrap_or(&empty);
+    let moves =
+        patch.get("geometry").is_some() || MOVES.iter().any(|k| patch_props.contains_key(*k));
+    if moves {
+        doc["geometry"] = Value::Null;
+        if let Some(props) = doc["properties"].as_object_mut() {
+            for k in POSITION_DERIVED {
+                props.remove(*k);
+            }
+        }
+    }
+    json_patch::merge(&mut doc, patch);
+    doc
+}

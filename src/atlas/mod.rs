@@ -1,0 +1,229 @@
+//! The running state: an immutable snapshot (gazetteer, incidents, their R-trees and the
+//! collections built on them) behind an `ArcSwap`, and the write path that commits to SQLite
+//! and then publishes a new snapshot. Readers never wait on writers.
+
+pub mod editable;
+pub mod placement;
+
+use std::sync::{Arc, Mutex};
+
+use arc_swap::ArcSwap;
+use chrono::Utc;
+use serde_json::Value;
+
+use crate::collection::Collection;
+use crate::gazetteer::Gazetteer;
+use crate::model::{FieldError, Incident, IncidentDraft};
+use crate::spatial::IncidentIndex;
+use crate::store::{Store, StoreError};
+pub use placement::{Candidate, PlacementError};
+
+/// The January 2022 al-Hasakah scenario, loaded into an empty database on first start.
+pub const EMBEDDED_SCENARIO: &str = include_str!("../../data/scenario/hasakah-2022-01.geojson");
+
+#[derive(Debug, thiserror::Error)]
+pub enum AtlasError {
+    #[error("invalid incident: {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Invalid(Vec<FieldError>),
+    #[error("{}", .0.error)]
+    Placement(PlacementError),
+    #[error("no incident with id {0}")]
+    NotFound(i64),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// One consistent view of everything served.
+pub struct Snapshot {
+    pub gazetteer: Arc<Gazetteer>,
+    pub incidents: Arc<IncidentIndex>,
+    /// Bumped on every published write.
+    pub version: u64,
+}
+
+impl Snapshot {
+    /// Every collection, in the order /collections lists them.
+    pub fn collections(&self) -> Vec<Arc<dyn Collection>> {
+        vec![self.incidents.clone(), self.gazetteer.clone()]
+    }
+
+    pub fn collection(&self, id: &str) -> Option<Arc<dyn Collection>> {
+        self.collections().into_iter().find(|c| c.id() == id)
+    }
+}
+
+pub struct Atlas {
+    current: ArcSwap<Snapshot>,
+    /// Serialises writers; readers never take it.
+    store: Mutex<Store>,
+}
+
+impl Atlas {
+    pub fn open(store: Store, gazetteer: Gazetteer) -> Result<Atlas, AtlasError> {
+        let incidents = store.load_all()?.into_iter().map(Arc::new).collect();
+        let snapshot = Snapshot {
+            gazetteer: Arc::new(gazetteer),
+            incidents: Arc::new(IncidentIndex::new(incidents)),
+            version: 0,
+        };
+        Ok(Atlas {
+            current: ArcSwap::from_pointee(snapshot),
+            store: Mutex::new(store),
+        })
+    }
+
+    /// The current snapshot; cheap, lock-free.
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        self.current.load_full()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Store> {
+        // A writer that panicked left no open transaction (rusqlite rolls back on drop), so
+        // the store is still consistent and later writes may proceed.
+        self.store
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn publish(&self, base: &Snapshot, upserts: &[Arc<Incident>], removed: &[i64]) {
+        self.current.store(Arc::new(Snapshot {
+            gazetteer: base.gazetteer.clone(),
+            incidents: Arc::new(base.incidents.with_changes(upserts, removed)),
+            version: base.version + 1,
+        }));
+    }
+
+    /// Places and stores drafts all-or-nothing; `at(i)` names draft i in errors.
+    pub fn create(
+        &self,
+        drafts: &[IncidentDraft],
+        at: impl Fn(usize) -> String,
+    ) -> Result<Vec<Arc<Incident>>, AtlasError> {
+        self.create_observed(drafts, at, |_| {})
+    }
+
+    /// As `create`, calling `progress(n)` as drafts are placed and stored (for long imports).
+    pub fn create_observed(
+        &self,
+        drafts: &[IncidentDraft],
+        at: impl Fn(usize) -> String,
+        progress: impl Fn(usize),
+    ) -> Result<Vec<Arc<Incident>>, AtlasError> {
+        let mut store = self.lock();
+        let base = self.snapshot();
+        let now = Utc::now();
+        let mut incidents = Vec::with_capacity(drafts.len());
+        for (n, d) in drafts.iter().enumerate() {
+            incidents.push(
+                placement::place(&base.gazetteer, d, &at(n), now).map_err(AtlasError::Placement)?,
+            );
+        }
+        store.write(|w| {
+            incidents.iter_mut().enumerate().try_for_each(|(n, i)| {
+                if n % 1024 == 0 {
+                    progress(n);
+                }
+                w.insert(i)
+            })
+        })?;
+        progress(incidents.len());
+        let stored: Vec<Arc<Incident>> = incidents.into_iter().map(Arc::new).collect();
+        self.publish(&base, &stored, &[]);
+        Ok(stored)
+    }
+
+    /// Replaces incident `id` with a new draft (PUT).
+    pub fn replace(&self, id: i64, draft: &IncidentDraft) -> Result<Arc<Incident>, AtlasError> {
+        let mut store = self.lock();
+        let base = self.snapshot();
+        let old = base.incidents.get(id).ok_or(AtlasError::NotFound(id))?;
+        let now = Utc::now();
+        let mut new =
+            placement::place(&base.gazetteer, draft, "", now).map_err(AtlasError::Placement)?;
+        new.id = id;
+        new.created_at = old.created_at;
+        if !store.write(|w| w.replace(&new))? {
+            return Err(AtlasError::NotFound(id));
+        }
+        let new = Arc::new(new);
+        self.publish(&base, std::slice::from_ref(&new), &[]);
+        Ok(new)
+    }
+
+    /// Applies a JSON merge patch (RFC 7396) to incident `id`'s editable form (PATCH).
+    pub fn patch(&self, id: i64, patch: &Value) -> Result<Arc<Incident>, AtlasError> {
+        let draft = {
+            let base = self.snapshot();
+            let old = base.incidents.get(id).ok_or(AtlasError::NotFound(id))?;
+            let doc = editable::apply_patch(old, patch);
+            IncidentDraft::from_feature(&doc).map_err(AtlasError::Invalid)?
+        };
+        // A concurrent write between reading and replacing is last-writer-wins, as for PUT.
+        self.replace(id, &draft)
+    }
+
+    pub fn delete(&self, id: i64) -> Result<(), AtlasError> {
+        let mut store = self.lock();
+        let base = self.snapshot();
+        if !store.write(|w| w.delete(id, Utc::now()))? {
+            return Err(AtlasError::NotFound(id));
+        }
+        self.publish(&base, &[], &[id]);
+        Ok(())
+    }
+
+    /// Loads the embedded scenario once, into a database that has never been seeded.
+    /// Returns how many incidents were loaded.
+    pub fn seed_scenario(&self) -> Result<usize, AtlasError> {
+        const KEY: &str = "scenario_seeded";
+        {
+            let store = self.lock();
+            if store.setting(KEY)?.is_some() || store.count()? > 0 {
+                return Ok(0);
+            }
+        }
+        let drafts = features_to_drafts(EMBEDDED_SCENARIO).map_err(AtlasError::Invalid)?;
+        let created = self.create(&drafts, |n| format!("scenario/features/{n}"))?;
+        self.lock()
+            .write(|w| w.set_setting(KEY, &Utc::now().to_rfc3339()))?;
+        Ok(created.len())
+    }
+}
+
+/// Parses a GeoJSON FeatureCollection (or a single Feature) into drafts, all errors at once.
+pub fn features_to_drafts(text: &str) -> Result<Vec<IncidentDraft>, Vec<FieldError>> {
+    let value: Value = serde_json::from_str(text)
+        .map_err(|e| vec![FieldError::new("", format!("not JSON: {e}"))])?;
+    value_to_drafts(&value)
+}
+
+pub fn value_to_drafts(value: &Value) -> Result<Vec<IncidentDraft>, Vec<FieldError>> {
+    match value.get("type").and_then(Value::as_str) {
+        Some("Feature") => IncidentDraft::from_feature(value).map(|d| vec![d]),
+        Some("FeatureCollection") => {
+            let Some(features) = value.get("features").and_then(Value::as_array) else {
+                return Err(vec![FieldError::new(
+                    "/features",
+                    "expected an array of Features",
+                )]);
+            };
+            let mut drafts = Vec::with_capacity(features.len());
+            let mut errors = Vec::new();
+            for (n, f) in features.iter().enumerate() {
+                match IncidentDraft::from_feature_at(f, &format!("/features/{n}")) {
+                    Ok(d) => drafts.push(d),
+                    Err(e) => errors.extend(e),
+                }
+            }
+            if errors.is_empty() {
+                Ok(drafts)
+            } else {
+                Err(errors)
+            }
+        }
+        _ => Err(vec![FieldError::new(
+            "/type",
+            "expected a GeoJSON Feature or FeatureCollection",
+        )]),
+    }
+}

@@ -1,0 +1,246 @@
+//! The command line: typed configuration (clap, with environment fallbacks) and the
+//! `serve`, `import` and `export` commands.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{bail, Context};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::api::{self, AppState};
+use crate::atlas::{features_to_drafts, Atlas};
+use crate::gazetteer::Gazetteer;
+use crate::io;
+use crate::store::Store;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "incident-atlas",
+    version,
+    about = "Conflict incidents on the map: gazetteer placement, R-tree index, SQLite store, OGC API – Features"
+)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// With no command, `serve` runs with these options.
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Serve the OGC API – Features (the default command).
+    Serve(ServeArgs),
+    /// Import incidents from a GeoJSON FeatureCollection or ACLED-format CSV (all-or-nothing).
+    Import(ImportArgs),
+    /// Write every stored incident to stdout as GeoJSON or ACLED-format CSV.
+    Export(ExportArgs),
+}
+
+/// Where the data live; shared by every command.
+#[derive(Args, Debug, Clone)]
+pub struct DataArgs {
+    /// SQLite database file (created if missing).
+    #[arg(long, env = "ATLAS_DB", default_value = "incident-atlas.sqlite")]
+    pub db: PathBuf,
+    /// Extra gazetteer: our GeoJSON format or GeoNames TSV. Repeatable.
+    #[arg(long = "gazetteer", value_name = "PATH")]
+    pub gazetteers: Vec<PathBuf>,
+    /// Do not load the embedded al-Hasakah gazetteer (nor seed its scenario).
+    #[arg(long)]
+    pub no_default_gazetteer: bool,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ServeArgs {
+    /// Address to listen on; port 0 picks a free port (printed on stdout).
+    #[arg(long, env = "ATLAS_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: String,
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Do not load the January 2022 scenario into an empty database.
+    #[arg(long)]
+    pub no_seed: bool,
+    /// Base URL for links, when served behind a proxy (default: from each request's Host).
+    #[arg(long, env = "ATLAS_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Largest request body accepted, in bytes.
+    #[arg(long, default_value_t = 16 * 1024 * 1024)]
+    pub max_body_bytes: usize,
+    /// HTTP worker threads (default: one per core).
+    #[arg(long)]
+    pub workers: Option<usize>,
+}
+
+#[derive(Args, Debug)]
+pub struct ImportArgs {
+    /// The file to import (.geojson / .json or .csv).
+    pub file: PathBuf,
+    #[arg(long, value_enum, default_value_t = ImportFormat::Auto)]
+    pub format: ImportFormat,
+    #[command(flatten)]
+    pub data: DataArgs,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportFormat {
+    /// By extension, else by the first character ('{' is GeoJSON).
+    Auto,
+    Geojson,
+    Csv,
+}
+
+#[derive(Args, Debug)]
+pub struct ExportArgs {
+    #[arg(long, value_enum, default_value_t = ExportFormat::Geojson)]
+    pub format: ExportFormat,
+    /// SQLite database file.
+    #[arg(long, env = "ATLAS_DB", default_value = "incident-atlas.sqlite")]
+    pub db: PathBuf,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportFormat {
+    Geojson,
+    Csv,
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        None => serve(cli.serve),
+        Some(Command::Serve(args)) => serve(args),
+        Some(Command::Import(args)) => import(args),
+        Some(Command::Export(args)) => export(args),
+    }
+}
+
+fn open_atlas(data: &DataArgs) -> anyhow::Result<Atlas> {
+    let gazetteer = Gazetteer::load(!data.no_default_gazetteer, &data.gazetteers)?;
+    tracing::info!(places = gazetteer.len(), "gazetteer loaded");
+    let store = Store::open(&data.db)?;
+    Ok(Atlas::open(store, gazetteer)?)
+}
+
+fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let atlas = open_atlas(&args.data)?;
+    if !args.no_seed && !args.data.no_default_gazetteer {
+        let n = atlas.seed_scenario()?;
+        if n > 0 {
+            tracing::info!(
+                incidents = n,
+                "loaded the January 2022 al-Hasakah scenario into the new database"
+            );
+        }
+    }
+    tracing::info!(incidents = atlas.snapshot().incidents.len(), db = %args.data.db.display(), "store opened");
+    let write_token = std::env::var("ATLAS_WRITE_TOKEN")
+        .ok()
+        .filter(|t| !t.trim().is_empty());
+    if write_token.is_none() {
+        tracing::warn!("writes are disabled: set ATLAS_WRITE_TOKEN=<secret> to enable POST/PUT/PATCH/DELETE with 'Authorization: Bearer <secret>'");
+    }
+    let state = actix_web::web::Data::new(AppState {
+        atlas: Arc::new(atlas),
+        write_token,
+        public_url: args.public_url.clone(),
+        max_body_bytes: args.max_body_bytes,
+    });
+    let workers = args.workers.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2)
+    });
+    actix_web::rt::System::new().block_on(async move {
+        let server = actix_web::HttpServer::new(move || api::app(state.clone()))
+            .workers(workers)
+            .bind(&args.bind)
+            .with_context(|| format!("cannot listen on {}", args.bind))?;
+        for addr in server.addrs() {
+            // Tests and scripts read this line to find an ephemeral port.
+            println!("listening on http://{addr}");
+        }
+        std::io::stdout().flush().ok();
+        server.run().await.context("server failed")
+    })
+}
+
+fn import(args: ImportArgs) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(&args.file)
+        .with_context(|| format!("cannot read {}", args.file.display()))?;
+    let format = match args.format {
+        ImportFormat::Auto => {
+            let ext = args
+                .file
+                .extension()
+                .and_then(|e| e.to_str())
+                .unwrap_or("")
+                .to_ascii_lowercase();
+            match ext.as_str() {
+                "csv" => ImportFormat::Csv,
+                "geojson" | "json" => ImportFormat::Geojson,
+                _ if text.trim_start().starts_with('{') => ImportFormat::Geojson,
+                _ => ImportFormat::Csv,
+            }
+        }
+        f => f,
+    };
+    let drafts = match format {
+        ImportFormat::Csv => io::acled_csv::read(text.as_bytes()),
+        _ => features_to_drafts(&text),
+    };
+    let drafts = match drafts {
+        Ok(d) => d,
+        Err(errors) => {
+            for e in errors.iter().take(20) {
+                eprintln!("  {e}");
+            }
+            bail!(
+                "{} problem(s) in {}; nothing imported",
+                errors.len(),
+                args.file.display()
+            );
+        }
+    };
+    let atlas = open_atlas(&args.data)?;
+    let bar = indicatif::ProgressBar::new(drafts.len() as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{msg} [{bar:40}] {pos}/{len} ({per_sec}, eta {eta})",
+        )
+        .expect("static template is valid")
+        .progress_chars("=> "),
+    );
+    bar.set_message("placing and storing");
+    let created = atlas
+        .create_observed(
+            &drafts,
+            |n| format!("feature {n}"),
+            |done| bar.set_position(done as u64),
+        )
+        .map_err(|e| anyhow::anyhow!("{e}; nothing imported"))?;
+    bar.finish_and_clear();
+    eprintln!(
+        "imported {} incidents into {}",
+        created.len(),
+        args.data.db.display()
+    );
+    Ok(())
+}
+
+fn export(args: ExportArgs) -> anyhow::Result<()> {
+    if !args.db.exists() {
+        bail!("no database at {}", args.db.display());
+    }
+    let store = Store::open(&args.db)?;
+    let incidents = store.load_all()?;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    match args.format {
+        ExportFormat::Geojson => io::write_geojson(&incidents, &mut out)?,
+        ExportFormat::Csv => io::acled_csv::write(&incidents, &mut out)?,
+    }
+    out.flush()?;
+    Ok(())
+}

@@ -1,0 +1,96 @@
+//! What every served collection is, independent of HTTP: metadata, a selection of features
+//! by the OGC query model, and writing one feature as GeoJSON. The API layer serves any
+//! `Collection` the same way (links, paging, ETags), like martin's `Source`.
+
+use chrono::NaiveDate;
+
+use crate::model::Interval;
+use crate::spatial::Bbox;
+
+/// A spatial predicate beyond `bbox`.
+#[derive(Debug, Clone)]
+pub enum Spatial {
+    /// Features within `radius_m` metres (geodesic) of `centre`, nearest first.
+    Near { centre: (f64, f64), radius_m: f64 },
+    /// The `k` features nearest to `centre` (geodesic), nearest first.
+    Nearest { centre: (f64, f64), k: usize },
+    /// Features whose geometry intersects this one (planar in lon/lat, as in GeoJSON).
+    Intersects(geo::Geometry<f64>),
+}
+
+/// Which features a request wants, before paging.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    pub bbox: Option<Bbox>,
+    pub datetime: Option<Interval>,
+    /// Property equality filters (name, value), all of which must hold.
+    pub equals: Vec<(String, String)>,
+    pub spatial: Option<Spatial>,
+}
+
+/// A selected feature: its position in the collection, and its distance when asked for.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Hit {
+    pub index: usize,
+    pub distance_m: Option<f64>,
+}
+
+/// Spatial and temporal extent, for collection metadata.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Extent {
+    /// [min lon, min lat, max lon, max lat] in CRS84.
+    pub bbox: Option<[f64; 4]>,
+    pub interval: Option<(NaiveDate, NaiveDate)>,
+}
+
+/// The kind of geometry features of a collection have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GeometryKind {
+    Point,
+    LineString,
+    /// Polygon or MultiPolygon.
+    Polygon,
+    /// Polygons for areas, points for point places.
+    Mixed,
+}
+
+impl GeometryKind {
+    /// The GeoJSON type names features of this kind use.
+    pub fn geojson_types(self) -> &'static [&'static str] {
+        match self {
+            GeometryKind::Point => &["Point"],
+            GeometryKind::LineString => &["LineString"],
+            GeometryKind::Polygon => &["Polygon", "MultiPolygon"],
+            GeometryKind::Mixed => &["Polygon", "MultiPolygon", "Point"],
+        }
+    }
+}
+
+pub trait Collection: Send + Sync {
+    fn id(&self) -> &str;
+    fn title(&self) -> &str;
+    fn description(&self) -> String;
+    fn geometry_kind(&self) -> GeometryKind;
+    fn extent(&self) -> Extent;
+    /// Whether `datetime` filters this collection (timeless collections ignore it).
+    fn is_temporal(&self) -> bool;
+    /// Properties usable as equality filters, with a description each.
+    fn filterable(&self) -> &'static [(&'static str, &'static str)];
+    /// Every feature matching `selection`, in a stable order (nearest first for distance
+    /// predicates).
+    fn select(&self, selection: &Selection) -> Vec<Hit>;
+    /// Appends the feature as GeoJSON to `out`.
+    fn write_feature(&self, hit: &Hit, out: &mut Vec<u8>);
+    /// The id of the feature, as it appears in URLs.
+    fn feature_id(&self, hit: &Hit) -> String;
+    /// The feature with this id.
+    fn find(&self, fid: &str) -> Option<Hit>;
+}
+
+/// Sorts hits nearest first (ties by index) when distances are present, else by index.
+pub fn order_hits(hits: &mut [Hit]) {
+    hits.sort_by(|a, b| match (a.distance_m, b.distance_m) {
+        (Some(x), Some(y)) => x.total_cmp(&y).then(a.index.cmp(&b.index)),
+        _ => a.index.cmp(&b.index),
+    });
+}

@@ -1,0 +1,155 @@
+//! The gazetteer served as the `places` collection.
+
+use std::io::Write;
+
+use crate::collection::{order_hits, Collection, Extent, GeometryKind, Hit, Selection, Spatial};
+use crate::spatial::distance_m;
+
+use super::{Gazetteer, FILTERABLE};
+
+impl Gazetteer {
+    fn matches_filters(&self, i: usize, sel: &Selection) -> bool {
+        let p = self.place(i);
+        sel.equals
+            .iter()
+            .all(|(k, v)| p.property_text(k).is_some_and(|x| x == v.as_str()))
+    }
+}
+
+impl Collection for Gazetteer {
+    fn id(&self) -> &str {
+        "places"
+    }
+
+    fn title(&self) -> &str {
+        "Places"
+    }
+
+    fn description(&self) -> String {
+        format!(
+            "The gazetteer: {} named places with polygons (approximate where confidence and \
+             uncertainty_m say so), anchor points, English and Arabic names and spelling \
+             variants. Places are timeless: datetime is accepted and ignored. near/nearest \
+             measure to each place's anchor.",
+            self.len()
+        )
+    }
+
+    fn geometry_kind(&self) -> GeometryKind {
+        GeometryKind::Mixed
+    }
+
+    fn extent(&self) -> Extent {
+        let mut bbox: Option<[f64; 4]> = None;
+        for p in self.places() {
+            let (lo, hi) = (p.bbox.min(), p.bbox.max());
+            bbox = Some(match bbox {
+                None => [lo.x, lo.y, hi.x, hi.y],
+                Some(b) => [
+                    b[0].min(lo.x),
+                    b[1].min(lo.y),
+                    b[2].max(hi.x),
+                    b[3].max(hi.y),
+                ],
+            });
+        }
+        Extent {
+            bbox,
+            interval: None,
+        }
+    }
+
+    fn is_temporal(&self) -> bool {
+        false
+    }
+
+    fn filterable(&self) -> &'static [(&'static str, &'static str)] {
+        FILTERABLE
+    }
+
+    fn select(&self, sel: &Selection) -> Vec<Hit> {
+        let mut candidates: Vec<usize> = match &sel.bbox {
+            Some(b) => {
+                let mut v: Vec<usize> = b
+                    .rects()
+                    .iter()
+                    .flat_map(|r| self.intersecting(r))
+                    .collect();
+                v.sort_unstable();
+                v.dedup();
+                v
+            }
+            None => (0..self.len()).collect(),
+        };
+        candidates.retain(|&i| self.matches_filters(i, sel));
+        let anchor_distance = |i: usize, c: (f64, f64)| distance_m(c, self.place(i).anchor.x_y());
+        let mut hits: Vec<Hit> = match &sel.spatial {
+            None => candidates
+                .into_iter()
+                .map(|index| Hit {
+                    index,
+                    distance_m: None,
+                })
+                .collect(),
+            Some(Spatial::Intersects(g)) => {
+                let inside = self.intersecting_geometry(g);
+                candidates
+                    .into_iter()
+                    .filter(|i| inside.binary_search(i).is_ok())
+                    .map(|index| Hit {
+                        index,
+                        distance_m: None,
+                    })
+                    .collect()
+            }
+            Some(Spatial::Near { centre, radius_m }) => candidates
+                .into_iter()
+                .map(|index| Hit {
+                    index,
+                    distance_m: Some(anchor_distance(index, *centre)),
+                })
+                .filter(|h| h.distance_m.is_some_and(|d| d <= *radius_m))
+                .collect(),
+            Some(Spatial::Nearest { centre, k }) => {
+                let mut all: Vec<Hit> = candidates
+                    .into_iter()
+                    .map(|index| Hit {
+                        index,
+                        distance_m: Some(anchor_distance(index, *centre)),
+                    })
+                    .collect();
+                order_hits(&mut all);
+                all.truncate(*k);
+                all
+            }
+        };
+        order_hits(&mut hits);
+        hits
+    }
+
+    fn write_feature(&self, hit: &Hit, out: &mut Vec<u8>) {
+        let raw = self.feature_json(hit.index).get();
+        match hit.distance_m {
+            None => out.extend_from_slice(raw.as_bytes()),
+            Some(d) => {
+                // Splice distance_m into the pre-serialised properties (they end the object).
+                let cut = raw.len() - 2;
+                out.extend_from_slice(&raw.as_bytes()[..cut]);
+                // Writing to a Vec cannot fail.
+                write!(out, ",\"distance_m\":{}}}}}", (d * 100.0).round() / 100.0)
+                    .expect("vec write");
+            }
+        }
+    }
+
+    fn feature_id(&self, hit: &Hit) -> String {
+        self.place(hit.index).id.clone()
+    }
+
+    fn find(&self, fid: &str) -> Option<Hit> {
+        self.index_of(fid).map(|index| Hit {
+            index,
+            distance_m: None,
+        })
+    }
+}

@@ -1,0 +1,191 @@
+//! ACLED's CSV layout: its column names and order, so ACLED tooling reads our exports and we
+//! read ACLED's. Our own columns (id, place_id, placement, ...) follow ACLED's.
+
+use std::io::{Read, Write};
+
+use chrono::Datelike;
+use serde_json::{Map, Number, Value};
+
+use crate::model::{FieldError, Incident, IncidentDraft};
+
+/// ACLED's columns in ACLED's order, then ours.
+pub const COLUMNS: &[&str] = &[
+    "event_id_cnty",
+    "event_date",
+    "year",
+    "time_precision",
+    "disorder_type",
+    "event_type",
+    "sub_event_type",
+    "actor1",
+    "assoc_actor_1",
+    "inter1",
+    "actor2",
+    "assoc_actor_2",
+    "inter2",
+    "interaction",
+    "civilian_targeting",
+    "iso",
+    "region",
+    "country",
+    "admin1",
+    "admin2",
+    "admin3",
+    "location",
+    "latitude",
+    "longitude",
+    "geo_precision",
+    "source",
+    "source_scale",
+    "notes",
+    "fatalities",
+    "tags",
+    "timestamp",
+    "id",
+    "place_id",
+    "placement",
+    "fatalities_low",
+    "fatalities_high",
+    "source_url",
+    "created_at",
+    "updated_at",
+];
+
+const INTEGER_COLUMNS: &[&str] = &[
+    "time_precision",
+    "inter1",
+    "inter2",
+    "iso",
+    "geo_precision",
+    "fatalities",
+    "fatalities_low",
+    "fatalities_high",
+];
+const FLOAT_COLUMNS: &[&str] = &["latitude", "longitude"];
+
+fn opt(v: &Option<String>) -> &str {
+    v.as_deref().unwrap_or("")
+}
+
+fn num<T: ToString>(v: Option<T>) -> String {
+    v.map(|v| v.to_string()).unwrap_or_default()
+}
+
+pub fn write(incidents: &[Incident], out: impl Write) -> Result<(), csv::Error> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(COLUMNS)?;
+    for i in incidents {
+        w.write_record([
+            opt(&i.event_id_cnty),
+            &i.event_date.to_string(),
+            &i.event_date.year().to_string(),
+            &i.time_precision.to_string(),
+            i.disorder_type(),
+            &i.event_type,
+            &i.sub_event_type,
+            &i.actor1,
+            opt(&i.assoc_actor_1),
+            &num(i.inter1),
+            opt(&i.actor2),
+            opt(&i.assoc_actor_2),
+            &num(i.inter2),
+            "",
+            "",
+            &num(i.iso),
+            "",
+            opt(&i.country),
+            opt(&i.admin1),
+            opt(&i.admin2),
+            opt(&i.admin3),
+            &i.location,
+            &i.lat.to_string(),
+            &i.lon.to_string(),
+            &i.geo_precision.to_string(),
+            opt(&i.source),
+            "",
+            opt(&i.notes),
+            &i.fatalities.to_string(),
+            &i.tags.join("; "),
+            &i.updated_at.timestamp().to_string(),
+            &i.id.to_string(),
+            opt(&i.place_id),
+            i.placement.as_str(),
+            &num(i.fatalities_low),
+            &num(i.fatalities_high),
+            opt(&i.source_url),
+            &i.created_at.to_rfc3339(),
+            &i.updated_at.to_rfc3339(),
+        ])?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+/// Reads ACLED-format CSV (header row with ACLED's column names) into drafts. Errors name
+/// rows by their line number in the file.
+pub fn read(input: impl Read) -> Result<Vec<IncidentDraft>, Vec<FieldError>> {
+    let mut r = csv::Reader::from_reader(input);
+    let headers = r
+        .headers()
+        .map_err(|e| vec![FieldError::new("line 1", e.to_string())])?
+        .clone();
+    let mut drafts = Vec::new();
+    let mut errors = Vec::new();
+    for record in r.records() {
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                errors.push(FieldError::new("csv", e.to_string()));
+                break;
+            }
+        };
+        let line = record.position().map(|p| p.line()).unwrap_or(0);
+        let at = format!("line {line}");
+        let mut props = Map::new();
+        for (name, value) in headers.iter().zip(record.iter()) {
+            let value = value.trim();
+            if value.is_empty() {
+                continue;
+            }
+            let json = if INTEGER_COLUMNS.contains(&name) {
+                match value.parse::<i64>() {
+                    Ok(n) => Value::Number(n.into()),
+                    Err(_) => {
+                        errors.push(FieldError::new(
+                            format!("{at}/{name}"),
+                            format!("'{value}' is not a whole number"),
+                        ));
+                        continue;
+                    }
+                }
+            } else if FLOAT_COLUMNS.contains(&name) {
+                match value.parse::<f64>().ok().and_then(Number::from_f64) {
+                    Some(n) => Value::Number(n),
+                    None => {
+                        errors.push(FieldError::new(
+                            format!("{at}/{name}"),
+                            format!("'{value}' is not a finite number"),
+                        ));
+                        continue;
+                    }
+                }
+            } else {
+                Value::String(value.to_owned())
+            };
+            props.insert(name.to_owned(), json);
+        }
+        let feature = serde_json::json!({"type": "Feature", "geometry": null, "properties": props});
+        match IncidentDraft::from_feature(&feature) {
+            Ok(d) => drafts.push(d),
+            Err(es) => errors.extend(es.into_iter().map(|mut e| {
+                e.field = e.field.replacen("/properties", &at, 1);
+                e
+            })),
+        }
+    }
+    if errors.is_empty() {
+        Ok(drafts)
+    } else {
+        Err(errors)
+    }
+}

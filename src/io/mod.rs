@@ -1,0 +1,25 @@
+//! Files in and out: GeoJSON FeatureCollections and ACLED-format CSV.
+
+pub mod acled_csv;
+
+use std::io::Write;
+
+use crate::model::{Incident, IncidentFeature};
+
+/// Writes incidents as one GeoJSON FeatureCollection, feature by feature.
+pub fn write_geojson(incidents: &[Incident], out: &mut impl Write) -> std::io::Result<()> {
+    out.write_all(b"{\"type\":\"FeatureCollection\",\"features\":[")?;
+    for (n, incident) in incidents.iter().enumerate() {
+        if n > 0 {
+            out.write_all(b",\n")?;
+        }
+        serde_json::to_writer(
+            &mut *out,
+            &IncidentFeature {
+                incident,
+                distance_m: None,
+            },
+        )?;
+    }
+    out.write_all(b"]}\n")
+}

@@ -1,0 +1,463 @@
+//! What a client sends to create or replace an incident: a GeoJSON Feature whose properties
+//! use ACLED's names. Parsing checks every field and reports all problems at once; placing the
+//! draft on the map is the gazetteer's job (`crate::atlas::placement`).
+
+use chrono::NaiveDate;
+use serde_json::{Map, Value};
+
+use super::{taxonomy, FieldError, Placement};
+
+/// A type-checked incident that has not been placed yet.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct IncidentDraft {
+    pub event_id_cnty: Option<String>,
+    pub event_date: Option<NaiveDate>,
+    pub time_precision: u8,
+    pub event_type: String,
+    pub sub_event_type: String,
+    pub actor1: String,
+    pub assoc_actor_1: Option<String>,
+    pub inter1: Option<u8>,
+    pub actor2: Option<String>,
+    pub assoc_actor_2: Option<String>,
+    pub inter2: Option<u8>,
+    /// (lon, lat) from the geometry or the latitude/longitude properties.
+    pub position: Option<(f64, f64)>,
+    /// Explicit placement mode; by default coordinates win when given.
+    pub placement: Option<Placement>,
+    pub place_id: Option<String>,
+    /// A place name to resolve against the gazetteer.
+    pub place: Option<String>,
+    pub location: Option<String>,
+    pub country: Option<String>,
+    pub iso: Option<u16>,
+    pub admin1: Option<String>,
+    pub admin2: Option<String>,
+    pub admin3: Option<String>,
+    pub geo_precision: Option<u8>,
+    pub fatalities: u32,
+    pub fatalities_low: Option<u32>,
+    pub fatalities_high: Option<u32>,
+    pub source: Option<String>,
+    pub source_url: Option<String>,
+    pub notes: Option<String>,
+    pub tags: Vec<String>,
+}
+
+/// Output-only properties a client may send back unchanged (a round trip of our own output)
+/// and ACLED columns we derive or do not keep; they are ignored on input.
+const IGNORED: &[&str] = &[
+    "id",
+    "year",
+    "disorder_type",
+    "created_at",
+    "updated_at",
+    "distance_m",
+    "timestamp",
+    "interaction",
+    "region",
+    "source_scale",
+    "civilian_targeting",
+];
+
+impl IncidentDraft {
+    /// Parses a GeoJSON Feature. Errors name fields as JSON pointers into the Feature.
+    pub fn from_feature(feature: &Value) -> Result<IncidentDraft, Vec<FieldError>> {
+        Self::from_feature_at(feature, "")
+    }
+
+    /// As `from_feature`, with field names prefixed by `at` (e.g. `/features/3`).
+    pub fn from_feature_at(feature: &Value, at: &str) -> Result<IncidentDraft, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let Some(obj) = feature.as_object() else {
+            return Err(vec![FieldError::new(
+                at,
+                "expected a GeoJSON Feature object",
+            )]);
+        };
+        match obj.get("type").and_then(Value::as_str) {
+            Some("Feature") => {}
+            Some(other) => errors.push(FieldError::new(
+                format!("{at}/type"),
+                format!("expected \"Feature\", got \"{other}\""),
+            )),
+            None => errors.push(FieldError::new(
+                format!("{at}/type"),
+                "missing; expected \"Feature\"",
+            )),
+        }
+        let geometry = parse_point(obj.get("geometry"), &format!("{at}/geometry"), &mut errors);
+        let empty = Map::new();
+        let props = match obj.get("properties") {
+            Some(Value::Object(p)) => p,
+            Some(Value::Null) | None => {
+                errors.push(FieldError::new(
+                    format!("{at}/properties"),
+                    "missing; expected an object",
+                ));
+                &empty
+            }
+            Some(_) => {
+                errors.push(FieldError::new(
+                    format!("{at}/properties"),
+                    "expected an object",
+                ));
+                &empty
+            }
+        };
+        let mut f = Fields {
+            props,
+            at: format!("{at}/properties"),
+            errors,
+        };
+        let draft = f.draft(geometry);
+        if f.errors.is_empty() {
+            Ok(draft)
+        } else {
+            Err(f.errors)
+        }
+    }
+}
+
+fn parse_point(
+    value: Option<&Value>,
+    at: &str,
+    errors: &mut Vec<FieldError>,
+) -> Option<(f64, f64)> {
+    let g = match value {
+        None | Some(Value::Null) => return None,
+        Some(Value::Object(g)) => g,
+        Some(_) => {
+            errors.push(FieldError::new(at, "expected a GeoJSON Point or null"));
+            return None;
+        }
+    };
+    if g.get("type").and_then(Value::as_str) != Some("Point") {
+        errors.push(FieldError::new(
+            format!("{at}/type"),
+            "incidents are points: expected \"Point\"",
+        ));
+        return None;
+    }
+    let coords = g.get("coordinates").and_then(Value::as_array);
+    match coords.map(|c| c.iter().map(Value::as_f64).collect::<Option<Vec<f64>>>()) {
+        Some(Some(c)) if c.len() == 2 || c.len() == 3 => {
+            check_lon_lat(c[0], c[1], &format!("{at}/coordinates"), errors).then_some((c[0], c[1]))
+        }
+        _ => {
+            errors.push(FieldError::new(
+                format!("{at}/coordinates"),
+                "expected [longitude, latitude] numbers (RFC 7946 order)",
+            ));
+            None
+        }
+    }
+}
+
+/// WGS84 range check; the reason names the axis that is out of range.
+pub fn check_lon_lat(lon: f64, lat: f64, at: &str, errors: &mut Vec<FieldError>) -> bool {
+    let before = errors.len();
+    if !lon.is_finite() || !(-180.0..=180.0).contains(&lon) {
+        errors.push(FieldError::new(
+            format!("{at}/0"),
+            format!("longitude {lon} is outside -180..180"),
+        ));
+    }
+    if !lat.is_finite() || !(-90.0..=90.0).contains(&lat) {
+        let hint = if (-90.0..=90.0).contains(&lon) && (-180.0..=180.0).contains(&lat) {
+            " (coordinates are [longitude, latitude] in GeoJSON; the pair looks swapped)"
+        } else {
+            ""
+        };
+        errors.push(FieldError::new(
+            format!("{at}/1"),
+            format!("latitude {lat} is outside -90..90{hint}"),
+        ));
+    }
+    errors.len() == before
+}
+
+struct Fields<'a> {
+    props: &'a Map<String, Value>,
+    at: String,
+    errors: Vec<FieldError>,
+}
+
+impl Fields<'_> {
+    fn draft(&mut self, geometry: Option<(f64, f64)>) -> IncidentDraft {
+        for key in self.props.keys() {
+            if !KNOWN.contains(&key.as_str()) && !IGNORED.contains(&key.as_str()) {
+                self.error(
+                    key,
+                    "unknown property; see the incidents queryables in /api",
+                );
+            }
+        }
+        let event_type = self.required_text("event_type");
+        let sub_event_type = self.required_text("sub_event_type");
+        if let (Some(t), Some(s)) = (&event_type, &sub_event_type) {
+            match taxonomy::check(t, s) {
+                Err(e @ taxonomy::TaxonomyError::EventType) => {
+                    self.error("event_type", &e.reason())
+                }
+                Err(e) => self.error("sub_event_type", &e.reason()),
+                Ok(()) => {}
+            }
+        }
+        let fatalities = self.int("fatalities", 0, u32::MAX as i64).unwrap_or(0) as u32;
+        let low = self
+            .int("fatalities_low", 0, u32::MAX as i64)
+            .map(|v| v as u32);
+        let high = self
+            .int("fatalities_high", 0, u32::MAX as i64)
+            .map(|v| v as u32);
+        if low.is_some_and(|l| l > fatalities) {
+            self.error("fatalities_low", "must not exceed fatalities");
+        }
+        if high.is_some_and(|h| h < fatalities) {
+            self.error("fatalities_high", "must not be below fatalities");
+        }
+        let position = geometry.or_else(|| self.lat_lon_properties());
+        let placement = self.text("placement").and_then(|p| {
+            let parsed = Placement::parse(&p);
+            if parsed.is_none() {
+                self.error("placement", "expected \"coordinates\" or \"gazetteer\"");
+            }
+            parsed
+        });
+        let source_url = self.text("source_url");
+        if let Some(url) = &source_url {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                self.error("source_url", "expected an http:// or https:// URL");
+            }
+        }
+        IncidentDraft {
+            event_id_cnty: self.text("event_id_cnty"),
+            event_date: self.date("event_date"),
+            time_precision: self.int("time_precision", 1, 3).unwrap_or(1) as u8,
+            event_type: event_type.unwrap_or_default(),
+            sub_event_type: sub_event_type.unwrap_or_default(),
+            actor1: self.required_text("actor1").unwrap_or_default(),
+            assoc_actor_1: self.text("assoc_actor_1"),
+            inter1: self.int("inter1", 0, 8).map(|v| v as u8),
+            actor2: self.text("actor2"),
+            assoc_actor_2: self.text("assoc_actor_2"),
+            inter2: self.int("inter2", 0, 8).map(|v| v as u8),
+            position,
+            placement,
+            place_id: self.text("place_id"),
+            place: self.text("place"),
+            location: self.text("location"),
+            country: self.text("country"),
+            iso: self.int("iso", 0, 999).map(|v| v as u16),
+            admin1: self.text("admin1"),
+            admin2: self.text("admin2"),
+            admin3: self.text("admin3"),
+            geo_precision: self.int("geo_precision", 1, 3).map(|v| v as u8),
+            fatalities,
+            fatalities_low: low,
+            fatalities_high: high,
+            source: self.text("source"),
+            source_url,
+            notes: self.text("notes"),
+            tags: self.tags(),
+        }
+    }
+
+    fn error(&mut self, key: &str, reason: &str) {
+        self.errors
+            .push(FieldError::new(format!("{}/{key}", self.at), reason));
+    }
+
+    fn get(&self, key: &str) -> Option<&Value> {
+        self.props.get(key).filter(|v| !v.is_null())
+    }
+
+    /// A trimmed string; empty is absent.
+    fn text(&mut self, key: &str) -> Option<String> {
+        match self.get(key)? {
+            Value::String(s) => Some(s.trim()).filter(|s| !s.is_empty()).map(str::to_owned),
+            _ => {
+                self.error(key, "expected a string");
+                None
+            }
+        }
+    }
+
+    fn required_text(&mut self, key: &str) -> Option<String> {
+        let v = self.text(key);
+        if v.is_none() && self.get(key).is_none_or(Value::is_string) {
+            self.error(key, "required");
+        }
+        v
+    }
+
+    fn int(&mut self, key: &str, min: i64, max: i64) -> Option<i64> {
+        let v = self.get(key)?;
+        match v.as_i64() {
+            Some(n) if (min..=max).contains(&n) => Some(n),
+            Some(n) => {
+                self.error(key, &format!("{n} is outside {min}..{max}"));
+                None
+            }
+            None => {
+                self.error(key, &format!("expected a whole number in {min}..{max}"));
+                None
+            }
+        }
+    }
+
+    fn date(&mut self, key: &str) -> Option<NaiveDate> {
+        let Some(text) = self.text(key) else {
+            if self.get(key).is_none() {
+                self.error(key, "required (YYYY-MM-DD)");
+            }
+            return None;
+        };
+        let parsed = NaiveDate::parse_from_str(&text, "%Y-%m-%d")
+            .or_else(|_| NaiveDate::parse_from_str(&text, "%d %B %Y"))
+            .ok();
+        if parsed.is_none() {
+            self.error(key, &format!("'{text}' is not a date (YYYY-MM-DD)"));
+        }
+        parsed
+    }
+
+    fn lat_lon_properties(&mut self) -> Option<(f64, f64)> {
+        let lat = self.get("latitude").cloned();
+        let lon = self.get("longitude").cloned();
+        match (lat, lon) {
+            (None, None) => None,
+            (Some(lat), Some(lon)) => match (lat.as_f64(), lon.as_f64()) {
+                (Some(lat), Some(lon)) => {
+                    let at = format!("{}/[longitude,latitude]", self.at);
+                    check_lon_lat(lon, lat, &at, &mut self.errors).then_some((lon, lat))
+                }
+                _ => {
+                    self.error("latitude", "latitude and longitude must be numbers");
+                    None
+                }
+            },
+            _ => {
+                self.error("latitude", "latitude and longitude must be given together");
+                None
+            }
+        }
+    }
+
+    fn tags(&mut self) -> Vec<String> {
+        match self.get("tags") {
+            None => Vec::new(),
+            Some(Value::String(s)) => split_tags(s),
+            Some(Value::Array(items)) => {
+                let tags: Option<Vec<String>> = items
+                    .iter()
+                    .map(|t| t.as_str().map(|s| s.trim().to_owned()))
+                    .collect();
+                match tags {
+                    Some(t) => t.into_iter().filter(|t| !t.is_empty()).collect(),
+                    None => {
+                        self.error("tags", "expected an array of strings");
+                        Vec::new()
+                    }
+                }
+            }
+            Some(_) => {
+                self.error("tags", "expected an array of strings");
+                Vec::new()
+            }
+        }
+    }
+}
+
+/// ACLED keeps tags as one `;`-separated string.
+pub fn split_tags(s: &str) -> Vec<String> {
+    s.split(';')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Input properties we read.
+const KNOWN: &[&str] = &[
+    "event_id_cnty",
+    "event_date",
+    "time_precision",
+    "event_type",
+    "sub_event_type",
+    "actor1",
+    "assoc_actor_1",
+    "inter1",
+    "actor2",
+    "assoc_actor_2",
+    "inter2",
+    "latitude",
+    "longitude",
+    "placement",
+    "place_id",
+    "place",
+    "location",
+    "country",
+    "iso",
+    "admin1",
+    "admin2",
+    "admin3",
+    "geo_precision",
+    "fatalities",
+    "fatalities_low",
+    "fatalities_high",
+    "source",
+    "source_url",
+    "notes",
+    "tags",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn feature(props: Value) -> Value {
+        json!({"type": "Feature", "geometry": null, "properties": props})
+    }
+
+    #[test]
+    fn parses_a_complete_draft() {
+        let d = IncidentDraft::from_feature(&feature(json!({
+            "event_date": "2022-01-20", "event_type": "Battles", "sub_event_type": "Armed clash",
+            "actor1": "Islamic State (Syria)", "place": "al-Zuhur", "fatalities": 3,
+            "fatalities_low": 2, "tags": "a; b"
+        })))
+        .unwrap();
+        assert_eq!(d.event_date, NaiveDate::from_ymd_opt(2022, 1, 20));
+        assert_eq!(d.fatalities, 3);
+        assert_eq!(d.tags, vec!["a", "b"]);
+        assert_eq!(d.place.as_deref(), Some("al-Zuhur"));
+    }
+
+    #[test]
+    fn reports_every_bad_field() {
+        let errs = IncidentDraft::from_feature(&json!({
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [200.0, 36.0]},
+            "properties": {"event_type": "Battles", "sub_event_type": "Suicide bomb",
+                           "fatalities": -1, "colour": "red"}
+        }))
+        .unwrap_err();
+        let fields: Vec<&str> = errs.iter().map(|e| e.field.as_str()).collect();
+        for expected in [
+            "/geometry/coordinates/0",
+            "/properties/sub_event_type",
+            "/properties/fatalities",
+            "/properties/colour",
+            "/properties/actor1",
+            "/properties/event_date",
+        ] {
+            assert!(
+                fields.contains(&expected),
+                "{expected} missing from {fields:?}"
+            );
+        }
+    }
+}

@@ -1,0 +1,35 @@
+//! The data model: incidents coded the ACLED way, validation of what clients send, and the
+//! time filters every collection shares. Knows nothing of HTTP or storage.
+
+pub mod draft;
+pub mod incident;
+pub mod interval;
+pub mod taxonomy;
+
+pub use draft::IncidentDraft;
+pub use incident::{Incident, IncidentFeature, Placement};
+pub use interval::Interval;
+
+use serde::Serialize;
+
+/// One invalid input field: `field` names it as a JSON pointer-like path, `reason` says why.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub reason: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        FieldError {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for FieldError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.field, self.reason)
+    }
+}

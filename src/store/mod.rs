@@ -1,0 +1,311 @@
+//! Durable storage: one SQLite file in WAL mode. Every write is one transaction with
+//! `synchronous=FULL`, so a write that returned is on disk and survives `kill -9`.
+//! Reads on the request path never come here: they use the in-memory snapshot.
+
+mod schema;
+
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
+
+use crate::model::{Incident, Placement};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database {path}: {source}")]
+    Open {
+        path: String,
+        source: rusqlite::Error,
+    },
+    #[error("database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("database holds schema version {found}, newer than this program knows ({known}); upgrade incident-atlas")]
+    TooNew { found: usize, known: usize },
+    #[error("database row {id}: {reason}")]
+    Corrupt { id: i64, reason: String },
+}
+
+pub struct Store {
+    conn: Connection,
+}
+
+const COLUMNS: &str = "id, event_id_cnty, event_date, time_precision, event_type, sub_event_type, \
+    actor1, assoc_actor_1, inter1, actor2, assoc_actor_2, inter2, country, iso, admin1, admin2, \
+    admin3, location, longitude, latitude, geo_precision, place_id, placement, fatalities, \
+    fatalities_low, fatalities_high, source, source_url, notes, tags, created_at, updated_at";
+
+impl Store {
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let open_err = |source| StoreError::Open {
+            path: path.display().to_string(),
+            source,
+        };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            // A missing folder would otherwise surface as a vague "unable to open".
+            let _ = std::fs::create_dir_all(dir);
+        }
+        let conn = Connection::open(path).map_err(open_err)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(open_err)?;
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(open_err)?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(open_err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(open_err)?;
+        let mut store = Store { conn };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    fn migrate(&mut self) -> Result<(), StoreError> {
+        let version: usize = self
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))?;
+        let known = schema::MIGRATIONS.len();
+        if version > known {
+            return Err(StoreError::TooNew {
+                found: version,
+                known,
+            });
+        }
+        for (n, sql) in schema::MIGRATIONS.iter().enumerate().skip(version) {
+            let tx = self.conn.transaction()?;
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", n + 1)?;
+            tx.commit()?;
+            tracing::info!(version = n + 1, "applied schema migration");
+        }
+        Ok(())
+    }
+
+    pub fn schema_version(&self) -> Result<usize, StoreError> {
+        Ok(self
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))?)
+    }
+
+    pub fn load_all(&self) -> Result<Vec<Incident>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare(&format!("SELECT {COLUMNS} FROM incident ORDER BY id"))?;
+        let rows = stmt.query_map([], row_to_incident)?;
+        let mut out = Vec::new();
+        for r in rows {
+            out.push(r??);
+        }
+        Ok(out)
+    }
+
+    pub fn count(&self) -> Result<usize, StoreError> {
+        Ok(self
+            .conn
+            .query_row("SELECT count(*) FROM incident", [], |r| r.get(0))?)
+    }
+
+    pub fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .conn
+            .query_row("SELECT value FROM setting WHERE key = ?1", [key], |r| {
+                r.get(0)
+            })
+            .optional()?)
+    }
+
+    /// Runs `f` in one transaction: all of it is stored, or none.
+    pub fn write<T>(
+        &mut self,
+        f: impl FnOnce(&mut Writer<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let tx = self.conn.transaction()?;
+        let mut w = Writer { tx };
+        let out = f(&mut w)?;
+        w.tx.commit()?;
+        Ok(out)
+    }
+}
+
+/// Writes inside one transaction (see `Store::write`).
+pub struct Writer<'a> {
+    tx: Transaction<'a>,
+}
+
+impl Writer<'_> {
+    /// Inserts an incident and sets its server-assigned id (never reused: AUTOINCREMENT).
+    pub fn insert(&mut self, incident: &mut Incident) -> Result<(), StoreError> {
+        let mut stmt = self.tx.prepare_cached(&format!(
+            "INSERT INTO incident ({COLUMNS}) VALUES (NULL, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, \
+             ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, \
+             ?26, ?27, ?28, ?29, ?30, ?31)"
+        ))?;
+        let i = &*incident;
+        stmt.execute(params![
+            i.event_id_cnty,
+            i.event_date,
+            i.time_precision,
+            i.event_type,
+            i.sub_event_type,
+            i.actor1,
+            i.assoc_actor_1,
+            i.inter1,
+            i.actor2,
+            i.assoc_actor_2,
+            i.inter2,
+            i.country,
+            i.iso,
+            i.admin1,
+            i.admin2,
+            i.admin3,
+            i.location,
+            i.lon,
+            i.lat,
+            i.geo_precision,
+            i.place_id,
+            i.placement.as_str(),
+            i.fatalities,
+            i.fatalities_low,
+            i.fatalities_high,
+            i.source,
+            i.source_url,
+            i.notes,
+            tags_json(&i.tags),
+            i.created_at,
+            i.updated_at,
+        ])?;
+        incident.id = self.tx.last_insert_rowid();
+        Ok(())
+    }
+
+    /// Replaces the stored incident with the same id; false if there is none.
+    pub fn replace(&mut self, i: &Incident) -> Result<bool, StoreError> {
+        let mut stmt = self.tx.prepare_cached(
+            "UPDATE incident SET event_id_cnty = ?2, event_date = ?3, time_precision = ?4, \
+             event_type = ?5, sub_event_type = ?6, actor1 = ?7, assoc_actor_1 = ?8, inter1 = ?9, \
+             actor2 = ?10, assoc_actor_2 = ?11, inter2 = ?12, country = ?13, iso = ?14, \
+             admin1 = ?15, admin2 = ?16, admin3 = ?17, location = ?18, longitude = ?19, \
+             latitude = ?20, geo_precision = ?21, place_id = ?22, placement = ?23, \
+             fatalities = ?24, fatalities_low = ?25, fatalities_high = ?26, source = ?27, \
+             source_url = ?28, notes = ?29, tags = ?30, created_at = ?31, updated_at = ?32 \
+             WHERE id = ?1",
+        )?;
+        let n = stmt.execute(params![
+            i.id,
+            i.event_id_cnty,
+            i.event_date,
+            i.time_precision,
+            i.event_type,
+            i.sub_event_type,
+            i.actor1,
+            i.assoc_actor_1,
+            i.inter1,
+            i.actor2,
+            i.assoc_actor_2,
+            i.inter2,
+            i.country,
+            i.iso,
+            i.admin1,
+            i.admin2,
+            i.admin3,
+            i.location,
+            i.lon,
+            i.lat,
+            i.geo_precision,
+            i.place_id,
+            i.placement.as_str(),
+            i.fatalities,
+            i.fatalities_low,
+            i.fatalities_high,
+            i.source,
+            i.source_url,
+            i.notes,
+            tags_json(&i.tags),
+            i.created_at,
+            i.updated_at,
+        ])?;
+        Ok(n == 1)
+    }
+
+    /// Deletes an incident and records when, for mirrors; false if there is none.
+    pub fn delete(&mut self, id: i64, at: DateTime<Utc>) -> Result<bool, StoreError> {
+        let n = self
+            .tx
+            .execute("DELETE FROM incident WHERE id = ?1", [id])?;
+        if n == 1 {
+            self.tx.execute(
+                "INSERT OR REPLACE INTO incident_deletion (id, deleted_at) VALUES (?1, ?2)",
+                params![id, at],
+            )?;
+        }
+        Ok(n == 1)
+    }
+
+    pub fn set_setting(&mut self, key: &str, value: &str) -> Result<(), StoreError> {
+        self.tx.execute(
+            "INSERT INTO setting (key, value) VALUES (?1, ?2) \
+             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            [key, value],
+        )?;
+        Ok(())
+    }
+}
+
+fn tags_json(tags: &[String]) -> String {
+    // A list of strings always serialises.
+    serde_json::to_string(tags).expect("tags serialise")
+}
+
+fn row_to_incident(r: &Row<'_>) -> rusqlite::Result<Result<Incident, StoreError>> {
+    let id: i64 = r.get(0)?;
+    let placement: String = r.get(22)?;
+    let tags: String = r.get(29)?;
+    let Some(placement) = Placement::parse(&placement) else {
+        return Ok(Err(StoreError::Corrupt {
+            id,
+            reason: format!("placement '{placement}'"),
+        }));
+    };
+    let tags = match serde_json::from_str(&tags) {
+        Ok(t) => t,
+        Err(e) => {
+            return Ok(Err(StoreError::Corrupt {
+                id,
+                reason: format!("tags: {e}"),
+            }))
+        }
+    };
+    Ok(Ok(Incident {
+        id,
+        event_id_cnty: r.get(1)?,
+        event_date: r.get(2)?,
+        time_precision: r.get(3)?,
+        event_type: r.get(4)?,
+        sub_event_type: r.get(5)?,
+        actor1: r.get(6)?,
+        assoc_actor_1: r.get(7)?,
+        inter1: r.get(8)?,
+        actor2: r.get(9)?,
+        assoc_actor_2: r.get(10)?,
+        inter2: r.get(11)?,
+        country: r.get(12)?,
+        iso: r.get(13)?,
+        admin1: r.get(14)?,
+        admin2: r.get(15)?,
+        admin3: r.get(16)?,
+        location: r.get(17)?,
+        lon: r.get(18)?,
+        lat: r.get(19)?,
+        geo_precision: r.get(20)?,
+        place_id: r.get(21)?,
+        placement,
+        fatalities: r.get(23)?,
+        fatalities_low: r.get(24)?,
+        fatalities_high: r.get(25)?,
+        source: r.get(26)?,
+        source_url: r.get(27)?,
+        notes: r.get(28)?,
+        tags,
+        created_at: r.get(30)?,
+        updated_at: r.get(31)?,
+    }))
+}

@@ -1,0 +1,48 @@
+//! Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
+//! Append new steps; never edit a released one.
+
+pub const MIGRATIONS: &[&str] = &[
+    // 1: incidents (ACLED columns plus ours), deletions for mirrors, settings.
+    "CREATE TABLE incident (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        event_id_cnty TEXT,
+        event_date TEXT NOT NULL,
+        time_precision INTEGER NOT NULL CHECK (time_precision BETWEEN 1 AND 3),
+        event_type TEXT NOT NULL,
+        sub_event_type TEXT NOT NULL,
+        actor1 TEXT NOT NULL,
+        assoc_actor_1 TEXT,
+        inter1 INTEGER,
+        actor2 TEXT,
+        assoc_actor_2 TEXT,
+        inter2 INTEGER,
+        country TEXT,
+        iso INTEGER,
+        admin1 TEXT,
+        admin2 TEXT,
+        admin3 TEXT,
+        location TEXT NOT NULL,
+        longitude REAL NOT NULL CHECK (longitude BETWEEN -180 AND 180),
+        latitude REAL NOT NULL CHECK (latitude BETWEEN -90 AND 90),
+        geo_precision INTEGER NOT NULL CHECK (geo_precision BETWEEN 1 AND 3),
+        place_id TEXT,
+        placement TEXT NOT NULL CHECK (placement IN ('coordinates', 'gazetteer')),
+        fatalities INTEGER NOT NULL CHECK (fatalities >= 0),
+        fatalities_low INTEGER,
+        fatalities_high INTEGER,
+        source TEXT,
+        source_url TEXT,
+        notes TEXT,
+        tags TEXT NOT NULL DEFAULT '[]',
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE TABLE incident_deletion (
+        id INTEGER PRIMARY KEY,
+        deleted_at TEXT NOT NULL
+    );
+    CREATE TABLE setting (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );",
+];
