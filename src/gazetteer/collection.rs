@@ -28,7 +28,8 @@ impl Collection for Gazetteer {
     fn description(&self) -> String {
         format!(
             "The gazetteer: {} named places with polygons (approximate where confidence and \
-             uncertainty_m say so), anchor points, English and Arabic names and spelling \
+             uncertainty_m say so; places that are points in their source, such as a roundabout, are \
+             drawn as a circle of footprint_m metres), anchor points, English and Arabic names and spelling \
              variants. Places are timeless: datetime is accepted and ignored. near/nearest \
              measure to each place's anchor.",
             self.len()
@@ -36,7 +37,12 @@ impl Collection for Gazetteer {
     }
 
     fn geometry_kind(&self) -> GeometryKind {
-        GeometryKind::Mixed
+        // GeoNames rows are points; our own format gives every place an area.
+        if self.places().iter().all(|p| p.is_area()) {
+            GeometryKind::Polygon
+        } else {
+            GeometryKind::Mixed
+        }
     }
 
     fn extent(&self) -> Extent {

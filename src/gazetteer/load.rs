@@ -96,13 +96,26 @@ pub fn parse_geojson(text: &str, origin: &str) -> Result<Vec<Place>, GazetteerEr
                 pcode: text_prop(&props, "pcode"),
                 geonames_id: props.get("geonames_id").and_then(Value::as_u64),
                 population: props.get("population").and_then(Value::as_u64),
+                footprint_m: None,
             },
             anchor.is_some(),
         )
         .map_err(|reason| invalid(at, reason))?;
-        places.push(place);
+        places.push(with_footprint(place));
     }
     Ok(places)
+}
+
+/// A point place of our own format becomes a small circular area around its anchor.
+fn with_footprint(mut place: Place) -> Place {
+    if let Geometry::Point(p) = place.geometry {
+        let c = circle(p, POINT_FOOTPRINT_M);
+        place.area_m2 = c.geodesic_area_unsigned();
+        place.bbox = c.bounding_rect().unwrap_or(place.bbox);
+        place.geometry = Geometry::Polygon(c);
+        place.footprint_m = Some(POINT_FOOTPRINT_M);
+    }
+    place
 }
 
 fn text_prop(props: &Map<String, Value>, key: &str) -> Option<String> {
@@ -114,7 +127,26 @@ fn text_prop(props: &Map<String, Value>, key: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// Radius of the footprint drawn for a point place (a roundabout, a confluence): about the
+/// size of the thing itself, so the places layer is all polygons and reverse geocoding at
+/// the spot finds it, without claiming the area its positional uncertainty spans.
+pub const POINT_FOOTPRINT_M: f64 = 50.0;
+
+/// A geodesic circle as a 32-sided polygon, counter-clockwise.
+fn circle(centre: Point<f64>, radius_m: f64) -> geo::Polygon<f64> {
+    use geo::{Destination, Geodesic};
+    let ring: Vec<geo::Coord<f64>> = (0..=32)
+        .map(|i| {
+            // Bearings run clockwise from north; going backwards gives a CCW ring.
+            let bearing = 360.0 - (i % 32) as f64 * 360.0 / 32.0;
+            Geodesic.destination(centre, bearing, radius_m).0
+        })
+        .collect();
+    geo::Polygon::new(geo::LineString::new(ring), vec![])
+}
+
 /// Completes a place: RFC 7946 ring orientation, bbox, area, and an anchor inside the area.
+/// Points (GeoNames rows, point places) stay points; `with_footprint` turns them into areas.
 fn build(mut place: Place, has_anchor: bool) -> Result<Place, String> {
     place.geometry = match place.geometry {
         Geometry::Polygon(p) => Geometry::Polygon(p.orient(Direction::Default)),
@@ -212,6 +244,7 @@ pub fn parse_geonames(reader: impl BufRead, origin: &str) -> Result<Vec<Place>, 
                 pcode: None,
                 geonames_id: cols[0].parse().ok(),
                 population,
+                footprint_m: None,
             },
             true,
         )

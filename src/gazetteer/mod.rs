@@ -271,6 +271,9 @@ pub struct PlaceProperties<'a> {
     pub pcode: Option<&'a str>,
     pub geonames_id: Option<u64>,
     pub population: Option<u64>,
+    /// Radius of the circle drawn for a place that is a point in its source.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub footprint_m: Option<f64>,
 }
 
 impl<'a> PlaceProperties<'a> {
@@ -295,6 +298,7 @@ impl<'a> PlaceProperties<'a> {
             pcode: p.pcode.as_deref(),
             geonames_id: p.geonames_id,
             population: p.population,
+            footprint_m: p.footprint_m,
         }
     }
 }

@@ -118,6 +118,9 @@ pub struct Place {
     pub pcode: Option<String>,
     pub geonames_id: Option<u64>,
     pub population: Option<u64>,
+    /// Set when the place is a point in its source and its polygon is a circle of this radius
+    /// drawn around the anchor.
+    pub footprint_m: Option<f64>,
 }
 
 impl Place {
