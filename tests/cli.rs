@@ -1,0 +1,131 @@
+//! The command line: import (GeoJSON, ACLED CSV), export, and extra gazetteers for any region.
+mod common;
+use common::*;
+use serde_json::{json, Value};
+use std::process::Command;
+
+fn fixture(name: &str) -> String {
+    format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn run(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(BIN).args(args).env("RUST_LOG", "warn").output().expect("run incident-atlas");
+    (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[test]
+fn imports_acled_csv_and_exports_it_back_in_acled_column_order() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("a.sqlite");
+    let db_s = db.to_str().unwrap();
+    let (ok, _, err) = run(&["import", &fixture("acled-sample.csv"), "--db", db_s]);
+    assert!(ok, "{err}");
+    assert!(err.contains("imported 3 incidents"), "{err}");
+
+    let (ok, csv, err) = run(&["export", "--format", "csv", "--db", db_s]);
+    assert!(ok, "{err}");
+    let mut lines = csv.lines();
+    let header = lines.next().unwrap();
+    assert!(header.starts_with("event_id_cnty,event_date,year,time_precision,disorder_type,event_type,sub_event_type,actor1,assoc_actor_1,inter1,actor2,assoc_actor_2,inter2,interaction,civilian_targeting,iso,region,country,admin1,admin2,admin3,location,latitude,longitude,geo_precision,source,source_scale,notes,fatalities,tags,timestamp"), "{header}");
+    assert_eq!(lines.count(), 3);
+
+    // Served: coordinates kept, place from the containing gazetteer area, ACLED admin names kept.
+    let s = Server::start_on(&db, &["--no-seed"], None);
+    let (_, fc) = s.get_json("/collections/incidents/items?event_id_cnty=TEST0001");
+    let f = &fc["features"][0];
+    assert_eq!(f["geometry"]["coordinates"], json!([40.7703, 36.4757]));
+    assert_eq!(f["properties"]["place_id"], "al-zuhur");
+    assert_eq!(f["properties"]["placement"], "coordinates");
+    let (_, fc) = s.get_json("/collections/incidents/items?event_id_cnty=TEST0003");
+    let f = &fc["features"][0];
+    assert_eq!(f["properties"]["location"], "Ar-Raqqa", "outside the gazetteer the given location stays");
+    assert_eq!(f["properties"]["place_id"], Value::Null);
+    assert_eq!(f["properties"]["admin1"], "Ar-Raqqa");
+    let (_, fc) = s.get_json("/collections/incidents/items?event_id_cnty=TEST0002");
+    assert_eq!(fc["features"][0]["properties"]["tags"], json!(["detainees=12"]));
+}
+
+#[test]
+fn geojson_export_reimports_to_the_same_points() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("seeded.sqlite");
+    drop(Server::start_on(&db, &[], None)); // seeds the scenario
+    let (ok, geojson, err) = run(&["export", "--db", db.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    let exported: Value = serde_json::from_str(&geojson).unwrap();
+    assert_eq!(exported["features"].as_array().unwrap().len(), 16);
+    let file = tmp.path().join("export.geojson");
+    std::fs::write(&file, &geojson).unwrap();
+    let db2 = tmp.path().join("copy.sqlite");
+    let (ok, _, err) = run(&["import", file.to_str().unwrap(), "--db", db2.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    let (_, again, _) = run(&["export", "--db", db2.to_str().unwrap()]);
+    let again: Value = serde_json::from_str(&again).unwrap();
+    for (a, b) in exported["features"].as_array().unwrap().iter().zip(again["features"].as_array().unwrap()) {
+        assert_eq!(a["geometry"], b["geometry"]);
+        for k in ["place_id", "placement", "event_type", "fatalities", "notes", "location"] {
+            assert_eq!(a["properties"][k], b["properties"][k], "{k}");
+        }
+    }
+}
+
+#[test]
+fn a_bad_import_stores_nothing_and_says_where() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bad = tmp.path().join("bad.csv");
+    let good = std::fs::read_to_string(fixture("acled-sample.csv")).unwrap();
+    std::fs::write(&bad, good.replace("Armed clash", "Armed clashes")).unwrap();
+    let db = tmp.path().join("b.sqlite");
+    let (ok, _, err) = run(&["import", bad.to_str().unwrap(), "--db", db.to_str().unwrap()]);
+    assert!(!ok);
+    assert!(err.contains("line 2/sub_event_type"), "{err}");
+    assert!(err.contains("nothing imported"), "{err}");
+    // Input is checked before the database is touched.
+    assert!(!db.exists(), "no database is created for a rejected import");
+    let (ok, _, err) = run(&["export", "--db", db.to_str().unwrap()]);
+    assert!(!ok && err.contains("no database"), "{err}");
+}
+
+#[test]
+fn extra_gazetteers_serve_any_region() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("g.sqlite");
+    let (geonames, testland) = (fixture("geonames-sample.txt"), fixture("testland.geojson"));
+    let s = Server::start_on(&db, &["--gazetteer", &geonames, "--gazetteer", &testland], Some(TOKEN));
+    let (_, fc) = s.get_json("/geocode?q=Raqqa");
+    assert_eq!(fc["features"][0]["id"], "geonames:163915");
+    assert_eq!(fc["features"][0]["geometry"]["coordinates"], json!([39.00788, 35.95283]));
+    let (_, fc) = s.get_json("/geocode?q=%D8%AF%D9%8A%D8%B1%20%D8%A7%D9%84%D8%B2%D9%88%D8%B1");
+    assert_eq!(fc["features"][0]["id"], "geonames:170794");
+    // A point in the custom region is placed in its polygon, with its admin names.
+    let mut f = incident("ignored");
+    f["geometry"] = json!({"type": "Point", "coordinates": [10.01, 50.01]});
+    f["properties"].as_object_mut().unwrap().remove("place");
+    let (st, created) = s.post("/collections/incidents/items", &f);
+    assert_eq!(st, 201, "{created}");
+    assert_eq!(created["properties"]["place_id"], "testland-old-town");
+    assert_eq!(created["properties"]["admin1"], "North Province");
+    assert_eq!(created["properties"]["country"], "Testland");
+    drop(s);
+
+    // Without the embedded gazetteer, nothing is seeded and Hasakah names are unknown.
+    let db = tmp.path().join("only.sqlite");
+    let s = Server::start_on(&db, &["--no-default-gazetteer", "--gazetteer", &testland], Some(TOKEN));
+    let (_, fc) = s.get_json("/collections/incidents/items");
+    assert_eq!(fc["numberMatched"], 0);
+    let (_, places) = s.get_json("/collections/places/items");
+    assert_eq!(places["numberMatched"], 1);
+    let (st, body) = s.post("/collections/incidents/items", &incident("Altstadt"));
+    assert_eq!(st, 201, "{body}");
+    assert_eq!(body["properties"]["location"], "Old Town");
+}
+
+#[test]
+fn a_broken_gazetteer_stops_start_up_with_a_clear_message() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bad = tmp.path().join("bad.geojson");
+    std::fs::write(&bad, r#"{"type":"FeatureCollection","features":[{"type":"Feature","id":"x","geometry":{"type":"Point","coordinates":[1,2]},"properties":{"name":"X","kind":"castle"}}]}"#).unwrap();
+    let (ok, _, err) = run(&["serve", "--gazetteer", bad.to_str().unwrap(), "--db", tmp.path().join("c.sqlite").to_str().unwrap()]);
+    assert!(!ok);
+    assert!(err.contains("unknown kind 'castle'"), "{err}");
+}
