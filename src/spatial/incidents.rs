@@ -181,18 +181,28 @@ impl Collection for IncidentIndex {
         let mut hits = match &sel.spatial {
             Some(Spatial::Near { centre, radius_m }) => self.within_radius(sel, *centre, *radius_m),
             Some(Spatial::Nearest { centre, k }) => {
-                // Widen a geodesic radius until it holds k matches: everything nearer than
-                // the k-th is then inside it, so the answer is exact.
-                let mut radius = 1_000.0;
-                loop {
-                    let mut hits = self.within_radius(sel, *centre, radius);
-                    if hits.len() >= *k || radius >= MAX_DISTANCE_M {
-                        order_hits(&mut hits);
-                        hits.truncate(*k);
-                        break hits;
+                // Any k matching incidents bound the k-th nearest distance from above. Take
+                // the first k in (cheap) degree-space order, then an exact geodesic radius
+                // search with that bound holds the true k nearest.
+                let mut bound = 0.0f64;
+                let mut found = 0;
+                for e in self.tree.nearest_neighbor_iter(&[centre.0, centre.1]) {
+                    let i = &self.items[e.data as usize];
+                    if self.matches_filters(i, sel) {
+                        bound = bound.max(distance_m(*centre, (i.lon, i.lat)));
+                        found += 1;
+                        if found == *k {
+                            break;
+                        }
                     }
-                    radius = (radius * 4.0).min(MAX_DISTANCE_M);
                 }
+                if found == 0 {
+                    return Vec::new();
+                }
+                let mut hits = self.within_radius(sel, *centre, bound.min(MAX_DISTANCE_M) + 0.001);
+                order_hits(&mut hits);
+                hits.truncate(*k);
+                hits
             }
             Some(Spatial::Intersects(geometry)) => {
                 use geo::BoundingRect;
