@@ -16,6 +16,9 @@ use super::query::COMMON_PARAMETERS;
 use crate::atlas::Snapshot;
 use crate::model::taxonomy::EVENT_TYPES;
 
+/// The OpenAPI version the document is written to (see `api_document`).
+pub const OPENAPI_VERSION: &str = "3.0.3";
+
 fn string() -> ObjectBuilder {
     ObjectBuilder::new().schema_type(Type::String)
 }
