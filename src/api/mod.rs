@@ -1,6 +1,7 @@
 //! The HTTP layer: thin handlers (parse → call the core → serialise) over `Atlas`.
 //! CORS, compression and ETags are middleware, applied once for every route.
 
+mod body;
 mod etag;
 mod geocode;
 pub mod links;
@@ -44,6 +45,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         web::resource(path)
             .route(web::get().to(handler.clone()))
             .route(web::head().to(handler))
+            .default_service(web::to(method_not_allowed))
     }
     cfg.service(read("/", ogc::landing))
         .service(read("/conformance", ogc::conformance))
@@ -78,6 +80,14 @@ async fn api_document(
         .to_json()
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     Ok(HttpResponse::Ok().content_type(links::OPENAPI).body(body))
+}
+
+async fn method_not_allowed(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::MethodNotAllowed(format!(
+        "{} is not allowed on {}; see /api",
+        req.method(),
+        req.path()
+    )))
 }
 
 async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {

@@ -5,6 +5,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use geo::Validation;
 use serde_json::{json, Map, Value};
 
+use super::body::json_body;
 use super::links::{base_url, Link, GEOJSON, JSON};
 use super::ogc::{feature_collection, find_collection, geojson_response, page_of};
 use super::problem::ApiError;
@@ -25,15 +26,17 @@ const MEMBERS: &[&str] = &[
 pub async fn search(
     req: HttpRequest,
     path: web::Path<String>,
-    body: web::Bytes,
+    payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let c = find_collection(&state, &path)?;
-    if body.len() > state.max_body_bytes {
-        return Err(ApiError::PayloadTooLarge(state.max_body_bytes));
-    }
-    let request: Value =
-        serde_json::from_slice(&body).map_err(|e| ApiError::BadJson(e.to_string()))?;
+    let request = json_body(
+        &req,
+        payload,
+        &state,
+        &["application/json", "application/geo+json"],
+    )
+    .await?;
     let Some(obj) = request.as_object() else {
         return Err(ApiError::bad(
             "body",

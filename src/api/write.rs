@@ -3,9 +3,9 @@
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
-use futures_util::StreamExt;
 use serde_json::Value;
 
+use super::body::json_body;
 use super::links::{base_url, GEOJSON};
 use super::ogc::{feature_collection, feature_with_links, find_collection};
 use super::problem::ApiError;
@@ -46,42 +46,6 @@ fn writable(state: &AppState, cid: &str) -> Result<(), ApiError> {
             "collection '{cid}' is read-only; only '{WRITABLE}' takes writes"
         )))
     }
-}
-
-/// Reads a JSON body of an accepted media type, within the size limit.
-async fn json_body(
-    req: &HttpRequest,
-    mut payload: web::Payload,
-    state: &AppState,
-    accepted: &[&str],
-) -> Result<Value, ApiError> {
-    let ct = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| {
-            v.split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase()
-        });
-    if !ct.as_deref().is_some_and(|ct| accepted.contains(&ct)) {
-        return Err(ApiError::UnsupportedMediaType(format!(
-            "Content-Type {} is not accepted; send one of: {}",
-            ct.as_deref().unwrap_or("(none)"),
-            accepted.join(", ")
-        )));
-    }
-    let mut body = web::BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| ApiError::bad("body", e.to_string()))?;
-        if body.len() + chunk.len() > state.max_body_bytes {
-            return Err(ApiError::PayloadTooLarge(state.max_body_bytes));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    serde_json::from_slice(&body).map_err(|e| ApiError::BadJson(e.to_string()))
 }
 
 const JSON_TYPES: &[&str] = &["application/geo+json", "application/json"];

@@ -1,0 +1,46 @@
+//! Request bodies: media type checked, size limited while streaming, parsed as JSON, with
+//! problem+json errors (actix's own extractors would answer in plain text).
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest};
+use futures_util::StreamExt;
+use serde_json::Value;
+
+use super::problem::ApiError;
+use super::AppState;
+
+/// Reads a JSON body of an accepted media type, within the size limit.
+pub async fn json_body(
+    req: &HttpRequest,
+    mut payload: web::Payload,
+    state: &AppState,
+    accepted: &[&str],
+) -> Result<Value, ApiError> {
+    let ct = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        });
+    if !ct.as_deref().is_some_and(|ct| accepted.contains(&ct)) {
+        return Err(ApiError::UnsupportedMediaType(format!(
+            "Content-Type {} is not accepted; send one of: {}",
+            ct.as_deref().unwrap_or("(none)"),
+            accepted.join(", ")
+        )));
+    }
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| ApiError::bad("body", e.to_string()))?;
+        if body.len() + chunk.len() > state.max_body_bytes {
+            return Err(ApiError::PayloadTooLarge(state.max_body_bytes));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    serde_json::from_slice(&body).map_err(|e| ApiError::BadJson(e.to_string()))
+}
