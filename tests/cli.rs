@@ -9,8 +9,16 @@ fn fixture(name: &str) -> String {
 }
 
 fn run(args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(BIN).args(args).env("RUST_LOG", "warn").output().expect("run incident-atlas");
-    (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    let out = Command::new(BIN)
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run incident-atlas");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 #[test]
@@ -38,11 +46,17 @@ fn imports_acled_csv_and_exports_it_back_in_acled_column_order() {
     assert_eq!(f["properties"]["placement"], "coordinates");
     let (_, fc) = s.get_json("/collections/incidents/items?event_id_cnty=TEST0003");
     let f = &fc["features"][0];
-    assert_eq!(f["properties"]["location"], "Ar-Raqqa", "outside the gazetteer the given location stays");
+    assert_eq!(
+        f["properties"]["location"], "Ar-Raqqa",
+        "outside the gazetteer the given location stays"
+    );
     assert_eq!(f["properties"]["place_id"], Value::Null);
     assert_eq!(f["properties"]["admin1"], "Ar-Raqqa");
     let (_, fc) = s.get_json("/collections/incidents/items?event_id_cnty=TEST0002");
-    assert_eq!(fc["features"][0]["properties"]["tags"], json!(["detainees=12"]));
+    assert_eq!(
+        fc["features"][0]["properties"]["tags"],
+        json!(["detainees=12"])
+    );
 }
 
 #[test]
@@ -57,13 +71,30 @@ fn geojson_export_reimports_to_the_same_points() {
     let file = tmp.path().join("export.geojson");
     std::fs::write(&file, &geojson).unwrap();
     let db2 = tmp.path().join("copy.sqlite");
-    let (ok, _, err) = run(&["import", file.to_str().unwrap(), "--db", db2.to_str().unwrap()]);
+    let (ok, _, err) = run(&[
+        "import",
+        file.to_str().unwrap(),
+        "--db",
+        db2.to_str().unwrap(),
+    ]);
     assert!(ok, "{err}");
     let (_, again, _) = run(&["export", "--db", db2.to_str().unwrap()]);
     let again: Value = serde_json::from_str(&again).unwrap();
-    for (a, b) in exported["features"].as_array().unwrap().iter().zip(again["features"].as_array().unwrap()) {
+    for (a, b) in exported["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(again["features"].as_array().unwrap())
+    {
         assert_eq!(a["geometry"], b["geometry"]);
-        for k in ["place_id", "placement", "event_type", "fatalities", "notes", "location"] {
+        for k in [
+            "place_id",
+            "placement",
+            "event_type",
+            "fatalities",
+            "notes",
+            "location",
+        ] {
             assert_eq!(a["properties"][k], b["properties"][k], "{k}");
         }
     }
@@ -76,7 +107,12 @@ fn a_bad_import_stores_nothing_and_says_where() {
     let good = std::fs::read_to_string(fixture("acled-sample.csv")).unwrap();
     std::fs::write(&bad, good.replace("Armed clash", "Armed clashes")).unwrap();
     let db = tmp.path().join("b.sqlite");
-    let (ok, _, err) = run(&["import", bad.to_str().unwrap(), "--db", db.to_str().unwrap()]);
+    let (ok, _, err) = run(&[
+        "import",
+        bad.to_str().unwrap(),
+        "--db",
+        db.to_str().unwrap(),
+    ]);
     assert!(!ok);
     assert!(err.contains("line 2/sub_event_type"), "{err}");
     assert!(err.contains("nothing imported"), "{err}");
@@ -91,10 +127,17 @@ fn extra_gazetteers_serve_any_region() {
     let tmp = tempfile::tempdir().unwrap();
     let db = tmp.path().join("g.sqlite");
     let (geonames, testland) = (fixture("geonames-sample.txt"), fixture("testland.geojson"));
-    let s = Server::start_on(&db, &["--gazetteer", &geonames, "--gazetteer", &testland], Some(TOKEN));
+    let s = Server::start_on(
+        &db,
+        &["--gazetteer", &geonames, "--gazetteer", &testland],
+        Some(TOKEN),
+    );
     let (_, fc) = s.get_json("/geocode?q=Raqqa");
     assert_eq!(fc["features"][0]["id"], "geonames:163915");
-    assert_eq!(fc["features"][0]["geometry"]["coordinates"], json!([39.00788, 35.95283]));
+    assert_eq!(
+        fc["features"][0]["geometry"]["coordinates"],
+        json!([39.00788, 35.95283])
+    );
     let (_, fc) = s.get_json("/geocode?q=%D8%AF%D9%8A%D8%B1%20%D8%A7%D9%84%D8%B2%D9%88%D8%B1");
     assert_eq!(fc["features"][0]["id"], "geonames:170794");
     // A point in the custom region is placed in its polygon, with its admin names.
@@ -110,7 +153,11 @@ fn extra_gazetteers_serve_any_region() {
 
     // Without the embedded gazetteer, nothing is seeded and Hasakah names are unknown.
     let db = tmp.path().join("only.sqlite");
-    let s = Server::start_on(&db, &["--no-default-gazetteer", "--gazetteer", &testland], Some(TOKEN));
+    let s = Server::start_on(
+        &db,
+        &["--no-default-gazetteer", "--gazetteer", &testland],
+        Some(TOKEN),
+    );
     let (_, fc) = s.get_json("/collections/incidents/items");
     assert_eq!(fc["numberMatched"], 0);
     let (_, places) = s.get_json("/collections/places/items");
@@ -125,7 +172,13 @@ fn a_broken_gazetteer_stops_start_up_with_a_clear_message() {
     let tmp = tempfile::tempdir().unwrap();
     let bad = tmp.path().join("bad.geojson");
     std::fs::write(&bad, r#"{"type":"FeatureCollection","features":[{"type":"Feature","id":"x","geometry":{"type":"Point","coordinates":[1,2]},"properties":{"name":"X","kind":"castle"}}]}"#).unwrap();
-    let (ok, _, err) = run(&["serve", "--gazetteer", bad.to_str().unwrap(), "--db", tmp.path().join("c.sqlite").to_str().unwrap()]);
+    let (ok, _, err) = run(&[
+        "serve",
+        "--gazetteer",
+        bad.to_str().unwrap(),
+        "--db",
+        tmp.path().join("c.sqlite").to_str().unwrap(),
+    ]);
     assert!(!ok);
     assert!(err.contains("unknown kind 'castle'"), "{err}");
 }

@@ -10,7 +10,10 @@ fn acknowledged_writes_survive_kill_9() {
 
     let s = Server::start_on(&db, &[], Some(TOKEN));
     let (_, before) = s.get_json("/collections/incidents/items?limit=1");
-    assert_eq!(before["numberMatched"], 16, "fresh database is seeded with the scenario");
+    assert_eq!(
+        before["numberMatched"], 16,
+        "fresh database is seeded with the scenario"
+    );
 
     let (status, created) = s.post("/collections/incidents/items", &incident("al-Zuhour"));
     assert_eq!(status, 201, "{created}");
@@ -22,7 +25,12 @@ fn acknowledged_writes_survive_kill_9() {
         Some(TOKEN),
     );
     assert_eq!(status, 200, "{patched}");
-    let (status, _) = s.send_json(reqwest::Method::DELETE, "/collections/incidents/items/3", &json!({}), Some(TOKEN));
+    let (status, _) = s.send_json(
+        reqwest::Method::DELETE,
+        "/collections/incidents/items/3",
+        &json!({}),
+        Some(TOKEN),
+    );
     assert_eq!(status, 204);
     s.kill9();
 
@@ -31,13 +39,19 @@ fn acknowledged_writes_survive_kill_9() {
     assert_eq!(status, 200, "created incident lost: {again}");
     assert_eq!(again["properties"]["place_id"], "al-zuhur");
     assert_eq!(again["geometry"], created["geometry"]);
-    assert_eq!(again["properties"]["created_at"], created["properties"]["created_at"]);
+    assert_eq!(
+        again["properties"]["created_at"],
+        created["properties"]["created_at"]
+    );
     let (_, two) = s.get_json("/collections/incidents/items/2");
     assert_eq!(two["properties"]["fatalities"], 9, "patch lost");
     let (status, _) = s.get_json("/collections/incidents/items/3");
     assert_eq!(status, 404, "deleted incident came back");
     let (_, all) = s.get_json("/collections/incidents/items?limit=1");
-    assert_eq!(all["numberMatched"], 16, "16 seeded + 1 created - 1 deleted, and no second seeding");
+    assert_eq!(
+        all["numberMatched"], 16,
+        "16 seeded + 1 created - 1 deleted, and no second seeding"
+    );
 }
 
 #[test]
@@ -53,5 +67,8 @@ fn rejected_writes_leave_nothing_behind() {
     s.kill9();
     let s = Server::start_on(&db, &[], Some(TOKEN));
     let (_, all) = s.get_json("/collections/incidents/items?limit=1");
-    assert_eq!(all["numberMatched"], 16, "a rejected batch must not be half-stored");
+    assert_eq!(
+        all["numberMatched"], 16,
+        "a rejected batch must not be half-stored"
+    );
 }

@@ -12,7 +12,11 @@ fn ogrinfo(args: &[&str]) -> Option<String> {
         .args(args)
         .output()
         .expect("ogrinfo not found: install gdal-bin (or set ATLAS_SKIP_GDAL=1)");
-    assert!(out.status.success(), "ogrinfo {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "ogrinfo {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     Some(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
@@ -31,12 +35,21 @@ fn ogrinfo_reads_every_collection_with_numbermatched_features() {
         let (_, fc) = s.get_json(&format!("/collections/{collection}/items?limit=1"));
         let matched = fc["numberMatched"].as_i64().unwrap();
         let url = format!("OAPIF:{}/collections/{collection}", s.base);
-        let Some(summary) = ogrinfo(&["-ro", "-so", &url, collection]) else { return };
+        let Some(summary) = ogrinfo(&["-ro", "-so", &url, collection]) else {
+            return;
+        };
         assert_eq!(feature_count(&summary), matched, "{collection}:\n{summary}");
-        assert!(summary.contains(&format!("Geometry: {geometry}")), "{summary}");
+        assert!(
+            summary.contains(&format!("Geometry: {geometry}")),
+            "{summary}"
+        );
         // Reading every feature (GDAL pages with next links) gives the same number.
         let all = ogrinfo(&["-ro", "-al", "-q", &url]).unwrap();
-        assert_eq!(all.matches("OGRFeature(").count() as i64, matched, "{collection}");
+        assert_eq!(
+            all.matches("OGRFeature(").count() as i64,
+            matched,
+            "{collection}"
+        );
     }
 }
 
@@ -45,11 +58,22 @@ fn ogrinfo_where_and_spatial_filters_match_the_server() {
     let s = Server::start();
     let url = format!("OAPIF:{}/collections/incidents", s.base);
     let (_, battles) = s.get_json("/collections/incidents/items?event_type=Battles");
-    let Some(out) = ogrinfo(&["-ro", "-al", "-q", &url, "-where", "event_type = 'Battles'"]) else { return };
-    assert_eq!(out.matches("OGRFeature(").count() as u64, battles["numberMatched"].as_u64().unwrap());
+    let Some(out) = ogrinfo(&["-ro", "-al", "-q", &url, "-where", "event_type = 'Battles'"]) else {
+        return;
+    };
+    assert_eq!(
+        out.matches("OGRFeature(").count() as u64,
+        battles["numberMatched"].as_u64().unwrap()
+    );
     // -spat is minx miny maxx maxy; GDAL turns it into a bbox request.
     let (_, zuhur) = s.get_json("/collections/incidents/items?bbox=40.768,36.474,40.772,36.478");
-    let out = ogrinfo(&["-ro", "-al", "-q", &url, "-spat", "40.768", "36.474", "40.772", "36.478"]).unwrap();
-    assert_eq!(out.matches("OGRFeature(").count() as u64, zuhur["numberMatched"].as_u64().unwrap());
+    let out = ogrinfo(&[
+        "-ro", "-al", "-q", &url, "-spat", "40.768", "36.474", "40.772", "36.478",
+    ])
+    .unwrap();
+    assert_eq!(
+        out.matches("OGRFeature(").count() as u64,
+        zuhur["numberMatched"].as_u64().unwrap()
+    );
     assert!(out.contains("POINT (40.7703 36.4757)"), "{out}");
 }
