@@ -7,6 +7,11 @@ use actix_web::http::{header, Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpResponse};
 
+/// Set by a handler whose body holds a volatile part (a generation time): the hash of the
+/// rest, used instead of hashing the body.
+#[derive(Clone, Copy)]
+pub struct ContentHash(pub u64);
+
 pub async fn etag(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -21,13 +26,15 @@ pub async fn etag(
     if !is_read || res.status() != StatusCode::OK {
         return Ok(res.map_into_boxed_body());
     }
+    let content_hash = res.response().extensions().get::<ContentHash>().copied();
     let (req, res) = res.into_parts();
     let (mut head, body) = res.into_parts();
     let bytes = to_bytes(body)
         .await
         .map_err(|_| actix_web::error::ErrorInternalServerError("response body failed"))?;
     // Weak: the compression layer outside may change the bytes, not the meaning.
-    let tag = format!("W/\"{:016x}\"", xxhash_rust::xxh3::xxh3_64(&bytes));
+    let hash = content_hash.map_or_else(|| xxhash_rust::xxh3::xxh3_64(&bytes), |h| h.0);
+    let tag = format!("W/\"{hash:016x}\"");
     let matches = if_none_match.is_some_and(|v| {
         v.split(',').map(str::trim).any(|t| {
             t == "*" || t == tag || t.trim_start_matches("W/") == tag.trim_start_matches("W/")

@@ -158,7 +158,7 @@ pub async fn items(
         );
     }
     let page = page_of(&hits, q.offset, q.limit);
-    Ok(geojson_response(feature_collection(
+    Ok(collection_response(feature_collection(
         c.as_ref(),
         page,
         hits.len(),
@@ -172,6 +172,13 @@ pub fn page_of(hits: &[Hit], offset: usize, limit: usize) -> &[Hit] {
     &hits[start..end]
 }
 
+/// A FeatureCollection body and the hash of everything in it but `timeStamp`, so that an
+/// unchanged answer keeps its ETag from one second to the next.
+pub struct FeatureCollectionBody {
+    pub bytes: Vec<u8>,
+    pub content_hash: u64,
+}
+
 /// Writes a FeatureCollection page straight into bytes: features come from the collection's
 /// own writer, so no intermediate JSON values are built per feature.
 pub fn feature_collection(
@@ -179,19 +186,13 @@ pub fn feature_collection(
     page: &[Hit],
     matched: usize,
     links: &[Link],
-) -> Vec<u8> {
+) -> FeatureCollectionBody {
     let mut out = Vec::with_capacity(256 + page.len() * 900);
     out.extend_from_slice(b"{\"type\":\"FeatureCollection\",\"numberMatched\":");
     out.extend_from_slice(matched.to_string().as_bytes());
     out.extend_from_slice(b",\"numberReturned\":");
     out.extend_from_slice(page.len().to_string().as_bytes());
-    out.extend_from_slice(b",\"timeStamp\":\"");
-    out.extend_from_slice(
-        Utc::now()
-            .to_rfc3339_opts(SecondsFormat::Secs, true)
-            .as_bytes(),
-    );
-    out.extend_from_slice(b"\",\"links\":");
+    out.extend_from_slice(b",\"links\":");
     // Links are plain strings; serialising them cannot fail.
     serde_json::to_writer(&mut out, links).expect("links serialise");
     out.extend_from_slice(b",\"features\":[");
@@ -201,8 +202,20 @@ pub fn feature_collection(
         }
         c.write_feature(hit, &mut out);
     }
-    out.extend_from_slice(b"]}");
-    out
+    out.extend_from_slice(b"]");
+    let content_hash = xxhash_rust::xxh3::xxh3_64(&out);
+    // The generation time goes last, outside the hash.
+    out.extend_from_slice(b",\"timeStamp\":\"");
+    out.extend_from_slice(
+        Utc::now()
+            .to_rfc3339_opts(SecondsFormat::Secs, true)
+            .as_bytes(),
+    );
+    out.extend_from_slice(b"\"}");
+    FeatureCollectionBody {
+        bytes: out,
+        content_hash,
+    }
 }
 
 pub async fn item(
@@ -268,4 +281,12 @@ pub fn json_response(value: &serde_json::Value) -> HttpResponse {
 
 pub fn geojson_response(body: Vec<u8>) -> HttpResponse {
     HttpResponse::Ok().content_type(GEOJSON).body(body)
+}
+
+/// A FeatureCollection response whose ETag comes from its content hash (see `etag`).
+pub fn collection_response(body: FeatureCollectionBody) -> HttpResponse {
+    let mut res = geojson_response(body.bytes);
+    res.extensions_mut()
+        .insert(super::etag::ContentHash(body.content_hash));
+    res
 }

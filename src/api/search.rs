@@ -7,7 +7,7 @@ use serde_json::{json, Map, Value};
 
 use super::body::json_body;
 use super::links::{base_url, Link, GEOJSON, JSON};
-use super::ogc::{feature_collection, find_collection, geojson_response, page_of};
+use super::ogc::{collection_response, feature_collection, find_collection, page_of};
 use super::problem::ApiError;
 use super::query::{parse_bbox, DEFAULT_LIMIT, MAX_LIMIT};
 use super::AppState;
@@ -124,7 +124,7 @@ pub async fn search(
         links.push(link);
     }
     let page = page_of(&hits, offset, limit);
-    Ok(geojson_response(feature_collection(
+    Ok(collection_response(feature_collection(
         c.as_ref(),
         page,
         hits.len(),

@@ -145,7 +145,9 @@ pub async fn create(
         })
         .collect();
     let body = feature_collection(snap.incidents.as_ref(), &hits, hits.len(), &[]);
-    Ok(HttpResponse::Created().content_type(GEOJSON).body(body))
+    Ok(HttpResponse::Created()
+        .content_type(GEOJSON)
+        .body(body.bytes))
 }
 
 pub async fn replace(
