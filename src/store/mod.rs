@@ -134,63 +134,35 @@ pub struct Writer<'a> {
 impl Writer<'_> {
     /// Inserts an incident and sets its server-assigned id (never reused: AUTOINCREMENT).
     pub fn insert(&mut self, incident: &mut Incident) -> Result<(), StoreError> {
-        let mut stmt = self.tx.prepare_cached(&format!(
-            "INSERT INTO incident ({COLUMNS}) VALUES (NULL, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, \
-             ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, \
-             ?26, ?27, ?28, ?29, ?30, ?31)"
-        ))?;
-        let i = &*incident;
-        stmt.execute(params![
-            i.event_id_cnty,
-            i.event_date,
-            i.time_precision,
-            i.event_type,
-            i.sub_event_type,
-            i.actor1,
-            i.assoc_actor_1,
-            i.inter1,
-            i.actor2,
-            i.assoc_actor_2,
-            i.inter2,
-            i.country,
-            i.iso,
-            i.admin1,
-            i.admin2,
-            i.admin3,
-            i.location,
-            i.lon,
-            i.lat,
-            i.geo_precision,
-            i.place_id,
-            i.placement.as_str(),
-            i.fatalities,
-            i.fatalities_low,
-            i.fatalities_high,
-            i.source,
-            i.source_url,
-            i.notes,
-            tags_json(&i.tags),
-            i.created_at,
-            i.updated_at,
-        ])?;
-        incident.id = self.tx.last_insert_rowid();
+        incident.id = self.put(None, incident)?;
         Ok(())
     }
 
     /// Replaces the stored incident with the same id; false if there is none.
     pub fn replace(&mut self, i: &Incident) -> Result<bool, StoreError> {
-        let mut stmt = self.tx.prepare_cached(
-            "UPDATE incident SET event_id_cnty = ?2, event_date = ?3, time_precision = ?4, \
-             event_type = ?5, sub_event_type = ?6, actor1 = ?7, assoc_actor_1 = ?8, inter1 = ?9, \
-             actor2 = ?10, assoc_actor_2 = ?11, inter2 = ?12, country = ?13, iso = ?14, \
-             admin1 = ?15, admin2 = ?16, admin3 = ?17, location = ?18, longitude = ?19, \
-             latitude = ?20, geo_precision = ?21, place_id = ?22, placement = ?23, \
-             fatalities = ?24, fatalities_low = ?25, fatalities_high = ?26, source = ?27, \
-             source_url = ?28, notes = ?29, tags = ?30, created_at = ?31, updated_at = ?32 \
-             WHERE id = ?1",
+        let exists: bool = self.tx.query_row(
+            "SELECT EXISTS(SELECT 1 FROM incident WHERE id = ?1)",
+            [i.id],
+            |r| r.get(0),
         )?;
-        let n = stmt.execute(params![
-            i.id,
+        if exists {
+            self.put(Some(i.id), i)?;
+        }
+        Ok(exists)
+    }
+
+    /// Writes every column; a NULL id lets SQLite assign the next one.
+    fn put(&mut self, id: Option<i64>, i: &Incident) -> Result<i64, StoreError> {
+        static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+            let slots: Vec<String> = (1..=32).map(|n| format!("?{n}")).collect();
+            format!(
+                "INSERT OR REPLACE INTO incident ({COLUMNS}) VALUES ({})",
+                slots.join(", ")
+            )
+        });
+        let mut stmt = self.tx.prepare_cached(&SQL)?;
+        stmt.execute(params![
+            id,
             i.event_id_cnty,
             i.event_date,
             i.time_precision,
@@ -223,7 +195,7 @@ impl Writer<'_> {
             i.created_at,
             i.updated_at,
         ])?;
-        Ok(n == 1)
+        Ok(id.unwrap_or_else(|| self.tx.last_insert_rowid()))
     }
 
     /// Deletes an incident and records when, for mirrors; false if there is none.
