@@ -4,6 +4,7 @@
 mod body;
 mod etag;
 mod geocode;
+mod geoparse;
 pub mod links;
 mod ogc;
 pub mod openapi;
@@ -67,7 +68,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route(web::post().to(search::search)),
         )
         .service(read("/geocode", geocode::geocode))
-        .service(read("/reverse", geocode::reverse));
+        .service(read("/reverse", geocode::reverse))
+        .configure(geoparse::routes);
 }
 
 async fn api_document(

@@ -457,6 +457,7 @@ pub fn document(snap: &Snapshot, base: &str) -> OpenApi {
                 ),
             ),
         );
+    paths = super::geoparse::document(paths);
     let any = || ObjectBuilder::new().schema_type(Type::Object).build();
     let components = ComponentsBuilder::new()
         .schema("Any", any())

@@ -13,6 +13,7 @@ use serde_json::Value;
 
 use crate::collection::Collection;
 use crate::gazetteer::Gazetteer;
+use crate::geoparse::Geoparser;
 use crate::model::{FieldError, Incident, IncidentDraft};
 use crate::spatial::IncidentIndex;
 use crate::store::{Store, StoreError};
@@ -36,6 +37,8 @@ pub enum AtlasError {
 /// One consistent view of everything served.
 pub struct Snapshot {
     pub gazetteer: Arc<Gazetteer>,
+    /// Built once from the gazetteer, which does not change while the server runs.
+    pub geoparser: Arc<Geoparser>,
     pub incidents: Arc<IncidentIndex>,
     /// Bumped on every published write.
     pub version: u64,
@@ -62,6 +65,7 @@ impl Atlas {
     pub fn open(store: Store, gazetteer: Gazetteer) -> Result<Atlas, AtlasError> {
         let incidents = store.load_all()?.into_iter().map(Arc::new).collect();
         let snapshot = Snapshot {
+            geoparser: Arc::new(Geoparser::new(&gazetteer)),
             gazetteer: Arc::new(gazetteer),
             incidents: Arc::new(IncidentIndex::new(incidents)),
             version: 0,
@@ -88,6 +92,7 @@ impl Atlas {
     fn publish(&self, base: &Snapshot, upserts: &[Arc<Incident>], removed: &[i64]) {
         self.current.store(Arc::new(Snapshot {
             gazetteer: base.gazetteer.clone(),
+            geoparser: base.geoparser.clone(),
             incidents: Arc::new(base.incidents.with_changes(upserts, removed)),
             version: base.version + 1,
         }));
