@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::ogc::geojson_response;
 use super::problem::ApiError;
-use super::query::{pairs, parse_lon_lat};
+use super::query::pairs;
 use super::AppState;
 use crate::model::incident::PointGeometry;
 
@@ -107,7 +107,15 @@ pub async fn reverse(
             .map(|(_, v)| v.as_str())
             .ok_or_else(|| ApiError::bad(n, "required"))
     };
-    let (lon, lat) = parse_lon_lat("lon", &format!("{},{}", get("lon")?, get("lat")?))?;
+    let number = |name: &str, range: std::ops::RangeInclusive<f64>| -> Result<f64, ApiError> {
+        let text = get(name)?;
+        text.trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|v| range.contains(v))
+            .ok_or_else(|| ApiError::bad(name, format!("'{text}' is not a number in {range:?}")))
+    };
+    let (lon, lat) = (number("lon", -180.0..=180.0)?, number("lat", -90.0..=90.0)?);
     let snap = state.atlas.snapshot();
     let g = &snap.gazetteer;
     let hits = g.containing(lon, lat);

@@ -17,9 +17,10 @@ pub struct Problem {
     pub detail: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
-    /// Places that might have been meant, when a name did not resolve.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub candidates: Vec<Candidate>,
+    /// Places that might have been meant, when a name did not resolve (present, maybe
+    /// empty, on every placement error).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub candidates: Option<Vec<Candidate>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -63,11 +64,11 @@ impl ApiError {
         let status = self.status_code();
         let (errors, candidates) = match self {
             ApiError::BadParameter { field, reason } => {
-                (vec![FieldError::new(field, reason)], vec![])
+                (vec![FieldError::new(field, reason)], None)
             }
-            ApiError::Invalid(errors) => (errors.clone(), vec![]),
-            ApiError::Placement(p) => (vec![p.error.clone()], p.candidates.clone()),
-            _ => (vec![], vec![]),
+            ApiError::Invalid(errors) => (errors.clone(), None),
+            ApiError::Placement(p) => (vec![p.error.clone()], Some(p.candidates.clone())),
+            _ => (vec![], None),
         };
         Problem {
             kind: "about:blank",

@@ -103,7 +103,7 @@ pub fn place(
             {
                 let inside = &g.place(g.containing(lat, lon)[0]).name;
                 return Err(fail(
-                    format!("{at}/geometry/coordinates"),
+                    format!("{at}{}", d.position_field),
                     format!(
                         "[{lon}, {lat}] lies outside every gazetteer area, but [{lat}, {lon}] \
                          is in {inside}: GeoJSON order is [longitude, latitude]"

@@ -148,9 +148,51 @@ impl Gazetteer {
         self.index_of(id).map(|i| &self.places[i])
     }
 
-    /// Places whose names match `query`, best first.
+    /// Places whose names match `query`, best first. A region that shares its name with a
+    /// place inside it (al-Hasakah governorate and city) ranks just below that place: the
+    /// bare name means the place, as in ordinary usage.
     pub fn search(&self, query: &str, limit: usize) -> Vec<NameMatch> {
-        self.names.search(query, limit)
+        let mut ranked = self.names.search(query, limit.saturating_add(4));
+        let tied_ancestors: Vec<usize> = ranked
+            .iter()
+            .filter(|a| {
+                ranked.iter().any(|b| {
+                    b.place != a.place
+                        && (b.score - a.score).abs() < 1e-9
+                        && self.is_ancestor(a.place, b.place)
+                })
+            })
+            .map(|a| a.place)
+            .collect();
+        for m in &mut ranked {
+            if tied_ancestors.contains(&m.place) {
+                m.score = ((m.score - 0.03) * 1000.0).round() / 1000.0;
+            }
+        }
+        ranked.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.place.cmp(&b.place)));
+        ranked.truncate(limit);
+        ranked
+    }
+
+    /// Whether place `a` contains place `b` in the parent hierarchy.
+    pub fn is_ancestor(&self, a: usize, b: usize) -> bool {
+        let mut cursor = self.places[b]
+            .parent
+            .as_deref()
+            .and_then(|id| self.index_of(id));
+        for _ in 0..16 {
+            match cursor {
+                Some(i) if i == a => return true,
+                Some(i) => {
+                    cursor = self.places[i]
+                        .parent
+                        .as_deref()
+                        .and_then(|id| self.index_of(id))
+                }
+                None => return false,
+            }
+        }
+        false
     }
 
     /// Indexes of the areas containing (lon, lat) (boundary included), most specific

@@ -75,11 +75,19 @@ pub fn key(text: &str) -> String {
     key_of_tokens(&tokens(text))
 }
 
+/// A separate preposition, possibly with و/ف attached ("وفي", "ومن").
+fn is_preposition(token: &str) -> bool {
+    ARABIC_PREPOSITIONS.contains(&token)
+        || token
+            .strip_prefix(['و', 'ف'])
+            .is_some_and(|rest| ARABIC_PREPOSITIONS.contains(&rest))
+}
+
 fn key_of_tokens(tokens: &[String]) -> String {
     let meaningful: Vec<&str> = tokens
         .iter()
         .map(String::as_str)
-        .filter(|t| !GENERIC.contains(t) && !ARABIC_PREPOSITIONS.contains(t))
+        .filter(|t| !GENERIC.contains(t) && !is_preposition(t))
         .collect();
     // A name made only of such words ("The Quarter") keeps them.
     let source: Vec<&str> = if meaningful.is_empty() {
@@ -265,5 +273,7 @@ mod tests {
         assert!(query_keys("للزهور").contains(&"زهور".to_owned()));
         assert!(query_keys("في غويران").contains(&"غويران".to_owned()));
         assert!(query_keys("بانوراما").contains(&"بانوراما".to_owned()));
+        assert_eq!(query_keys("وفي النشوة")[0], "نشوه");
+        assert_eq!(query_keys("ومن الحسكة")[0], "حسكه");
     }
 }

@@ -23,6 +23,8 @@ pub struct IncidentDraft {
     pub inter2: Option<u8>,
     /// (lon, lat) from the geometry or the latitude/longitude properties.
     pub position: Option<(f64, f64)>,
+    /// Where the position came from, as a JSON pointer relative to the Feature, for errors.
+    pub position_field: &'static str,
     /// Explicit placement mode; by default coordinates win when given.
     pub placement: Option<Placement>,
     pub place_id: Option<String>,
@@ -141,9 +143,16 @@ fn parse_point(
     }
     let coords = g.get("coordinates").and_then(Value::as_array);
     match coords.map(|c| c.iter().map(Value::as_f64).collect::<Option<Vec<f64>>>()) {
-        Some(Some(c)) if c.len() == 2 || c.len() == 3 => {
-            check_lon_lat(c[0], c[1], &format!("{at}/coordinates"), errors).then_some((c[0], c[1]))
-        }
+        Some(Some(c)) if c.len() == 2 || c.len() == 3 => check_lon_lat(
+            c[0],
+            c[1],
+            (
+                &format!("{at}/coordinates/0"),
+                &format!("{at}/coordinates/1"),
+            ),
+            errors,
+        )
+        .then_some((c[0], c[1])),
         _ => {
             errors.push(FieldError::new(
                 format!("{at}/coordinates"),
@@ -154,12 +163,17 @@ fn parse_point(
     }
 }
 
-/// WGS84 range check; the reason names the axis that is out of range.
-pub fn check_lon_lat(lon: f64, lat: f64, at: &str, errors: &mut Vec<FieldError>) -> bool {
+/// WGS84 range check; errors name the field (lon, lat) that is out of range.
+pub fn check_lon_lat(
+    lon: f64,
+    lat: f64,
+    (lon_field, lat_field): (&str, &str),
+    errors: &mut Vec<FieldError>,
+) -> bool {
     let before = errors.len();
     if !lon.is_finite() || !(-180.0..=180.0).contains(&lon) {
         errors.push(FieldError::new(
-            format!("{at}/0"),
+            lon_field,
             format!("longitude {lon} is outside -180..180"),
         ));
     }
@@ -170,7 +184,7 @@ pub fn check_lon_lat(lon: f64, lat: f64, at: &str, errors: &mut Vec<FieldError>)
             ""
         };
         errors.push(FieldError::new(
-            format!("{at}/1"),
+            lat_field,
             format!("latitude {lat} is outside -90..90{hint}"),
         ));
     }
@@ -217,7 +231,10 @@ impl Fields<'_> {
         if high.is_some_and(|h| h < fatalities) {
             self.error("fatalities_high", "must not be below fatalities");
         }
-        let position = geometry.or_else(|| self.lat_lon_properties());
+        let (position, position_field) = match geometry {
+            Some(p) => (Some(p), "/geometry/coordinates"),
+            None => (self.lat_lon_properties(), "/properties/latitude"),
+        };
         let placement = self.text("placement").and_then(|p| {
             let parsed = Placement::parse(&p);
             if parsed.is_none() {
@@ -244,6 +261,7 @@ impl Fields<'_> {
             assoc_actor_2: self.text("assoc_actor_2"),
             inter2: self.int("inter2", 0, 8).map(|v| v as u8),
             position,
+            position_field,
             placement,
             place_id: self.text("place_id"),
             place: self.text("place"),
@@ -330,8 +348,12 @@ impl Fields<'_> {
             (None, None) => None,
             (Some(lat), Some(lon)) => match (lat.as_f64(), lon.as_f64()) {
                 (Some(lat), Some(lon)) => {
-                    let at = format!("{}/[longitude,latitude]", self.at);
-                    check_lon_lat(lon, lat, &at, &mut self.errors).then_some((lon, lat))
+                    let fields = (
+                        format!("{}/longitude", self.at),
+                        format!("{}/latitude", self.at),
+                    );
+                    check_lon_lat(lon, lat, (&fields.0, &fields.1), &mut self.errors)
+                        .then_some((lon, lat))
                 }
                 _ => {
                     self.error("latitude", "latitude and longitude must be numbers");
