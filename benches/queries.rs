@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use chrono::{NaiveDate, Utc};
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
-use incident_atlas::collection::{Collection, Hit, Selection, Spatial};
+use incident_atlas::collection::{FeatureSource, Hit, Selection, Spatial};
 use incident_atlas::gazetteer::Gazetteer;
 use incident_atlas::model::{Incident, Placement};
 use incident_atlas::spatial::{Bbox, IncidentIndex};
@@ -73,11 +73,11 @@ fn bench(c: &mut Criterion) {
         bbox: Some(bbox),
         ..Default::default()
     };
-    let hits = index.select(&sel);
+    let hits = index.selected(&sel);
     eprintln!("bbox selects {} of {N}", hits.len());
 
     c.bench_function("bbox_select_100_of_100k", |b| {
-        b.iter(|| black_box(index.select(black_box(&sel))))
+        b.iter(|| black_box(index.selected(black_box(&sel))))
     });
     let near = Selection {
         spatial: Some(Spatial::Near {
@@ -86,9 +86,9 @@ fn bench(c: &mut Criterion) {
         }),
         ..Default::default()
     };
-    eprintln!("radius 200 m selects {}", index.select(&near).len());
+    eprintln!("radius 200 m selects {}", index.selected(&near).len());
     c.bench_function("radius_200m_of_100k", |b| {
-        b.iter(|| black_box(index.select(black_box(&near))))
+        b.iter(|| black_box(index.selected(black_box(&near))))
     });
     let nearest = Selection {
         spatial: Some(Spatial::Nearest {
@@ -98,7 +98,7 @@ fn bench(c: &mut Criterion) {
         ..Default::default()
     };
     c.bench_function("nearest_10_of_100k", |b| {
-        b.iter(|| black_box(index.select(black_box(&nearest))))
+        b.iter(|| black_box(index.selected(black_box(&nearest))))
     });
     let page: Vec<Hit> = hits.iter().copied().take(100).collect();
     c.bench_function("serialise_100_features", |b| {

@@ -2,6 +2,8 @@
 //! by the OGC query model, and writing one feature as GeoJSON. The API layer serves any
 //! `Collection` the same way (links, paging, ETags), like martin's `Source`.
 
+use std::sync::Arc;
+
 use chrono::NaiveDate;
 
 use crate::model::Interval;
@@ -26,6 +28,49 @@ pub struct Selection {
     /// Property equality filters (name, value), all of which must hold.
     pub equals: Vec<(String, String)>,
     pub spatial: Option<Spatial>,
+    /// The collection's own parameters (see `Collection::parameters`), as given.
+    pub params: Vec<(String, String)>,
+}
+
+impl Selection {
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// A request a collection cannot answer: the parameter and why (an HTTP 400).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SelectError {
+    pub field: String,
+    pub reason: String,
+}
+
+impl SelectError {
+    pub fn new(field: impl Into<String>, reason: impl Into<String>) -> SelectError {
+        SelectError {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Writes the features a selection refers to.
+pub trait FeatureSource: Send + Sync {
+    /// Appends the feature as GeoJSON to `out`.
+    fn write_feature(&self, hit: &Hit, out: &mut Vec<u8>);
+    /// The id of the feature, as it appears in URLs.
+    fn feature_id(&self, hit: &Hit) -> String;
+}
+
+/// The features a selection matched, in order, and where to write them from. Derived
+/// collections compute their features per request parameters, so the source travels with
+/// the hits.
+pub struct Matches {
+    pub hits: Vec<Hit>,
+    pub source: Arc<dyn FeatureSource>,
 }
 
 /// A selected feature: its position in the collection, and its distance when asked for.
@@ -76,15 +121,24 @@ pub trait Collection: Send + Sync {
     fn is_temporal(&self) -> bool;
     /// Properties usable as equality filters, with a description each.
     fn filterable(&self) -> &'static [(&'static str, &'static str)];
+    /// Query parameters of this collection alone (e.g. clustering distance), described.
+    fn parameters(&self) -> &'static [(&'static str, &'static str)] {
+        &[]
+    }
+    /// Whether near / nearest (distances from a point) are answered.
+    fn answers_distance(&self) -> bool {
+        true
+    }
     /// Every feature matching `selection`, in a stable order (nearest first for distance
     /// predicates).
-    fn select(&self, selection: &Selection) -> Vec<Hit>;
-    /// Appends the feature as GeoJSON to `out`.
-    fn write_feature(&self, hit: &Hit, out: &mut Vec<u8>);
-    /// The id of the feature, as it appears in URLs.
-    fn feature_id(&self, hit: &Hit) -> String;
-    /// The feature with this id.
-    fn find(&self, fid: &str) -> Option<Hit>;
+    fn select(self: Arc<Self>, selection: &Selection) -> Result<Matches, SelectError>;
+    /// The feature with this id (derived collections compute it with `selection`'s
+    /// parameters and time window).
+    fn find(
+        self: Arc<Self>,
+        fid: &str,
+        selection: &Selection,
+    ) -> Result<Option<Matches>, SelectError>;
 }
 
 /// Sorts hits nearest first (ties by index) when distances are present, else by index.

@@ -8,7 +8,7 @@ use super::links::{base_url, with_offset, Link, GEOJSON, JSON, OPENAPI};
 use super::problem::ApiError;
 use super::query::{check_format, pairs, parse_items_query, CRS84};
 use super::AppState;
-use crate::collection::{Collection, Hit};
+use crate::collection::{Collection, FeatureSource, Hit, Selection};
 
 pub const CONFORMANCE: &[&str] = &[
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
@@ -129,7 +129,8 @@ pub async fn items(
     let c = find_collection(&state, &path)?;
     let pairs = pairs(req.query_string());
     let q = parse_items_query(&pairs, c.as_ref())?;
-    let hits = c.select(&q.selection);
+    let matches = c.clone().select(&q.selection)?;
+    let hits = &matches.hits;
     let base = base_url(&req, &state);
     let items_url = format!("{base}/collections/{}/items", c.id());
     let page_links = |offset: usize| {
@@ -157,9 +158,9 @@ pub async fn items(
             .titled("Previous page"),
         );
     }
-    let page = page_of(&hits, q.offset, q.limit);
+    let page = page_of(hits, q.offset, q.limit);
     Ok(collection_response(feature_collection(
-        c.as_ref(),
+        matches.source.as_ref(),
         page,
         hits.len(),
         &links,
@@ -182,7 +183,7 @@ pub struct FeatureCollectionBody {
 /// Writes a FeatureCollection page straight into bytes: features come from the collection's
 /// own writer, so no intermediate JSON values are built per feature.
 pub fn feature_collection(
-    c: &dyn Collection,
+    c: &dyn FeatureSource,
     page: &[Hit],
     matched: usize,
     links: &[Link],
@@ -223,36 +224,67 @@ pub async fn item(
     path: web::Path<(String, String)>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    only_format(&req)?;
     let (cid, fid) = path.into_inner();
     let c = find_collection(&state, &cid)?;
-    let hit = c
-        .find(&fid)
-        .ok_or_else(|| ApiError::NotFound(format!("no feature '{fid}' in collection '{cid}'")))?;
+    let selection = item_selection(&req, c.as_ref())?;
+    let not_found = || ApiError::NotFound(format!("no feature '{fid}' in collection '{cid}'"));
+    let matches = c.clone().find(&fid, &selection)?.ok_or_else(not_found)?;
+    let hit = matches.hits.first().ok_or_else(not_found)?;
     let base = base_url(&req, &state);
     Ok(geojson_response(feature_with_links(
-        c.as_ref(),
-        &hit,
+        matches.source.as_ref(),
+        c.id(),
+        hit,
         &base,
     )))
 }
 
+/// An item request takes `f`, and for derived collections the parameters and time window
+/// their features are computed with.
+fn item_selection(req: &HttpRequest, c: &dyn Collection) -> Result<Selection, ApiError> {
+    let mut selection = Selection::default();
+    for (k, v) in pairs(req.query_string()) {
+        if k == "f" {
+            check_format(&v)?;
+        } else if k == "datetime" && !c.parameters().is_empty() {
+            let interval =
+                crate::model::Interval::parse(&v).map_err(|e| ApiError::bad("datetime", e))?;
+            selection.datetime = Some(interval);
+        } else if c.parameters().iter().any(|(n, _)| *n == k) {
+            selection.params.push((k, v));
+        } else {
+            return Err(ApiError::bad(&k, "unknown parameter for a single feature"));
+        }
+    }
+    Ok(selection)
+}
+
 /// One feature with its `self` and `collection` links.
-pub fn feature_with_links(c: &dyn Collection, hit: &Hit, base: &str) -> Vec<u8> {
+pub fn feature_with_links(
+    source: &dyn FeatureSource,
+    collection: &str,
+    hit: &Hit,
+    base: &str,
+) -> Vec<u8> {
     let mut out = Vec::with_capacity(1024);
-    c.write_feature(hit, &mut out);
+    source.write_feature(hit, &mut out);
     // Every feature writer ends the object with '}'; put the links before it.
     out.pop();
-    let id = c.feature_id(hit);
+    let id = source.feature_id(hit);
     let links = [
         Link::new(
-            format!("{base}/collections/{}/items/{id}", c.id()),
+            format!("{base}/collections/{collection}/items/{id}"),
             "self",
             GEOJSON,
         ),
-        Link::new(format!("{base}/collections/{}", c.id()), "collection", JSON),
+        Link::new(
+            format!("{base}/collections/{collection}"),
+            "collection",
+            JSON,
+        ),
     ];
     out.extend_from_slice(b",\"links\":");
+    // Links are plain strings; serialising them cannot fail.
     serde_json::to_writer(&mut out, &links).expect("links serialise");
     out.push(b'}');
     out

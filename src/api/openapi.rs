@@ -248,10 +248,15 @@ pub fn document(snap: &Snapshot, base: &str) -> OpenApi {
     );
     for c in &collections {
         let id = c.id();
+        let distance = ["near", "radius", "nearest", "k"];
         let mut params: Vec<_> = COMMON_PARAMETERS
             .iter()
+            .filter(|(name, _)| c.answers_distance() || !distance.contains(name))
             .map(|(name, description)| query_param(name, description, common_schema(name)))
             .collect();
+        for (name, description) in c.parameters() {
+            params.push(query_param(name, description, string().into()));
+        }
         for (name, description) in c.filterable() {
             let schema: RefOr<Schema> = match *name {
                 "event_type" => string()

@@ -97,6 +97,12 @@ impl From<AtlasError> for ApiError {
     }
 }
 
+impl From<crate::collection::SelectError> for ApiError {
+    fn from(e: crate::collection::SelectError) -> ApiError {
+        ApiError::bad(e.field, e.reason)
+    }
+}
+
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {

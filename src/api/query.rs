@@ -51,10 +51,12 @@ pub fn parse_items_query(
             return Err(ApiError::bad(k, "given more than once"));
         }
         let known = COMMON_PARAMETERS.iter().any(|(n, _)| n == k)
-            || c.filterable().iter().any(|(n, _)| n == k);
+            || c.filterable().iter().any(|(n, _)| n == k)
+            || c.parameters().iter().any(|(n, _)| n == k);
         if !known {
             let mut names: Vec<&str> = COMMON_PARAMETERS.iter().map(|(n, _)| *n).collect();
             names.extend(c.filterable().iter().map(|(n, _)| *n));
+            names.extend(c.parameters().iter().map(|(n, _)| *n));
             return Err(ApiError::bad(
                 k,
                 format!(
@@ -105,6 +107,29 @@ pub fn parse_items_query(
         .map(|v| Interval::parse(v).map_err(|e| ApiError::bad("datetime", e)))
         .transpose()?;
     let spatial = parse_spatial(&get)?;
+    if matches!(
+        spatial,
+        Some(Spatial::Near { .. } | Spatial::Nearest { .. })
+    ) && !c.answers_distance()
+    {
+        let name = if get("near").is_some() {
+            "near"
+        } else {
+            "nearest"
+        };
+        return Err(ApiError::bad(
+            name,
+            format!(
+                "collection '{}' does not answer distance queries; use bbox",
+                c.id()
+            ),
+        ));
+    }
+    let params = pairs
+        .iter()
+        .filter(|(k, _)| c.parameters().iter().any(|(n, _)| n == k))
+        .cloned()
+        .collect();
     let equals = pairs
         .iter()
         .filter(|(k, _)| c.filterable().iter().any(|(n, _)| n == k))
@@ -116,6 +141,7 @@ pub fn parse_items_query(
             datetime: if c.is_temporal() { datetime } else { None },
             equals,
             spatial,
+            params,
         },
         limit,
         offset,

@@ -106,8 +106,10 @@ pub async fn search(
         datetime: if c.is_temporal() { datetime } else { None },
         equals,
         spatial,
+        params: Vec::new(),
     };
-    let hits = c.select(&selection);
+    let matches = c.clone().select(&selection)?;
+    let hits = &matches.hits;
     let base = base_url(&req, &state);
     let search_url = format!("{base}/collections/{}/search", c.id());
     let mut links = vec![Link::new(
@@ -123,9 +125,9 @@ pub async fn search(
         link.body = Some(Value::Object(next));
         links.push(link);
     }
-    let page = page_of(&hits, offset, limit);
+    let page = page_of(hits, offset, limit);
     Ok(collection_response(feature_collection(
-        c.as_ref(),
+        matches.source.as_ref(),
         page,
         hits.len(),
         &links,

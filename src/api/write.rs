@@ -86,6 +86,7 @@ fn feature_response(
     let base = base_url(req, state);
     let body = feature_with_links(
         snap.incidents.as_ref(),
+        WRITABLE,
         &Hit {
             index,
             distance_m: None,

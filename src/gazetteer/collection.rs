@@ -2,7 +2,12 @@
 
 use std::io::Write;
 
-use crate::collection::{order_hits, Collection, Extent, GeometryKind, Hit, Selection, Spatial};
+use std::sync::Arc;
+
+use crate::collection::{
+    order_hits, Collection, Extent, FeatureSource, GeometryKind, Hit, Matches, SelectError,
+    Selection, Spatial,
+};
 use crate::spatial::distance_m;
 
 use super::{Gazetteer, FILTERABLE};
@@ -73,7 +78,26 @@ impl Collection for Gazetteer {
         FILTERABLE
     }
 
-    fn select(&self, sel: &Selection) -> Vec<Hit> {
+    fn select(self: Arc<Self>, sel: &Selection) -> Result<Matches, SelectError> {
+        let hits = self.selected(sel);
+        Ok(Matches { hits, source: self })
+    }
+
+    fn find(self: Arc<Self>, fid: &str, _: &Selection) -> Result<Option<Matches>, SelectError> {
+        let Some(index) = self.index_of(fid) else {
+            return Ok(None);
+        };
+        let hits = vec![Hit {
+            index,
+            distance_m: None,
+        }];
+        Ok(Some(Matches { hits, source: self }))
+    }
+}
+
+impl Gazetteer {
+    /// The places matching `sel`, ordered (see `Collection::select`).
+    pub fn selected(&self, sel: &Selection) -> Vec<Hit> {
         let mut candidates: Vec<usize> = match &sel.bbox {
             Some(b) => {
                 let mut v: Vec<usize> = b
@@ -132,7 +156,9 @@ impl Collection for Gazetteer {
         order_hits(&mut hits);
         hits
     }
+}
 
+impl FeatureSource for Gazetteer {
     fn write_feature(&self, hit: &Hit, out: &mut Vec<u8>) {
         let raw = self.feature_json(hit.index).get();
         match hit.distance_m {
@@ -150,12 +176,5 @@ impl Collection for Gazetteer {
 
     fn feature_id(&self, hit: &Hit) -> String {
         self.place(hit.index).id.clone()
-    }
-
-    fn find(&self, fid: &str) -> Option<Hit> {
-        self.index_of(fid).map(|index| Hit {
-            index,
-            distance_m: None,
-        })
     }
 }

@@ -8,7 +8,10 @@ use rstar::primitives::GeomWithData;
 use rstar::{RTree, AABB};
 
 use super::{distance_m, radius_envelopes, MAX_DISTANCE_M};
-use crate::collection::{order_hits, Collection, Extent, GeometryKind, Hit, Selection, Spatial};
+use crate::collection::{
+    order_hits, Collection, Extent, FeatureSource, GeometryKind, Hit, Matches, SelectError,
+    Selection, Spatial,
+};
 use crate::model::incident::FILTERABLE;
 use crate::model::{Incident, IncidentFeature};
 
@@ -177,7 +180,26 @@ impl Collection for IncidentIndex {
         FILTERABLE
     }
 
-    fn select(&self, sel: &Selection) -> Vec<Hit> {
+    fn select(self: Arc<Self>, sel: &Selection) -> Result<Matches, SelectError> {
+        let hits = self.selected(sel);
+        Ok(Matches { hits, source: self })
+    }
+
+    fn find(self: Arc<Self>, fid: &str, _: &Selection) -> Result<Option<Matches>, SelectError> {
+        let Some(index) = fid.parse().ok().and_then(|id| self.position(id)) else {
+            return Ok(None);
+        };
+        let hits = vec![Hit {
+            index,
+            distance_m: None,
+        }];
+        Ok(Some(Matches { hits, source: self }))
+    }
+}
+
+impl IncidentIndex {
+    /// The incidents matching `sel`, ordered (see `Collection::select`).
+    pub fn selected(&self, sel: &Selection) -> Vec<Hit> {
         let mut hits = match &sel.spatial {
             Some(Spatial::Near { centre, radius_m }) => self.within_radius(sel, *centre, *radius_m),
             Some(Spatial::Nearest { centre, k }) => {
@@ -233,7 +255,9 @@ impl Collection for IncidentIndex {
         order_hits(&mut hits);
         hits
     }
+}
 
+impl FeatureSource for IncidentIndex {
     fn write_feature(&self, hit: &Hit, out: &mut Vec<u8>) {
         let feature = IncidentFeature {
             incident: &self.items[hit.index],
@@ -245,13 +269,5 @@ impl Collection for IncidentIndex {
 
     fn feature_id(&self, hit: &Hit) -> String {
         self.items[hit.index].id.to_string()
-    }
-
-    fn find(&self, fid: &str) -> Option<Hit> {
-        let id: i64 = fid.parse().ok()?;
-        self.position(id).map(|index| Hit {
-            index,
-            distance_m: None,
-        })
     }
 }
