@@ -8,6 +8,7 @@ use chrono::{NaiveDate, Utc};
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use incident_atlas::collection::{FeatureSource, Hit, Selection, Spatial};
 use incident_atlas::gazetteer::Gazetteer;
+use incident_atlas::layers::clash_zones::ClashZones;
 use incident_atlas::model::{Incident, Placement};
 use incident_atlas::spatial::{Bbox, IncidentIndex};
 
@@ -118,6 +119,32 @@ fn bench(c: &mut Criterion) {
     });
     c.bench_function("point_in_district", |b| {
         b.iter(|| black_box(gazetteer.containing(black_box(40.7703), black_box(36.4757))))
+    });
+    let index = Arc::new(index);
+    let zones = ClashZones::new(index.clone(), Arc::new(Gazetteer::load(true, &[]).unwrap()));
+    let all = Selection::default();
+    let computed = zones.compute_for(&all).unwrap();
+    eprintln!(
+        "clash zones over {N} fighting incidents: {} zones (default 1500 m); at 100 m: {}",
+        computed.zones.len(),
+        zones
+            .compute_for(&Selection {
+                params: vec![("cluster_distance_m".into(), "100".into())],
+                ..Default::default()
+            })
+            .unwrap()
+            .zones
+            .len()
+    );
+    c.bench_function("clash_zones_100k_default", |b| {
+        b.iter(|| black_box(zones.compute_for(black_box(&all)).unwrap()))
+    });
+    let fine = Selection {
+        params: vec![("cluster_distance_m".into(), "100".into())],
+        ..Default::default()
+    };
+    c.bench_function("clash_zones_100k_100m", |b| {
+        b.iter(|| black_box(zones.compute_for(black_box(&fine)).unwrap()))
     });
     c.bench_function("snapshot_rebuild_100k", |b| {
         b.iter(|| black_box(index.with_changes(&[], &[])))

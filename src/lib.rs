@@ -11,6 +11,7 @@ pub mod collection;
 pub mod gazetteer;
 pub mod geoparse;
 pub mod io;
+pub mod layers;
 pub mod model;
 pub mod spatial;
 pub mod store;

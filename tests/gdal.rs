@@ -31,7 +31,13 @@ fn feature_count(summary: &str) -> i64 {
 #[test]
 fn ogrinfo_reads_every_collection_with_numbermatched_features() {
     let s = Server::start();
-    for (collection, geometry) in [("incidents", "Point"), ("places", "Polygon")] {
+    for (collection, geometry) in [
+        ("incidents", "Point"),
+        ("places", "Polygon"),
+        ("clash-zones", "Polygon"),
+        ("displacement-reports", "Point"),
+        ("displacement-origins", "Polygon"),
+    ] {
         let (_, fc) = s.get_json(&format!("/collections/{collection}/items?limit=1"));
         let matched = fc["numberMatched"].as_i64().unwrap();
         let url = format!("OAPIF:{}/collections/{collection}", s.base);
@@ -76,4 +82,19 @@ fn ogrinfo_where_and_spatial_filters_match_the_server() {
         zuhur["numberMatched"].as_u64().unwrap()
     );
     assert!(out.contains("POINT (40.7703 36.4757)"), "{out}");
+}
+
+#[test]
+fn ogrinfo_reads_displacement_flows() {
+    let s = Server::start();
+    let flow = serde_json::json!({"type": "Feature", "geometry": null, "properties": {
+        "date": "2022-01-22", "origin": "al-Zuhur", "destination": "Tal Hajar", "households": 40}});
+    let (st, body) = s.post("/collections/displacement-reports/items", &flow);
+    assert_eq!(st, 201, "{body}");
+    let url = format!("OAPIF:{}/collections/displacement-flows", s.base);
+    let Some(summary) = ogrinfo(&["-ro", "-so", &url, "displacement-flows"]) else {
+        return;
+    };
+    assert_eq!(feature_count(&summary), 1, "{summary}");
+    assert!(summary.contains("Geometry: Line String"), "{summary}");
 }

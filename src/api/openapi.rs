@@ -303,29 +303,41 @@ pub fn document(snap: &Snapshot, base: &str) -> OpenApi {
                 &[("404", "No such feature")],
             ),
         );
-        if id == "incidents" {
+        let writes = match id {
+            "incidents" => Some(("Incident", "IncidentInput", "incidents")),
+            "displacement-reports" => {
+                Some(("DisplacementReport", "ReportInput", "displacement reports"))
+            }
+            _ => None,
+        };
+        if let Some((name, schema, plural)) = writes {
+            let input =
+                |what: &str| body(&["application/geo+json", "application/json"], schema, what);
             items.merge_operations(PathItem::new(
                 HttpMethod::Post,
                 write_op(
-                    "createIncidents",
-                    "Create an incident (a Feature) or several (a FeatureCollection, all-or-nothing)",
+                    &format!("create{name}s"),
+                    &format!("Create {plural}: a Feature, or a FeatureCollection all-or-nothing"),
                     vec![],
-                    Some(body(&["application/geo+json", "application/json"], "IncidentInput", "A Feature or FeatureCollection of incidents")),
-                    ("201", json_response("Created; Location names the new feature", "application/geo+json", "Feature")),
+                    Some(input("A Feature or FeatureCollection")),
+                    (
+                        "201",
+                        json_response(
+                            "Created; Location names the new feature",
+                            "application/geo+json",
+                            "Feature",
+                        ),
+                    ),
                 ),
             ));
             let ops = [
                 (
                     HttpMethod::Put,
                     write_op(
-                        "replaceIncident",
-                        "Replace an incident",
+                        &format!("replace{name}"),
+                        "Replace one",
                         vec![fid.clone()],
-                        Some(body(
-                            &["application/geo+json", "application/json"],
-                            "IncidentInput",
-                            "The new incident",
-                        )),
+                        Some(input("The new record")),
                         (
                             "200",
                             json_response("Replaced", "application/geo+json", "Feature"),
@@ -335,13 +347,13 @@ pub fn document(snap: &Snapshot, base: &str) -> OpenApi {
                 (
                     HttpMethod::Patch,
                     write_op(
-                        "updateIncident",
-                        "Update an incident by JSON merge patch (RFC 7396)",
+                        &format!("update{name}"),
+                        "Update one by JSON merge patch (RFC 7396)",
                         vec![fid.clone()],
                         Some(body(
                             &["application/merge-patch+json", "application/json"],
                             "Any",
-                            "A merge patch of the incident Feature",
+                            "A merge patch of the Feature",
                         )),
                         (
                             "200",
@@ -352,8 +364,8 @@ pub fn document(snap: &Snapshot, base: &str) -> OpenApi {
                 (
                     HttpMethod::Delete,
                     write_op(
-                        "deleteIncident",
-                        "Delete an incident",
+                        &format!("delete{name}"),
+                        "Delete one",
                         vec![fid.clone()],
                         None,
                         ("204", ResponseBuilder::new().description("Deleted").build()),
@@ -570,6 +582,7 @@ pub fn document(snap: &Snapshot, base: &str) -> OpenApi {
                 .property("offset", integer(0, i64::MAX)),
         )
         .schema("IncidentInput", incident_input())
+        .schema("ReportInput", report_input())
         .security_scheme(
             "bearer",
             SecurityScheme::Http(
@@ -664,6 +677,47 @@ fn incident_input() -> ObjectBuilder {
             "features",
             ArrayBuilder::new().items(ObjectBuilder::new().schema_type(Type::Object)),
         )
+        .required("type")
+}
+
+fn report_input() -> ObjectBuilder {
+    let count = || integer(0, u32::MAX as i64);
+    let props = ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .property(
+            "date",
+            string().description(Some("YYYY-MM-DD, or a range YYYY-MM-DD/YYYY-MM-DD")),
+        )
+        .property("date_start", string())
+        .property("date_end", string())
+        .property(
+            "origin_id",
+            string().description(Some("Gazetteer id of the place people left")),
+        )
+        .property(
+            "origin",
+            string().description(Some("Or its name, resolved against the gazetteer")),
+        )
+        .property(
+            "destination_id",
+            string().description(Some("Null or absent: unknown")),
+        )
+        .property("destination", string())
+        .property("households", count())
+        .property("households_low", count())
+        .property("households_high", count())
+        .property("individuals", count())
+        .property("individuals_low", count())
+        .property("individuals_high", count())
+        .property("source", string())
+        .property("source_url", string())
+        .property("notes", string());
+    ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .description(Some("A GeoJSON Feature (geometry ignored: the origin's anchor), or a FeatureCollection of them"))
+        .property("type", string().enum_values(Some(["Feature", "FeatureCollection"])))
+        .property("properties", props)
+        .property("features", ArrayBuilder::new().items(ObjectBuilder::new().schema_type(Type::Object)))
         .required("type")
 }
 

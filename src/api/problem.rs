@@ -86,7 +86,7 @@ impl From<AtlasError> for ApiError {
         match e {
             AtlasError::Invalid(errors) => ApiError::Invalid(errors),
             AtlasError::Placement(p) => ApiError::Placement(p),
-            AtlasError::NotFound(id) => ApiError::NotFound(format!("no incident with id {id}")),
+            e @ AtlasError::NotFound(..) => ApiError::NotFound(e.to_string()),
             AtlasError::Store(e) => {
                 tracing::error!(error = %e, "store failure");
                 ApiError::Internal(

@@ -1,7 +1,9 @@
-//! Writes on `incidents` (OGC API – Features Part 4 style): POST, PUT, PATCH, DELETE, behind
-//! a bearer token from ATLAS_WRITE_TOKEN.
+//! Writes (OGC API – Features Part 4 style) on `incidents` and `displacement-reports`: POST,
+//! PUT, PATCH, DELETE, behind a bearer token from ATLAS_WRITE_TOKEN.
 
-use actix_web::http::header;
+use std::sync::Arc;
+
+use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::Value;
 
@@ -10,11 +12,45 @@ use super::links::{base_url, GEOJSON};
 use super::ogc::{feature_collection, feature_with_links, find_collection};
 use super::problem::ApiError;
 use super::AppState;
-use crate::atlas::value_to_drafts;
-use crate::collection::Hit;
+use crate::atlas::{report_drafts, value_to_drafts, Atlas, AtlasError, Snapshot};
+use crate::collection::{FeatureSource, Hit};
+use crate::model::displacement::ReportDraft;
 use crate::model::IncidentDraft;
 
-const WRITABLE: &str = "incidents";
+/// The kinds of stored records, and the collection each is written through.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Records {
+    Incidents,
+    DisplacementReports,
+}
+
+impl Records {
+    fn collection(self) -> &'static str {
+        match self {
+            Records::Incidents => "incidents",
+            Records::DisplacementReports => "displacement-reports",
+        }
+    }
+
+    /// Where the served Feature of record `id` is written from.
+    fn source(self, snap: &Snapshot, id: i64) -> Option<(Arc<dyn FeatureSource>, Hit)> {
+        match self {
+            Records::Incidents => snap.incidents.position(id).map(|index| {
+                (
+                    snap.incidents.clone() as Arc<dyn FeatureSource>,
+                    Hit {
+                        index,
+                        distance_m: None,
+                    },
+                )
+            }),
+            Records::DisplacementReports => snap
+                .displacement
+                .report_hit(id)
+                .map(|(set, hit)| (set as Arc<dyn FeatureSource>, hit)),
+        }
+    }
+}
 
 fn authorize(req: &HttpRequest, state: &AppState) -> Result<(), ApiError> {
     let Some(token) = &state.write_token else {
@@ -40,33 +76,41 @@ fn authorize(req: &HttpRequest, state: &AppState) -> Result<(), ApiError> {
     }
 }
 
-fn writable(state: &AppState, cid: &str) -> Result<(), ApiError> {
+/// The record kind behind a collection, after the token check.
+fn writable(req: &HttpRequest, state: &AppState, cid: &str) -> Result<Records, ApiError> {
     find_collection(state, cid)?;
-    if cid == WRITABLE {
-        Ok(())
-    } else {
-        Err(ApiError::MethodNotAllowed(format!(
-            "collection '{cid}' is read-only; only '{WRITABLE}' takes writes"
-        )))
-    }
+    let records = match cid {
+        "incidents" => Records::Incidents,
+        "displacement-reports" => Records::DisplacementReports,
+        _ => {
+            return Err(ApiError::MethodNotAllowed(format!(
+                "collection '{cid}' is read-only; incidents and displacement-reports take writes"
+            )))
+        }
+    };
+    authorize(req, state)?;
+    Ok(records)
 }
 
 const JSON_TYPES: &[&str] = &["application/geo+json", "application/json"];
 const PATCH_TYPES: &[&str] = &["application/merge-patch+json", "application/json"];
 
-fn parse_id(fid: &str) -> Result<i64, ApiError> {
+fn parse_id(fid: &str, records: Records) -> Result<i64, ApiError> {
     fid.parse().map_err(|_| {
         ApiError::NotFound(format!(
-            "no feature '{fid}' in collection '{WRITABLE}' (ids are whole numbers)"
+            "no feature '{fid}' in collection '{}' (ids are whole numbers)",
+            records.collection()
         ))
     })
 }
 
 /// Runs a blocking store write off the async workers.
 async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, crate::atlas::AtlasError> + Send + 'static,
+    state: &AppState,
+    f: impl FnOnce(&Atlas) -> Result<T, AtlasError> + Send + 'static,
 ) -> Result<T, ApiError> {
-    web::block(f)
+    let atlas = state.atlas.clone();
+    web::block(move || f(&atlas))
         .await
         .map_err(|e| ApiError::Internal(format!("write task failed: {e}")))?
         .map_err(ApiError::from)
@@ -75,29 +119,22 @@ async fn blocking<T: Send + 'static>(
 fn feature_response(
     state: &AppState,
     req: &HttpRequest,
+    records: Records,
     id: i64,
-    status: actix_web::http::StatusCode,
+    status: StatusCode,
 ) -> Result<HttpResponse, ApiError> {
     let snap = state.atlas.snapshot();
-    let index = snap
-        .incidents
-        .position(id)
-        .ok_or_else(|| ApiError::Internal("written incident missing from snapshot".into()))?;
+    let (source, hit) = records
+        .source(&snap, id)
+        .ok_or_else(|| ApiError::Internal("written record missing from snapshot".into()))?;
     let base = base_url(req, state);
-    let body = feature_with_links(
-        snap.incidents.as_ref(),
-        WRITABLE,
-        &Hit {
-            index,
-            distance_m: None,
-        },
-        &base,
-    );
+    let collection = records.collection();
+    let body = feature_with_links(source.as_ref(), collection, &hit, &base);
     Ok(HttpResponse::build(status)
         .content_type(GEOJSON)
         .insert_header((
             header::LOCATION,
-            format!("{base}/collections/{WRITABLE}/items/{id}"),
+            format!("{base}/collections/{collection}/items/{id}"),
         ))
         .body(body))
 }
@@ -108,47 +145,60 @@ pub async fn create(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    writable(&state, &path)?;
-    authorize(&req, &state)?;
+    let records = writable(&req, &state, &path)?;
     let body = json_body(&req, payload, &state, JSON_TYPES).await?;
     let single = body.get("type").and_then(Value::as_str) == Some("Feature");
-    let drafts = value_to_drafts(&body).map_err(ApiError::Invalid)?;
-    if drafts.is_empty() {
-        return Err(ApiError::bad(
-            "/features",
-            "the FeatureCollection has no features",
-        ));
-    }
-    let atlas = state.atlas.clone();
-    let created = blocking(move || {
-        atlas.create(&drafts, |n| {
-            if single {
-                String::new()
-            } else {
-                format!("/features/{n}")
+    let at = move |n: usize| {
+        if single {
+            String::new()
+        } else {
+            format!("/features/{n}")
+        }
+    };
+    let ids: Vec<i64> = match records {
+        Records::Incidents => {
+            let drafts = value_to_drafts(&body).map_err(ApiError::Invalid)?;
+            if drafts.is_empty() {
+                return Err(ApiError::bad(
+                    "/features",
+                    "the FeatureCollection has no features",
+                ));
             }
-        })
-    })
-    .await?;
-    tracing::info!(count = created.len(), "incidents created");
+            let created = blocking(&state, move |a| a.create(&drafts, at)).await?;
+            created.iter().map(|i| i.id).collect()
+        }
+        Records::DisplacementReports => {
+            let drafts = report_drafts(&body).map_err(ApiError::Invalid)?;
+            if drafts.is_empty() {
+                return Err(ApiError::bad(
+                    "/features",
+                    "the FeatureCollection has no features",
+                ));
+            }
+            let created = blocking(&state, move |a| a.create_reports(&drafts, at)).await?;
+            created.iter().map(|r| r.id).collect()
+        }
+    };
+    tracing::info!(
+        count = ids.len(),
+        collection = records.collection(),
+        "records created"
+    );
     if single {
-        return feature_response(
-            &state,
-            &req,
-            created[0].id,
-            actix_web::http::StatusCode::CREATED,
-        );
+        return feature_response(&state, &req, records, ids[0], StatusCode::CREATED);
     }
     let snap = state.atlas.snapshot();
-    let hits: Vec<Hit> = created
+    let found: Vec<(Arc<dyn FeatureSource>, Hit)> = ids
         .iter()
-        .filter_map(|i| snap.incidents.position(i.id))
-        .map(|index| Hit {
-            index,
-            distance_m: None,
-        })
+        .filter_map(|&id| records.source(&snap, id))
         .collect();
-    let body = feature_collection(snap.incidents.as_ref(), &hits, hits.len(), &[]);
+    let Some((source, _)) = found.first() else {
+        return Err(ApiError::Internal(
+            "written records missing from snapshot".into(),
+        ));
+    };
+    let hits: Vec<Hit> = found.iter().map(|(_, h)| *h).collect();
+    let body = feature_collection(source.as_ref(), &hits, hits.len(), &[]);
     Ok(HttpResponse::Created()
         .content_type(GEOJSON)
         .body(body.bytes))
@@ -161,14 +211,20 @@ pub async fn replace(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let (cid, fid) = path.into_inner();
-    writable(&state, &cid)?;
-    authorize(&req, &state)?;
-    let id = parse_id(&fid)?;
+    let records = writable(&req, &state, &cid)?;
+    let id = parse_id(&fid, records)?;
     let body = json_body(&req, payload, &state, JSON_TYPES).await?;
-    let draft = IncidentDraft::from_feature(&body).map_err(ApiError::Invalid)?;
-    let atlas = state.atlas.clone();
-    blocking(move || atlas.replace(id, &draft)).await?;
-    feature_response(&state, &req, id, actix_web::http::StatusCode::OK)
+    match records {
+        Records::Incidents => {
+            let draft = IncidentDraft::from_feature(&body).map_err(ApiError::Invalid)?;
+            blocking(&state, move |a| a.replace(id, &draft)).await?;
+        }
+        Records::DisplacementReports => {
+            let draft = ReportDraft::from_feature_at(&body, "").map_err(ApiError::Invalid)?;
+            blocking(&state, move |a| a.replace_report(id, &draft)).await?;
+        }
+    }
+    feature_response(&state, &req, records, id, StatusCode::OK)
 }
 
 pub async fn patch(
@@ -178,16 +234,19 @@ pub async fn patch(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let (cid, fid) = path.into_inner();
-    writable(&state, &cid)?;
-    authorize(&req, &state)?;
-    let id = parse_id(&fid)?;
+    let records = writable(&req, &state, &cid)?;
+    let id = parse_id(&fid, records)?;
     let body = json_body(&req, payload, &state, PATCH_TYPES).await?;
     if !body.is_object() {
         return Err(ApiError::bad("body", "a merge patch must be a JSON object"));
     }
-    let atlas = state.atlas.clone();
-    blocking(move || atlas.patch(id, &body)).await?;
-    feature_response(&state, &req, id, actix_web::http::StatusCode::OK)
+    match records {
+        Records::Incidents => blocking(&state, move |a| a.patch(id, &body).map(|_| ())).await?,
+        Records::DisplacementReports => {
+            blocking(&state, move |a| a.patch_report(id, &body).map(|_| ())).await?
+        }
+    }
+    feature_response(&state, &req, records, id, StatusCode::OK)
 }
 
 pub async fn delete(
@@ -196,10 +255,11 @@ pub async fn delete(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let (cid, fid) = path.into_inner();
-    writable(&state, &cid)?;
-    authorize(&req, &state)?;
-    let id = parse_id(&fid)?;
-    let atlas = state.atlas.clone();
-    blocking(move || atlas.delete(id)).await?;
+    let records = writable(&req, &state, &cid)?;
+    let id = parse_id(&fid, records)?;
+    match records {
+        Records::Incidents => blocking(&state, move |a| a.delete(id)).await?,
+        Records::DisplacementReports => blocking(&state, move |a| a.delete_report(id)).await?,
+    }
     Ok(HttpResponse::NoContent().finish())
 }

@@ -2,6 +2,7 @@
 
 use serde_json::{json, Map, Value};
 
+use crate::model::displacement::DisplacementReport;
 use crate::model::{Incident, Placement};
 
 /// Input properties that follow from where the incident is; recomputed when a patch moves it.
@@ -81,4 +82,32 @@ pub fn apply_patch(i: &Incident, patch: &Value) -> Value {
     }
     json_patch::merge(&mut doc, patch);
     doc
+}
+
+/// A displacement report as an input Feature.
+pub fn editable_report(r: &DisplacementReport) -> Value {
+    let count = |c: Option<crate::model::displacement::Count>| {
+        (
+            c.map(|c| c.best),
+            c.and_then(|c| c.low),
+            c.and_then(|c| c.high),
+        )
+    };
+    let (h, hl, hh) = count(r.households);
+    let (i, il, ih) = count(r.individuals);
+    json!({
+        "type": "Feature",
+        "geometry": null,
+        "properties": {
+            "date_start": r.date_start,
+            "date_end": r.date_end,
+            "origin_id": r.origin_id,
+            "destination_id": r.destination_id,
+            "households": h, "households_low": hl, "households_high": hh,
+            "individuals": i, "individuals_low": il, "individuals_high": ih,
+            "source": r.source,
+            "source_url": r.source_url,
+            "notes": r.notes,
+        }
+    })
 }

@@ -14,6 +14,9 @@ use serde_json::Value;
 use crate::collection::Collection;
 use crate::gazetteer::Gazetteer;
 use crate::geoparse::Geoparser;
+use crate::layers::clash_zones::ClashZones;
+use crate::layers::displacement::{Displacement, DisplacementLayer, View};
+use crate::model::displacement::{DisplacementReport, ReportDraft};
 use crate::model::{FieldError, Incident, IncidentDraft};
 use crate::spatial::IncidentIndex;
 use crate::store::{Store, StoreError};
@@ -21,6 +24,9 @@ pub use placement::{Candidate, PlacementError};
 
 /// The January 2022 al-Hasakah scenario, loaded into an empty database on first start.
 pub const EMBEDDED_SCENARIO: &str = include_str!("../../data/scenario/hasakah-2022-01.geojson");
+/// Displacement reported in the same days.
+pub const EMBEDDED_DISPLACEMENT: &str =
+    include_str!("../../data/scenario/hasakah-2022-01-displacement.geojson");
 
 #[derive(Debug, thiserror::Error)]
 pub enum AtlasError {
@@ -28,8 +34,8 @@ pub enum AtlasError {
     Invalid(Vec<FieldError>),
     #[error("{}", .0.error)]
     Placement(PlacementError),
-    #[error("no incident with id {0}")]
-    NotFound(i64),
+    #[error("no {0} with id {1}")]
+    NotFound(&'static str, i64),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -40,6 +46,9 @@ pub struct Snapshot {
     /// Built once from the gazetteer, which does not change while the server runs.
     pub geoparser: Arc<Geoparser>,
     pub incidents: Arc<IncidentIndex>,
+    /// Derived from `incidents`; its cache lives and dies with this snapshot.
+    pub clash_zones: Arc<ClashZones>,
+    pub displacement: Arc<Displacement>,
     /// Bumped on every published write.
     pub version: u64,
 }
@@ -47,7 +56,38 @@ pub struct Snapshot {
 impl Snapshot {
     /// Every collection, in the order /collections lists them.
     pub fn collections(&self) -> Vec<Arc<dyn Collection>> {
-        vec![self.incidents.clone(), self.gazetteer.clone()]
+        vec![
+            self.incidents.clone(),
+            self.gazetteer.clone(),
+            self.clash_zones.clone(),
+            self.displacement_layer(View::Reports),
+            self.displacement_layer(View::Flows),
+            self.displacement_layer(View::Origins),
+        ]
+    }
+
+    fn displacement_layer(&self, view: View) -> Arc<dyn Collection> {
+        Arc::new(DisplacementLayer {
+            data: self.displacement.clone(),
+            view,
+        })
+    }
+
+    fn new(
+        geoparser: Arc<Geoparser>,
+        gazetteer: Arc<Gazetteer>,
+        incidents: Arc<IncidentIndex>,
+        displacement: Arc<Displacement>,
+        version: u64,
+    ) -> Snapshot {
+        Snapshot {
+            clash_zones: Arc::new(ClashZones::new(incidents.clone(), gazetteer.clone())),
+            displacement,
+            gazetteer,
+            geoparser,
+            incidents,
+            version,
+        }
     }
 
     pub fn collection(&self, id: &str) -> Option<Arc<dyn Collection>> {
@@ -64,12 +104,15 @@ pub struct Atlas {
 impl Atlas {
     pub fn open(store: Store, gazetteer: Gazetteer) -> Result<Atlas, AtlasError> {
         let incidents = store.load_all()?.into_iter().map(Arc::new).collect();
-        let snapshot = Snapshot {
-            geoparser: Arc::new(Geoparser::new(&gazetteer)),
-            gazetteer: Arc::new(gazetteer),
-            incidents: Arc::new(IncidentIndex::new(incidents)),
-            version: 0,
-        };
+        let reports = store.load_reports()?.into_iter().map(Arc::new).collect();
+        let gazetteer = Arc::new(gazetteer);
+        let snapshot = Snapshot::new(
+            Arc::new(Geoparser::new(&gazetteer)),
+            gazetteer.clone(),
+            Arc::new(IncidentIndex::new(incidents)),
+            Arc::new(Displacement::new(reports, gazetteer)),
+            0,
+        );
         Ok(Atlas {
             current: ArcSwap::from_pointee(snapshot),
             store: Mutex::new(store),
@@ -90,12 +133,112 @@ impl Atlas {
     }
 
     fn publish(&self, base: &Snapshot, upserts: &[Arc<Incident>], removed: &[i64]) {
-        self.current.store(Arc::new(Snapshot {
-            gazetteer: base.gazetteer.clone(),
-            geoparser: base.geoparser.clone(),
-            incidents: Arc::new(base.incidents.with_changes(upserts, removed)),
-            version: base.version + 1,
-        }));
+        self.current.store(Arc::new(Snapshot::new(
+            base.geoparser.clone(),
+            base.gazetteer.clone(),
+            Arc::new(base.incidents.with_changes(upserts, removed)),
+            base.displacement.clone(),
+            base.version + 1,
+        )));
+    }
+
+    fn publish_reports(
+        &self,
+        base: &Snapshot,
+        upserts: &[Arc<DisplacementReport>],
+        removed: &[i64],
+    ) {
+        self.current.store(Arc::new(Snapshot::new(
+            base.geoparser.clone(),
+            base.gazetteer.clone(),
+            base.incidents.clone(),
+            Arc::new(base.displacement.with_changes(upserts, removed)),
+            base.version + 1,
+        )));
+    }
+
+    /// Resolves and stores displacement reports all-or-nothing.
+    pub fn create_reports(
+        &self,
+        drafts: &[ReportDraft],
+        at: impl Fn(usize) -> String,
+    ) -> Result<Vec<Arc<DisplacementReport>>, AtlasError> {
+        let mut store = self.lock();
+        let base = self.snapshot();
+        let now = Utc::now();
+        let mut reports = Vec::with_capacity(drafts.len());
+        for (n, d) in drafts.iter().enumerate() {
+            reports.push(
+                placement::place_report(&base.gazetteer, d, &at(n), now)
+                    .map_err(AtlasError::Placement)?,
+            );
+        }
+        store.write(|w| {
+            reports.iter_mut().try_for_each(|r| {
+                r.id = w.put_report(None, r)?;
+                Ok(())
+            })
+        })?;
+        let stored: Vec<Arc<DisplacementReport>> = reports.into_iter().map(Arc::new).collect();
+        self.publish_reports(&base, &stored, &[]);
+        Ok(stored)
+    }
+
+    /// Replaces report `id` (PUT).
+    pub fn replace_report(
+        &self,
+        id: i64,
+        draft: &ReportDraft,
+    ) -> Result<Arc<DisplacementReport>, AtlasError> {
+        let mut store = self.lock();
+        let base = self.snapshot();
+        let old = base
+            .displacement
+            .get(id)
+            .ok_or(AtlasError::NotFound("displacement report", id))?;
+        let mut new = placement::place_report(&base.gazetteer, draft, "", Utc::now())
+            .map_err(AtlasError::Placement)?;
+        new.id = id;
+        new.created_at = old.created_at;
+        store.write(|w| {
+            if w.report_exists(id)? {
+                w.put_report(Some(id), &new).map(|_| ())
+            } else {
+                Ok(())
+            }
+        })?;
+        let new = Arc::new(new);
+        self.publish_reports(&base, std::slice::from_ref(&new), &[]);
+        Ok(new)
+    }
+
+    /// Merge-patches report `id`'s editable form (PATCH).
+    pub fn patch_report(
+        &self,
+        id: i64,
+        patch: &Value,
+    ) -> Result<Arc<DisplacementReport>, AtlasError> {
+        let draft = {
+            let base = self.snapshot();
+            let old = base
+                .displacement
+                .get(id)
+                .ok_or(AtlasError::NotFound("displacement report", id))?;
+            let mut doc = editable::editable_report(old);
+            json_patch::merge(&mut doc, patch);
+            ReportDraft::from_feature_at(&doc, "").map_err(AtlasError::Invalid)?
+        };
+        self.replace_report(id, &draft)
+    }
+
+    pub fn delete_report(&self, id: i64) -> Result<(), AtlasError> {
+        let mut store = self.lock();
+        let base = self.snapshot();
+        if !store.write(|w| w.delete_report(id))? {
+            return Err(AtlasError::NotFound("displacement report", id));
+        }
+        self.publish_reports(&base, &[], &[id]);
+        Ok(())
     }
 
     /// Places and stores drafts all-or-nothing; `at(i)` names draft i in errors.
@@ -141,14 +284,17 @@ impl Atlas {
     pub fn replace(&self, id: i64, draft: &IncidentDraft) -> Result<Arc<Incident>, AtlasError> {
         let mut store = self.lock();
         let base = self.snapshot();
-        let old = base.incidents.get(id).ok_or(AtlasError::NotFound(id))?;
+        let old = base
+            .incidents
+            .get(id)
+            .ok_or(AtlasError::NotFound("incident", id))?;
         let now = Utc::now();
         let mut new =
             placement::place(&base.gazetteer, draft, "", now).map_err(AtlasError::Placement)?;
         new.id = id;
         new.created_at = old.created_at;
         if !store.write(|w| w.replace(&new))? {
-            return Err(AtlasError::NotFound(id));
+            return Err(AtlasError::NotFound("incident", id));
         }
         let new = Arc::new(new);
         self.publish(&base, std::slice::from_ref(&new), &[]);
@@ -159,7 +305,10 @@ impl Atlas {
     pub fn patch(&self, id: i64, patch: &Value) -> Result<Arc<Incident>, AtlasError> {
         let draft = {
             let base = self.snapshot();
-            let old = base.incidents.get(id).ok_or(AtlasError::NotFound(id))?;
+            let old = base
+                .incidents
+                .get(id)
+                .ok_or(AtlasError::NotFound("incident", id))?;
             let doc = editable::apply_patch(old, patch);
             IncidentDraft::from_feature(&doc).map_err(AtlasError::Invalid)?
         };
@@ -171,7 +320,7 @@ impl Atlas {
         let mut store = self.lock();
         let base = self.snapshot();
         if !store.write(|w| w.delete(id, Utc::now()))? {
-            return Err(AtlasError::NotFound(id));
+            return Err(AtlasError::NotFound("incident", id));
         }
         self.publish(&base, &[], &[id]);
         Ok(())
@@ -189,6 +338,14 @@ impl Atlas {
         }
         let drafts = features_to_drafts(EMBEDDED_SCENARIO).map_err(AtlasError::Invalid)?;
         let created = self.create(&drafts, |n| format!("scenario/features/{n}"))?;
+        let reports = report_drafts(&serde_json::from_str(EMBEDDED_DISPLACEMENT).map_err(|e| {
+            AtlasError::Invalid(vec![FieldError::new(
+                "scenario displacement",
+                e.to_string(),
+            )])
+        })?)
+        .map_err(AtlasError::Invalid)?;
+        self.create_reports(&reports, |n| format!("displacement/features/{n}"))?;
         self.lock()
             .write(|w| w.set_setting(KEY, &Utc::now().to_rfc3339()))?;
         Ok(created.len())
@@ -216,6 +373,38 @@ pub fn value_to_drafts(value: &Value) -> Result<Vec<IncidentDraft>, Vec<FieldErr
             let mut errors = Vec::new();
             for (n, f) in features.iter().enumerate() {
                 match IncidentDraft::from_feature_at(f, &format!("/features/{n}")) {
+                    Ok(d) => drafts.push(d),
+                    Err(e) => errors.extend(e),
+                }
+            }
+            if errors.is_empty() {
+                Ok(drafts)
+            } else {
+                Err(errors)
+            }
+        }
+        _ => Err(vec![FieldError::new(
+            "/type",
+            "expected a GeoJSON Feature or FeatureCollection",
+        )]),
+    }
+}
+
+/// Parses a Feature or FeatureCollection of displacement reports, all errors at once.
+pub fn report_drafts(value: &Value) -> Result<Vec<ReportDraft>, Vec<FieldError>> {
+    match value.get("type").and_then(Value::as_str) {
+        Some("Feature") => ReportDraft::from_feature_at(value, "").map(|d| vec![d]),
+        Some("FeatureCollection") => {
+            let Some(features) = value.get("features").and_then(Value::as_array) else {
+                return Err(vec![FieldError::new(
+                    "/features",
+                    "expected an array of Features",
+                )]);
+            };
+            let mut drafts = Vec::new();
+            let mut errors = Vec::new();
+            for (n, f) in features.iter().enumerate() {
+                match ReportDraft::from_feature_at(f, &format!("/features/{n}")) {
                     Ok(d) => drafts.push(d),
                     Err(e) => errors.extend(e),
                 }

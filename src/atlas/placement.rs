@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::gazetteer::{is_decisive, Admin, Gazetteer, NameMatch};
+use crate::model::displacement::{DisplacementReport, ReportDraft};
 use crate::model::{FieldError, Incident, IncidentDraft, Placement};
 
 /// A gazetteer place offered when a name did not resolve.
@@ -194,4 +195,61 @@ pub fn place(
 /// A swapped pair is only plausible when both numbers are valid as either axis.
 fn looks_swapped(lon: f64, lat: f64) -> bool {
     (-90.0..=90.0).contains(&lon) && (-180.0..=180.0).contains(&lat)
+}
+
+/// Resolves a place given by id (`id_field`) or by name (`name_field`).
+fn resolve_place(
+    g: &Gazetteer,
+    id: Option<&str>,
+    name: Option<&str>,
+    (id_field, name_field): (&str, &str),
+) -> Result<Option<usize>, PlacementError> {
+    match (id, name) {
+        (Some(id), _) => g.index_of(id).map(Some).ok_or_else(|| PlacementError {
+            error: FieldError::new(id_field, format!("no place has id '{id}'")),
+            candidates: candidates(g, &g.search(id, 5)),
+        }),
+        (None, Some(name)) => resolve_name(g, name, name_field).map(Some),
+        (None, None) => Ok(None),
+    }
+}
+
+/// Resolves a report's origin and destination and builds the report (id 0 until stored).
+pub fn place_report(
+    g: &Gazetteer,
+    d: &ReportDraft,
+    at: &str,
+    now: DateTime<Utc>,
+) -> Result<DisplacementReport, PlacementError> {
+    let field = |name: &str| format!("{at}/properties/{name}");
+    let origin = resolve_place(
+        g,
+        d.origin_id.as_deref(),
+        d.origin.as_deref(),
+        (&field("origin_id"), &field("origin")),
+    )?
+    .ok_or_else(|| PlacementError {
+        error: FieldError::new(field("origin"), "required"),
+        candidates: Vec::new(),
+    })?;
+    let destination = resolve_place(
+        g,
+        d.destination_id.as_deref(),
+        d.destination.as_deref(),
+        (&field("destination_id"), &field("destination")),
+    )?;
+    Ok(DisplacementReport {
+        id: 0,
+        date_start: d.date_start,
+        date_end: d.date_end,
+        origin_id: g.place(origin).id.clone(),
+        destination_id: destination.map(|i| g.place(i).id.clone()),
+        households: d.households,
+        individuals: d.individuals,
+        source: d.source.clone(),
+        source_url: d.source_url.clone(),
+        notes: d.notes.clone(),
+        created_at: now,
+        updated_at: now,
+    })
 }

@@ -1,6 +1,7 @@
 //! The data model: incidents coded the ACLED way, validation of what clients send, and the
 //! time filters every collection shares. Knows nothing of HTTP or storage.
 
+pub mod displacement;
 pub mod draft;
 pub mod incident;
 pub mod interval;

@@ -50,6 +50,11 @@ impl IncidentIndex {
         self.items.is_empty()
     }
 
+    /// Spatial and temporal extent of all incidents.
+    pub fn extent_of_collection(&self) -> Extent {
+        self.extent.clone()
+    }
+
     pub fn items(&self) -> &[Arc<Incident>] {
         &self.items
     }

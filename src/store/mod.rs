@@ -9,6 +9,7 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
 
+use crate::model::displacement::{Count, DisplacementReport};
 use crate::model::{Incident, Placement};
 
 #[derive(Debug, thiserror::Error)]
@@ -98,6 +99,30 @@ impl Store {
         Ok(out)
     }
 
+    pub fn load_reports(&self) -> Result<Vec<DisplacementReport>, StoreError> {
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {REPORT_COLUMNS} FROM displacement_report ORDER BY id"
+        ))?;
+        let rows = stmt.query_map([], |r| {
+            let count = |best: Option<u32>, low, high| best.map(|best| Count { best, low, high });
+            Ok(DisplacementReport {
+                id: r.get(0)?,
+                date_start: r.get(1)?,
+                date_end: r.get(2)?,
+                origin_id: r.get(3)?,
+                destination_id: r.get(4)?,
+                households: count(r.get(5)?, r.get(6)?, r.get(7)?),
+                individuals: count(r.get(8)?, r.get(9)?, r.get(10)?),
+                source: r.get(11)?,
+                source_url: r.get(12)?,
+                notes: r.get(13)?,
+                created_at: r.get(14)?,
+                updated_at: r.get(15)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     pub fn count(&self) -> Result<usize, StoreError> {
         Ok(self
             .conn
@@ -125,6 +150,10 @@ impl Store {
         Ok(out)
     }
 }
+
+const REPORT_COLUMNS: &str = "id, date_start, date_end, origin_id, destination_id, households, \
+    households_low, households_high, individuals, individuals_low, individuals_high, source, \
+    source_url, notes, created_at, updated_at";
 
 /// Writes inside one transaction (see `Store::write`).
 pub struct Writer<'a> {
@@ -210,6 +239,61 @@ impl Writer<'_> {
             )?;
         }
         Ok(n == 1)
+    }
+
+    /// Inserts (id `None`) or replaces a displacement report; returns its id.
+    pub fn put_report(
+        &mut self,
+        id: Option<i64>,
+        r: &DisplacementReport,
+    ) -> Result<i64, StoreError> {
+        let mut stmt = self.tx.prepare_cached(&format!(
+            "INSERT OR REPLACE INTO displacement_report ({REPORT_COLUMNS}) VALUES \
+             (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"
+        ))?;
+        let parts = |c: &Option<Count>| {
+            (
+                c.map(|c| c.best),
+                c.and_then(|c| c.low),
+                c.and_then(|c| c.high),
+            )
+        };
+        let (h, hl, hh) = parts(&r.households);
+        let (i, il, ih) = parts(&r.individuals);
+        stmt.execute(params![
+            id,
+            r.date_start,
+            r.date_end,
+            r.origin_id,
+            r.destination_id,
+            h,
+            hl,
+            hh,
+            i,
+            il,
+            ih,
+            r.source,
+            r.source_url,
+            r.notes,
+            r.created_at,
+            r.updated_at
+        ])?;
+        Ok(id.unwrap_or_else(|| self.tx.last_insert_rowid()))
+    }
+
+    pub fn report_exists(&mut self, id: i64) -> Result<bool, StoreError> {
+        Ok(self.tx.query_row(
+            "SELECT EXISTS(SELECT 1 FROM displacement_report WHERE id = ?1)",
+            [id],
+            |r| r.get(0),
+        )?)
+    }
+
+    pub fn delete_report(&mut self, id: i64) -> Result<bool, StoreError> {
+        Ok(self
+            .tx
+            .execute("DELETE FROM displacement_report WHERE id = ?1", [id])?
+            == 1)
     }
 
     pub fn set_setting(&mut self, key: &str, value: &str) -> Result<(), StoreError> {

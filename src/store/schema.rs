@@ -45,4 +45,23 @@ pub const MIGRATIONS: &[&str] = &[
         key TEXT PRIMARY KEY,
         value TEXT NOT NULL
     );",
+    // 2: displacement reports.
+    "CREATE TABLE displacement_report (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        date_start TEXT NOT NULL,
+        date_end TEXT NOT NULL CHECK (date_end >= date_start),
+        origin_id TEXT NOT NULL,
+        destination_id TEXT,
+        households INTEGER CHECK (households >= 0),
+        households_low INTEGER,
+        households_high INTEGER,
+        individuals INTEGER CHECK (individuals >= 0),
+        individuals_low INTEGER,
+        individuals_high INTEGER,
+        source TEXT,
+        source_url TEXT,
+        notes TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );",
 ];

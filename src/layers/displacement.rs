@@ -1,0 +1,415 @@
+//! Displacement: the stored reports (`displacement-reports`, a point at each origin), and two
+//! layers derived from them for a time window: `displacement-flows` (origin → destination
+//! lines) and `displacement-origins` (the origin places' polygons with totals).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use geo::{Geometry, LineString};
+use serde_json::{json, Map, Value};
+
+use super::features::{ComputedFeature, FeatureSet};
+use crate::collection::{Collection, Extent, GeometryKind, Hit, Matches, SelectError, Selection};
+use crate::gazetteer::Gazetteer;
+use crate::model::displacement::{Count, DisplacementReport};
+use crate::model::Interval;
+
+/// The reports of one snapshot, with the gazetteer that names their places.
+pub struct Displacement {
+    reports: Vec<Arc<DisplacementReport>>,
+    gazetteer: Arc<Gazetteer>,
+    report_features: Arc<FeatureSet>,
+}
+
+impl Displacement {
+    pub fn new(
+        mut reports: Vec<Arc<DisplacementReport>>,
+        gazetteer: Arc<Gazetteer>,
+    ) -> Displacement {
+        reports.sort_by_key(|r| r.id);
+        let features = reports
+            .iter()
+            .filter_map(|r| report_feature(r, &gazetteer))
+            .collect();
+        Displacement {
+            reports,
+            gazetteer,
+            report_features: Arc::new(FeatureSet { features }),
+        }
+    }
+
+    pub fn reports(&self) -> &[Arc<DisplacementReport>] {
+        &self.reports
+    }
+
+    pub fn get(&self, id: i64) -> Option<&Arc<DisplacementReport>> {
+        self.reports
+            .binary_search_by_key(&id, |r| r.id)
+            .ok()
+            .map(|n| &self.reports[n])
+    }
+
+    /// A new set with these reports added or replaced and `removed` gone.
+    pub fn with_changes(
+        &self,
+        upserts: &[Arc<DisplacementReport>],
+        removed: &[i64],
+    ) -> Displacement {
+        let mut by_id: BTreeMap<i64, Arc<DisplacementReport>> = self
+            .reports
+            .iter()
+            .filter(|r| !removed.contains(&r.id))
+            .map(|r| (r.id, r.clone()))
+            .collect();
+        for r in upserts {
+            by_id.insert(r.id, r.clone());
+        }
+        Displacement::new(by_id.into_values().collect(), self.gazetteer.clone())
+    }
+
+    /// The served Feature of report `id`.
+    pub fn report_hit(&self, id: i64) -> Option<(Arc<FeatureSet>, Hit)> {
+        let index = self.report_features.position(&id.to_string())?;
+        Some((
+            self.report_features.clone(),
+            Hit {
+                index,
+                distance_m: None,
+            },
+        ))
+    }
+
+    fn in_window<'a>(
+        &'a self,
+        window: Option<Interval>,
+    ) -> impl Iterator<Item = &'a DisplacementReport> + 'a {
+        self.reports
+            .iter()
+            .map(|r| r.as_ref())
+            .filter(move |r| window.is_none_or(|w| w.overlaps_days(r.date_start, r.date_end)))
+    }
+
+    fn name(&self, id: &str) -> Option<&str> {
+        self.gazetteer.get(id).map(|p| p.name.as_str())
+    }
+
+    fn extent(&self) -> Extent {
+        let first = self.reports.iter().map(|r| r.date_start).min();
+        let last = self.reports.iter().map(|r| r.date_end).max();
+        let points: Vec<(f64, f64)> = self
+            .reports
+            .iter()
+            .flat_map(|r| {
+                std::iter::once(Some(&r.origin_id))
+                    .chain(std::iter::once(r.destination_id.as_ref()))
+            })
+            .flatten()
+            .filter_map(|id| self.gazetteer.get(id))
+            .map(|p| p.anchor.x_y())
+            .collect();
+        let bbox = points.first().map(|&(x, y)| {
+            points.iter().fold([x, y, x, y], |b, &(x, y)| {
+                [b[0].min(x), b[1].min(y), b[2].max(x), b[3].max(y)]
+            })
+        });
+        Extent {
+            bbox,
+            interval: first.zip(last),
+        }
+    }
+}
+
+fn count_json(props: &mut Map<String, Value>, name: &str, c: Option<Count>) {
+    props.insert(name.into(), json!(c.map(|c| c.best)));
+    props.insert(format!("{name}_low"), json!(c.and_then(|c| c.low)));
+    props.insert(format!("{name}_high"), json!(c.and_then(|c| c.high)));
+}
+
+/// Sum of counts: best of each; low and high fall back to best where a report gave no range.
+/// `None` when no report counted this unit.
+fn sum(counts: impl Iterator<Item = Option<Count>>) -> Option<Count> {
+    let mut total: Option<Count> = None;
+    for c in counts.flatten() {
+        let t = total.get_or_insert(Count {
+            best: 0,
+            low: Some(0),
+            high: Some(0),
+        });
+        t.best = t.best.saturating_add(c.best);
+        t.low = Some(t.low.unwrap_or(0).saturating_add(c.low.unwrap_or(c.best)));
+        t.high = Some(t.high.unwrap_or(0).saturating_add(c.high.unwrap_or(c.best)));
+    }
+    total
+}
+
+fn report_feature(r: &DisplacementReport, g: &Gazetteer) -> Option<ComputedFeature> {
+    let origin = g.get(&r.origin_id)?;
+    let mut p = Map::new();
+    p.insert("date_start".into(), json!(r.date_start));
+    p.insert("date_end".into(), json!(r.date_end));
+    p.insert("origin_id".into(), json!(r.origin_id));
+    p.insert("origin_name".into(), json!(origin.name));
+    p.insert("destination_id".into(), json!(r.destination_id));
+    p.insert(
+        "destination_name".into(),
+        json!(r
+            .destination_id
+            .as_deref()
+            .and_then(|d| g.get(d))
+            .map(|d| &d.name)),
+    );
+    count_json(&mut p, "households", r.households);
+    count_json(&mut p, "individuals", r.individuals);
+    p.insert("source".into(), json!(r.source));
+    p.insert("source_url".into(), json!(r.source_url));
+    p.insert("notes".into(), json!(r.notes));
+    p.insert("created_at".into(), json!(r.created_at));
+    p.insert("updated_at".into(), json!(r.updated_at));
+    Some(ComputedFeature::new(
+        r.id.to_string(),
+        Geometry::Point(origin.anchor),
+        p,
+    ))
+}
+
+/// Totals shared by flows and origins.
+fn totals(p: &mut Map<String, Value>, reports: &[&DisplacementReport]) {
+    count_json(p, "households", sum(reports.iter().map(|r| r.households)));
+    count_json(p, "individuals", sum(reports.iter().map(|r| r.individuals)));
+    p.insert("report_count".into(), json!(reports.len()));
+    p.insert(
+        "first_date".into(),
+        json!(reports.iter().map(|r| r.date_start).min()),
+    );
+    p.insert(
+        "last_date".into(),
+        json!(reports.iter().map(|r| r.date_end).max()),
+    );
+    p.insert(
+        "report_ids".into(),
+        json!(reports.iter().map(|r| r.id).collect::<Vec<_>>()),
+    );
+}
+
+fn flows(d: &Displacement, window: Option<Interval>) -> FeatureSet {
+    let mut pairs: BTreeMap<(&str, &str), Vec<&DisplacementReport>> = BTreeMap::new();
+    for r in d.in_window(window) {
+        if let Some(dest) = r.destination_id.as_deref() {
+            pairs
+                .entry((r.origin_id.as_str(), dest))
+                .or_default()
+                .push(r);
+        }
+    }
+    let features = pairs
+        .into_iter()
+        .filter_map(|((o, t), reports)| {
+            let (from, to) = (d.gazetteer.get(o)?, d.gazetteer.get(t)?);
+            let mut p = Map::new();
+            p.insert("origin_id".into(), json!(o));
+            p.insert("origin_name".into(), json!(from.name));
+            p.insert("destination_id".into(), json!(t));
+            p.insert("destination_name".into(), json!(to.name));
+            totals(&mut p, &reports);
+            let line = LineString::from(vec![from.anchor.0, to.anchor.0]);
+            Some(ComputedFeature::new(
+                format!("{o}~{t}"),
+                Geometry::LineString(line),
+                p,
+            ))
+        })
+        .collect();
+    FeatureSet { features }
+}
+
+fn origins(d: &Displacement, window: Option<Interval>) -> FeatureSet {
+    let mut by_origin: BTreeMap<&str, Vec<&DisplacementReport>> = BTreeMap::new();
+    for r in d.in_window(window) {
+        by_origin.entry(r.origin_id.as_str()).or_default().push(r);
+    }
+    let features = by_origin
+        .into_iter()
+        .filter_map(|(o, reports)| {
+            let place = d.gazetteer.get(o)?;
+            let mut destinations: BTreeMap<&str, Vec<&DisplacementReport>> = BTreeMap::new();
+            for r in &reports {
+                if let Some(t) = r.destination_id.as_deref() {
+                    destinations.entry(t).or_default().push(r);
+                }
+            }
+            let named: Vec<Value> = destinations
+                .iter()
+                .map(|(t, rs)| {
+                    let mut p = Map::new();
+                    p.insert("id".into(), json!(t));
+                    p.insert("name".into(), json!(d.name(t)));
+                    totals(&mut p, rs);
+                    Value::Object(p)
+                })
+                .collect();
+            let mut p = Map::new();
+            p.insert("origin_id".into(), json!(o));
+            p.insert("name".into(), json!(place.name));
+            p.insert("name_ar".into(), json!(place.name_ar));
+            totals(&mut p, &reports);
+            p.insert("destinations".into(), Value::Array(named));
+            p.insert(
+                "unknown_destination_reports".into(),
+                json!(reports
+                    .iter()
+                    .filter(|r| r.destination_id.is_none())
+                    .count()),
+            );
+            Some(ComputedFeature::new(
+                o.to_owned(),
+                place.geometry.clone(),
+                p,
+            ))
+        })
+        .collect();
+    FeatureSet { features }
+}
+
+/// Which derived view of the reports a collection serves.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    Reports,
+    Flows,
+    Origins,
+}
+
+pub struct DisplacementLayer {
+    pub data: Arc<Displacement>,
+    pub view: View,
+}
+
+const REPORT_FILTERS: &[(&str, &str)] = &[
+    ("origin_id", "Gazetteer id of the place people left"),
+    ("destination_id", "Gazetteer id of the destination"),
+];
+const ORIGIN_FILTERS: &[(&str, &str)] = &[("origin_id", "Gazetteer id of the origin place")];
+
+impl Collection for DisplacementLayer {
+    fn id(&self) -> &str {
+        match self.view {
+            View::Reports => "displacement-reports",
+            View::Flows => "displacement-flows",
+            View::Origins => "displacement-origins",
+        }
+    }
+
+    fn title(&self) -> &str {
+        match self.view {
+            View::Reports => "Displacement reports",
+            View::Flows => "Displacement flows",
+            View::Origins => "Displacement origins",
+        }
+    }
+
+    fn description(&self) -> String {
+        match self.view {
+            View::Reports => {
+                "Reports of people displaced from an origin place to a destination (null when \
+                unknown), in households and/or individuals with optional low/high, as a point at \
+                the origin's anchor. datetime matches reports whose date range overlaps it. \
+                Written like incidents (POST/PUT/PATCH/DELETE with the bearer token)."
+                    .into()
+            }
+            View::Flows => {
+                "One line per origin → destination pair among the reports in the datetime \
+                window, from the origin's anchor to the destination's, with summed households and \
+                individuals (low/high sum each report's range, or its best estimate), report \
+                count and first/last date. Reports whose destination is unknown have no line: see \
+                displacement-origins."
+                    .into()
+            }
+            View::Origins => {
+                "One polygon per origin place among the reports in the datetime window: \
+                totals leaving it, report count, the destinations named (with their totals) and \
+                how many reports did not know the destination."
+                    .into()
+            }
+        }
+    }
+
+    fn geometry_kind(&self) -> GeometryKind {
+        match self.view {
+            View::Reports => GeometryKind::Point,
+            View::Flows => GeometryKind::LineString,
+            View::Origins => GeometryKind::Polygon,
+        }
+    }
+
+    fn extent(&self) -> Extent {
+        self.data.extent()
+    }
+
+    fn is_temporal(&self) -> bool {
+        true
+    }
+
+    fn filterable(&self) -> &'static [(&'static str, &'static str)] {
+        match self.view {
+            View::Origins => ORIGIN_FILTERS,
+            _ => REPORT_FILTERS,
+        }
+    }
+
+    fn answers_distance(&self) -> bool {
+        false
+    }
+
+    fn select(self: Arc<Self>, sel: &Selection) -> Result<Matches, SelectError> {
+        let set = self.features(sel.datetime);
+        let hits = set
+            .hits(sel)
+            .into_iter()
+            .filter(|h| self.in_window(&set, h, sel.datetime))
+            .collect();
+        Ok(Matches { hits, source: set })
+    }
+
+    fn find(self: Arc<Self>, fid: &str, sel: &Selection) -> Result<Option<Matches>, SelectError> {
+        let set = self.features(sel.datetime);
+        let found = set.position(fid).filter(|&index| {
+            self.in_window(
+                &set,
+                &Hit {
+                    index,
+                    distance_m: None,
+                },
+                sel.datetime,
+            )
+        });
+        Ok(found.map(|index| Matches {
+            hits: vec![Hit {
+                index,
+                distance_m: None,
+            }],
+            source: set.clone(),
+        }))
+    }
+}
+
+impl DisplacementLayer {
+    fn features(&self, window: Option<Interval>) -> Arc<FeatureSet> {
+        match self.view {
+            View::Reports => self.data.report_features.clone(),
+            View::Flows => Arc::new(flows(&self.data, window)),
+            View::Origins => Arc::new(origins(&self.data, window)),
+        }
+    }
+
+    /// Reports keep their precomputed features; the window filters which are selected.
+    fn in_window(&self, set: &FeatureSet, hit: &Hit, window: Option<Interval>) -> bool {
+        self.view != View::Reports
+            || window.is_none_or(|w| {
+                set.features[hit.index]
+                    .id
+                    .parse()
+                    .ok()
+                    .and_then(|id| self.data.get(id))
+                    .is_some_and(|r| w.overlaps_days(r.date_start, r.date_end))
+            })
+    }
+}

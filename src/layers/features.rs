@@ -1,0 +1,107 @@
+//! Computed features held ready to serve: a derived layer builds a `FeatureSet` per request
+//! parameters and the API writes from it like from any other source.
+
+use geo::{BoundingRect, Geometry, Intersects};
+use serde::Serialize;
+use serde_json::value::RawValue;
+
+use crate::collection::{FeatureSource, Hit, Selection, Spatial};
+
+pub struct ComputedFeature {
+    pub id: String,
+    pub geometry: Geometry<f64>,
+    geometry_json: Box<RawValue>,
+    pub properties: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ComputedFeature {
+    pub fn new(
+        id: String,
+        geometry: Geometry<f64>,
+        properties: serde_json::Map<String, serde_json::Value>,
+    ) -> Self {
+        // Finite coordinates always serialise.
+        let geometry_json =
+            serde_json::value::to_raw_value(&geojson::GeometryValue::from(&geometry))
+                .expect("geometry serialises");
+        ComputedFeature {
+            id,
+            geometry,
+            geometry_json,
+            properties,
+        }
+    }
+
+    /// Whether the feature passes `sel`'s bbox, intersects and equality filters (on its
+    /// properties, compared as text).
+    pub fn matches(&self, sel: &Selection) -> bool {
+        let bbox_ok = sel.bbox.is_none_or(|b| {
+            let Some(own) = self.geometry.bounding_rect() else {
+                return false;
+            };
+            b.rects()
+                .iter()
+                .any(|r| r.intersects(&own) && self.geometry.intersects(r))
+        });
+        let spatial_ok = match &sel.spatial {
+            Some(Spatial::Intersects(g)) => self.geometry.intersects(g),
+            _ => true,
+        };
+        let equals_ok = sel
+            .equals
+            .iter()
+            .all(|(k, v)| match self.properties.get(k) {
+                Some(serde_json::Value::String(s)) => s == v,
+                Some(serde_json::Value::Null) | None => false,
+                Some(other) => other.to_string() == *v,
+            });
+        bbox_ok && spatial_ok && equals_ok
+    }
+}
+
+pub struct FeatureSet {
+    pub features: Vec<ComputedFeature>,
+}
+
+impl FeatureSet {
+    pub fn hits(&self, sel: &Selection) -> Vec<Hit> {
+        self.features
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| f.matches(sel))
+            .map(|(index, _)| Hit {
+                index,
+                distance_m: None,
+            })
+            .collect()
+    }
+
+    pub fn position(&self, id: &str) -> Option<usize> {
+        self.features.iter().position(|f| f.id == id)
+    }
+}
+
+impl FeatureSource for FeatureSet {
+    fn write_feature(&self, hit: &Hit, out: &mut Vec<u8>) {
+        #[derive(Serialize)]
+        struct Feature<'a> {
+            r#type: &'static str,
+            id: &'a str,
+            geometry: &'a RawValue,
+            properties: &'a serde_json::Map<String, serde_json::Value>,
+        }
+        let f = &self.features[hit.index];
+        let feature = Feature {
+            r#type: "Feature",
+            id: &f.id,
+            geometry: &f.geometry_json,
+            properties: &f.properties,
+        };
+        // JSON values and raw JSON always serialise.
+        serde_json::to_writer(out, &feature).expect("feature serialises");
+    }
+
+    fn feature_id(&self, hit: &Hit) -> String {
+        self.features[hit.index].id.clone()
+    }
+}
