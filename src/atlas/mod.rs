@@ -359,9 +359,23 @@ pub fn features_to_drafts(text: &str) -> Result<Vec<IncidentDraft>, Vec<FieldErr
     value_to_drafts(&value)
 }
 
+/// Parses a Feature or FeatureCollection of incidents, all errors at once.
 pub fn value_to_drafts(value: &Value) -> Result<Vec<IncidentDraft>, Vec<FieldError>> {
+    feature_drafts(value, IncidentDraft::from_feature_at)
+}
+
+/// Parses a Feature or FeatureCollection of displacement reports, all errors at once.
+pub fn report_drafts(value: &Value) -> Result<Vec<ReportDraft>, Vec<FieldError>> {
+    feature_drafts(value, ReportDraft::from_feature_at)
+}
+
+/// A Feature, or each Feature of a FeatureCollection, through `parse(feature, pointer)`.
+fn feature_drafts<T>(
+    value: &Value,
+    parse: impl Fn(&Value, &str) -> Result<T, Vec<FieldError>>,
+) -> Result<Vec<T>, Vec<FieldError>> {
     match value.get("type").and_then(Value::as_str) {
-        Some("Feature") => IncidentDraft::from_feature(value).map(|d| vec![d]),
+        Some("Feature") => parse(value, "").map(|d| vec![d]),
         Some("FeatureCollection") => {
             let Some(features) = value.get("features").and_then(Value::as_array) else {
                 return Err(vec![FieldError::new(
@@ -372,39 +386,7 @@ pub fn value_to_drafts(value: &Value) -> Result<Vec<IncidentDraft>, Vec<FieldErr
             let mut drafts = Vec::with_capacity(features.len());
             let mut errors = Vec::new();
             for (n, f) in features.iter().enumerate() {
-                match IncidentDraft::from_feature_at(f, &format!("/features/{n}")) {
-                    Ok(d) => drafts.push(d),
-                    Err(e) => errors.extend(e),
-                }
-            }
-            if errors.is_empty() {
-                Ok(drafts)
-            } else {
-                Err(errors)
-            }
-        }
-        _ => Err(vec![FieldError::new(
-            "/type",
-            "expected a GeoJSON Feature or FeatureCollection",
-        )]),
-    }
-}
-
-/// Parses a Feature or FeatureCollection of displacement reports, all errors at once.
-pub fn report_drafts(value: &Value) -> Result<Vec<ReportDraft>, Vec<FieldError>> {
-    match value.get("type").and_then(Value::as_str) {
-        Some("Feature") => ReportDraft::from_feature_at(value, "").map(|d| vec![d]),
-        Some("FeatureCollection") => {
-            let Some(features) = value.get("features").and_then(Value::as_array) else {
-                return Err(vec![FieldError::new(
-                    "/features",
-                    "expected an array of Features",
-                )]);
-            };
-            let mut drafts = Vec::new();
-            let mut errors = Vec::new();
-            for (n, f) in features.iter().enumerate() {
-                match ReportDraft::from_feature_at(f, &format!("/features/{n}")) {
+                match parse(f, &format!("/features/{n}")) {
                     Ok(d) => drafts.push(d),
                     Err(e) => errors.extend(e),
                 }
