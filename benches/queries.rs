@@ -4,77 +4,45 @@
 
 use std::sync::Arc;
 
-use chrono::{NaiveDate, Utc};
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use incident_atlas::collection::{FeatureSource, Hit, Selection, Spatial};
 use incident_atlas::gazetteer::Gazetteer;
+use incident_atlas::generate::Generator;
 use incident_atlas::layers::clash_zones::ClashZones;
-use incident_atlas::model::{Incident, Placement};
+use incident_atlas::model::Incident;
 use incident_atlas::spatial::{Bbox, IncidentIndex};
 
 const N: usize = 100_000;
 
-/// Deterministic pseudo-random incidents spread over the al-Hasakah city area (6 × 6 km).
-fn incidents(n: usize) -> Vec<Arc<Incident>> {
-    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        (state >> 11) as f64 / (1u64 << 53) as f64
-    };
-    let now = Utc::now();
-    (0..n)
-        .map(|i| {
-            Arc::new(Incident {
-                id: i as i64 + 1,
-                event_id_cnty: None,
-                event_date: NaiveDate::from_ymd_opt(2020, 1, 1).unwrap() + chrono::Days::new((next() * 1500.0) as u64),
-                time_precision: 1,
-                event_type: if i % 3 == 0 { "Battles".into() } else { "Explosions/Remote violence".into() },
-                sub_event_type: if i % 3 == 0 { "Armed clash".into() } else { "Shelling/artillery/missile attack".into() },
-                actor1: "Islamic State (Syria)".into(),
-                assoc_actor_1: None,
-                inter1: Some(2),
-                actor2: Some("QSD: Syrian Democratic Forces".into()),
-                assoc_actor_2: None,
-                inter2: Some(2),
-                country: Some("Syria".into()),
-                iso: Some(760),
-                admin1: Some("Al-Hasakeh".into()),
-                admin2: Some("Al-Hasakeh".into()),
-                admin3: Some("Markaz Al-Hasakeh".into()),
-                location: "al-Hasakah".into(),
-                lon: 40.72 + next() * 0.066,
-                lat: 36.47 + next() * 0.054,
-                geo_precision: 1,
-                place_id: Some("al-hasakah".into()),
-                placement: Placement::Coordinates,
-                fatalities: (next() * 5.0) as u32,
-                fatalities_low: None,
-                fatalities_high: None,
-                source: Some("Synthetic".into()),
-                source_url: None,
-                notes: Some("On this date, synthetic clashes were reported in the area; a note of ordinary ACLED length follows to keep serialisation honest about its cost.".into()),
-                tags: vec![],
-                created_at: now,
-                updated_at: now,
-            })
-        })
-        .collect()
+/// Incidents from the project's own generator, clustered around the al-Hasakah places.
+fn incidents(gazetteer: &Gazetteer, n: usize) -> Vec<Arc<Incident>> {
+    Generator::new(gazetteer, 1).take(n).map(Arc::new).collect()
 }
 
 fn bench(c: &mut Criterion) {
-    let index = IncidentIndex::new(incidents(N));
     let gazetteer = Gazetteer::load(true, &[]).unwrap();
+    let index = IncidentIndex::new(incidents(&gazetteer, N));
     // ~100 of 100k points fall in a box of 1/1000 of the area.
-    let bbox =
-        Bbox::from_numbers(&[40.75, 36.49, 40.75 + 0.066 / 31.6, 36.49 + 0.054 / 31.6]).unwrap();
-    let sel = Selection {
-        bbox: Some(bbox),
-        ..Default::default()
+    // A box around the prison, grown until it holds about 100 incidents (the load-test shape).
+    let mut half = 0.0002;
+    let (sel, hits) = loop {
+        let bbox = Bbox::from_numbers(&[
+            40.7625 - half,
+            36.4775 - half,
+            40.7625 + half,
+            36.4775 + half,
+        ])
+        .unwrap();
+        let sel = Selection {
+            bbox: Some(bbox),
+            ..Default::default()
+        };
+        let hits = index.selected(&sel);
+        if hits.len() >= 100 {
+            break (sel, hits);
+        }
+        half *= 1.1;
     };
-    let hits = index.selected(&sel);
     eprintln!("bbox selects {} of {N}", hits.len());
 
     c.bench_function("bbox_select_100_of_100k", |b| {
@@ -120,8 +88,16 @@ fn bench(c: &mut Criterion) {
     c.bench_function("point_in_district", |b| {
         b.iter(|| black_box(gazetteer.containing(black_box(40.7703), black_box(36.4757))))
     });
-    let index = Arc::new(index);
-    let zones = ClashZones::new(index.clone(), Arc::new(Gazetteer::load(true, &[]).unwrap()));
+    // Clash zones over 100k incidents that all count as fighting.
+    let fighting: Vec<Arc<Incident>> = Generator::new(&gazetteer, 2)
+        .filter(|i| incident_atlas::model::taxonomy::FIGHTING.contains(&i.event_type.as_str()))
+        .take(N)
+        .map(Arc::new)
+        .collect();
+    let zones = ClashZones::new(
+        Arc::new(IncidentIndex::new(fighting)),
+        Arc::new(Gazetteer::load(true, &[]).unwrap()),
+    );
     let all = Selection::default();
     let computed = zones.compute_for(&all).unwrap();
     eprintln!(

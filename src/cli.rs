@@ -37,6 +37,23 @@ pub enum Command {
     Import(ImportArgs),
     /// Write every stored incident to stdout as GeoJSON or ACLED-format CSV.
     Export(ExportArgs),
+    /// Write realistic synthetic incidents to stdout (for benchmarks and load tests).
+    Generate(GenerateArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct GenerateArgs {
+    /// How many incidents.
+    #[arg(long)]
+    pub count: u64,
+    /// Random seed: the same seed gives the same incidents.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    #[arg(long, value_enum, default_value_t = ExportFormat::Geojson)]
+    pub format: ExportFormat,
+    /// Gazetteer to cluster around (default: the embedded al-Hasakah one).
+    #[arg(long = "gazetteer", value_name = "PATH")]
+    pub gazetteers: Vec<PathBuf>,
 }
 
 /// Where the data live; shared by every command.
@@ -113,6 +130,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Serve(args)) => serve(args),
         Some(Command::Import(args)) => import(args),
         Some(Command::Export(args)) => export(args),
+        Some(Command::Generate(args)) => generate(args),
     }
 }
 
@@ -240,6 +258,23 @@ fn export(args: ExportArgs) -> anyhow::Result<()> {
     match args.format {
         ExportFormat::Geojson => io::write_geojson(&incidents, &mut out)?,
         ExportFormat::Csv => io::acled_csv::write(&incidents, &mut out)?,
+    }
+    out.flush()?;
+    Ok(())
+}
+
+fn generate(args: GenerateArgs) -> anyhow::Result<()> {
+    let gazetteer = Gazetteer::load(args.gazetteers.is_empty(), &args.gazetteers)?;
+    if gazetteer.is_empty() {
+        bail!("the gazetteer is empty: nothing to place incidents around");
+    }
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let incidents =
+        crate::generate::Generator::new(&gazetteer, args.seed).take(args.count as usize);
+    match args.format {
+        ExportFormat::Geojson => io::write_geojson_iter(incidents, &mut out)?,
+        ExportFormat::Csv => io::acled_csv::write_iter(incidents, &mut out)?,
     }
     out.flush()?;
     Ok(())

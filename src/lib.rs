@@ -9,6 +9,7 @@ pub mod atlas;
 pub mod cli;
 pub mod collection;
 pub mod gazetteer;
+pub mod generate;
 pub mod geoparse;
 pub mod io;
 pub mod layers;

@@ -72,9 +72,18 @@ fn num<T: ToString>(v: Option<T>) -> String {
 }
 
 pub fn write(incidents: &[Incident], out: impl Write) -> Result<(), csv::Error> {
+    write_iter(incidents.iter().cloned(), out)
+}
+
+/// As `write`, from any stream of incidents.
+pub fn write_iter(
+    incidents: impl Iterator<Item = Incident>,
+    out: impl Write,
+) -> Result<(), csv::Error> {
     let mut w = csv::Writer::from_writer(out);
     w.write_record(COLUMNS)?;
     for i in incidents {
+        let i = &i;
         w.write_record([
             opt(&i.event_id_cnty),
             &i.event_date.to_string(),
