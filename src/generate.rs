@@ -2,7 +2,7 @@
 //! plausible frequencies, points clustered around gazetteer places, bursts of activity over
 //! several years, ACLED-length notes. Deterministic for a seed (ChaCha8 is a stable stream).
 
-use chrono::{Days, NaiveDate, Utc};
+use chrono::{Days, NaiveDate};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal, Zipf};
@@ -203,7 +203,11 @@ impl<'a> Generator<'a> {
             admin.admin1.as_deref().unwrap_or("the governorate"),
             fatalities,
         );
-        let now = Utc::now();
+        // Derived from the event, not the clock, so a seed always gives the same bytes.
+        let recorded = (event_date + Days::new(2))
+            .and_hms_opt(12, 0, 0)
+            .expect("valid time")
+            .and_utc();
         let id = self.next_id;
         self.next_id += 1;
         Incident {
@@ -237,8 +241,8 @@ impl<'a> Generator<'a> {
             source_url: None,
             notes: Some(notes),
             tags: vec![],
-            created_at: now,
-            updated_at: now,
+            created_at: recorded,
+            updated_at: recorded,
         }
     }
 }
