@@ -125,6 +125,11 @@ pub trait Collection: Send + Sync {
     fn parameters(&self) -> &'static [(&'static str, &'static str)] {
         &[]
     }
+    /// Whether features are computed per request from the stored records (their ids and
+    /// contents depend on `datetime` and the collection's parameters).
+    fn is_computed(&self) -> bool {
+        false
+    }
     /// Whether near / nearest (distances from a point) are answered.
     fn answers_distance(&self) -> bool {
         true

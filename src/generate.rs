@@ -232,7 +232,8 @@ impl<'a> Generator<'a> {
             lon,
             lat,
             geo_precision: 1,
-            place_id: Some(place.id.clone()),
+            // The scatter may leave the place's polygon: importing finds the containing place.
+            place_id: None,
             placement: Placement::Coordinates,
             fatalities,
             fatalities_low: None,

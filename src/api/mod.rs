@@ -65,7 +65,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .service(
             web::resource("/collections/{collectionId}/search")
-                .route(web::post().to(search::search)),
+                .route(web::post().to(search::search))
+                .default_service(web::to(method_not_allowed)),
         )
         .service(read("/geocode", geocode::geocode))
         .service(read("/reverse", geocode::reverse))
@@ -78,18 +79,35 @@ async fn api_document(
 ) -> Result<HttpResponse, ApiError> {
     let base = links::base_url(&req, &state);
     let doc = openapi::document(&state.atlas.snapshot(), &base);
-    let body = doc
-        .to_json()
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let mut value = serde_json::to_value(&doc).map_err(|e| ApiError::Internal(e.to_string()))?;
+    // utoipa labels every document 3.1.0; ours uses only OpenAPI 3.0 constructs (single
+    // `type`s, no `const`/`examples`/webhooks), and OGC's oas30 conformance class and clients
+    // such as GDAL expect 3.0.
+    value["openapi"] = serde_json::Value::from(openapi::OPENAPI_VERSION);
+    let body = value.to_string();
     Ok(HttpResponse::Ok().content_type(links::OPENAPI).body(body))
 }
 
 async fn method_not_allowed(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    Err(ApiError::MethodNotAllowed(format!(
-        "{} is not allowed on {}; see /api",
-        req.method(),
-        req.path()
-    )))
+    Err(ApiError::MethodNotAllowed {
+        detail: format!(
+            "{} is not allowed on {}; see /api",
+            req.method(),
+            req.path()
+        ),
+        allow: allowed_methods(req.path()),
+    })
+}
+
+/// The methods a path answers, for the Allow header of a 405 (RFC 9110 §15.5.6).
+pub fn allowed_methods(path: &str) -> &'static str {
+    let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+    match parts.as_slice() {
+        ["collections", _, "items"] => "GET, HEAD, POST",
+        ["collections", _, "items", _] => "GET, HEAD, PUT, PATCH, DELETE",
+        ["collections", _, "search"] => "POST",
+        _ => "GET, HEAD",
+    }
 }
 
 async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {

@@ -145,8 +145,9 @@ pub async fn items(
         Link::new(page_links(q.offset), "self", GEOJSON),
         Link::new(format!("{base}/collections/{}", c.id()), "collection", JSON),
     ];
-    if q.offset + q.limit < hits.len() {
-        links.push(Link::new(page_links(q.offset + q.limit), "next", GEOJSON).titled("Next page"));
+    // Offsets come from clients: never let them overflow.
+    if let Some(next) = q.offset.checked_add(q.limit).filter(|&n| n < hits.len()) {
+        links.push(Link::new(page_links(next), "next", GEOJSON).titled("Next page"));
     }
     if q.offset > 0 {
         links.push(
@@ -231,11 +232,18 @@ pub async fn item(
     let matches = c.clone().find(&fid, &selection)?.ok_or_else(not_found)?;
     let hit = matches.hits.first().ok_or_else(not_found)?;
     let base = base_url(&req, &state);
+    // A computed feature exists for its parameters: its self link keeps them.
+    let query = if c.is_computed() {
+        req.query_string()
+    } else {
+        ""
+    };
     Ok(geojson_response(feature_with_links(
         matches.source.as_ref(),
         c.id(),
         hit,
         &base,
+        query,
     )))
 }
 
@@ -246,7 +254,7 @@ fn item_selection(req: &HttpRequest, c: &dyn Collection) -> Result<Selection, Ap
     for (k, v) in pairs(req.query_string()) {
         if k == "f" {
             check_format(&v)?;
-        } else if k == "datetime" && !c.parameters().is_empty() {
+        } else if k == "datetime" && c.is_computed() {
             let interval =
                 crate::model::Interval::parse(&v).map_err(|e| ApiError::bad("datetime", e))?;
             selection.datetime = Some(interval);
@@ -259,12 +267,13 @@ fn item_selection(req: &HttpRequest, c: &dyn Collection) -> Result<Selection, Ap
     Ok(selection)
 }
 
-/// One feature with its `self` and `collection` links.
+/// One feature with its `self` (with `query`, when not empty) and `collection` links.
 pub fn feature_with_links(
     source: &dyn FeatureSource,
     collection: &str,
     hit: &Hit,
     base: &str,
+    query: &str,
 ) -> Vec<u8> {
     let mut out = Vec::with_capacity(1024);
     source.write_feature(hit, &mut out);
@@ -273,7 +282,10 @@ pub fn feature_with_links(
     let id = source.feature_id(hit);
     let links = [
         Link::new(
-            format!("{base}/collections/{collection}/items/{id}"),
+            match query {
+                "" => format!("{base}/collections/{collection}/items/{id}"),
+                q => format!("{base}/collections/{collection}/items/{id}?{q}"),
+            },
             "self",
             GEOJSON,
         ),

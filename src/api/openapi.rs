@@ -293,12 +293,24 @@ pub fn document(snap: &Snapshot, base: &str) -> OpenApi {
             ),
         );
         let fid = param("featureId", ParameterIn::Path, "Feature id", string(), true);
+        let mut item_params = vec![fid.clone(), f_param()];
+        if c.is_computed() {
+            // A computed feature is found among those its window and parameters give.
+            item_params.push(query_param(
+                "datetime",
+                "Time window the feature is computed for",
+                string().into(),
+            ));
+            for (name, description) in c.parameters() {
+                item_params.push(query_param(name, description, string().into()));
+            }
+        }
         let mut item = PathItem::new(
             HttpMethod::Get,
             get(
                 &format!("get{}Feature", camel(id)),
                 &format!("One feature of {}", c.title()),
-                vec![fid.clone(), f_param()],
+                item_params,
                 json_response("The feature", "application/geo+json", "Feature"),
                 &[("404", "No such feature")],
             ),

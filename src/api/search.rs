@@ -117,9 +117,9 @@ pub async fn search(
         "collection",
         JSON,
     )];
-    if offset + limit < hits.len() {
+    if let Some(next_offset) = offset.checked_add(limit).filter(|&n| n < hits.len()) {
         let mut next = Map::clone(obj);
-        next.insert("offset".into(), json!(offset + limit));
+        next.insert("offset".into(), json!(next_offset));
         let mut link = Link::new(search_url, "next", GEOJSON).titled("Next page (POST this body)");
         link.method = Some("POST");
         link.body = Some(Value::Object(next));
@@ -188,6 +188,19 @@ fn parse_geometry(v: &Value) -> Result<geo::Geometry<f64>, ApiError> {
             ));
         }
     }
+    {
+        // RFC 7946 §3.1.9: a geometry crossing the antimeridian is cut there, not drawn the
+        // long way round.
+        if lines(&geometry)
+            .iter()
+            .any(|l| l.lines().any(|s| (s.end.x - s.start.x).abs() > 180.0))
+        {
+            return Err(ApiError::bad(
+                "/intersects",
+                "an edge spans more than 180° of longitude: split the geometry at ±180 (RFC 7946 §3.1.9)",
+            ));
+        }
+    }
     if let Err(e) = geometry.check_validation() {
         return Err(ApiError::bad(
             "/intersects",
@@ -195,4 +208,21 @@ fn parse_geometry(v: &Value) -> Result<geo::Geometry<f64>, ApiError> {
         ));
     }
     Ok(geometry)
+}
+
+/// The lines and rings of a geometry.
+fn lines(g: &geo::Geometry<f64>) -> Vec<&geo::LineString<f64>> {
+    use geo::Geometry as G;
+    match g {
+        G::LineString(l) => vec![l],
+        G::MultiLineString(m) => m.0.iter().collect(),
+        G::Polygon(p) => std::iter::once(p.exterior()).chain(p.interiors()).collect(),
+        G::MultiPolygon(m) => {
+            m.0.iter()
+                .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
+                .collect()
+        }
+        G::GeometryCollection(c) => c.0.iter().flat_map(lines).collect(),
+        _ => Vec::new(),
+    }
 }

@@ -83,9 +83,12 @@ fn writable(req: &HttpRequest, state: &AppState, cid: &str) -> Result<Records, A
         "incidents" => Records::Incidents,
         "displacement-reports" => Records::DisplacementReports,
         _ => {
-            return Err(ApiError::MethodNotAllowed(format!(
+            return Err(ApiError::MethodNotAllowed {
+                detail: format!(
                 "collection '{cid}' is read-only; incidents and displacement-reports take writes"
-            )))
+            ),
+                allow: "GET, HEAD",
+            })
         }
     };
     authorize(req, state)?;
@@ -129,7 +132,7 @@ fn feature_response(
         .ok_or_else(|| ApiError::Internal("written record missing from snapshot".into()))?;
     let base = base_url(req, state);
     let collection = records.collection();
-    let body = feature_with_links(source.as_ref(), collection, &hit, &base);
+    let body = feature_with_links(source.as_ref(), collection, &hit, &base, "");
     Ok(HttpResponse::build(status)
         .content_type(GEOJSON)
         .insert_header((

@@ -111,3 +111,28 @@ pub fn editable_report(r: &DisplacementReport) -> Value {
         }
     })
 }
+
+/// Merges `patch` into a report's editable form. Naming a place or a date another way
+/// (`origin` for `origin_id`, `date` for `date_start`/`date_end`) replaces the old value.
+pub fn apply_report_patch(r: &DisplacementReport, patch: &Value) -> Value {
+    let mut doc = editable_report(r);
+    if let (Some(props), Some(changes)) = (
+        doc["properties"].as_object_mut(),
+        patch.get("properties").and_then(Value::as_object),
+    ) {
+        let replaced_by: [(&str, &[&str]); 3] = [
+            ("origin", &["origin_id"]),
+            ("destination", &["destination_id"]),
+            ("date", &["date_start", "date_end"]),
+        ];
+        for (key, old) in replaced_by {
+            if changes.contains_key(key) {
+                for k in old {
+                    props.remove(*k);
+                }
+            }
+        }
+    }
+    json_patch::merge(&mut doc, patch);
+    doc
+}

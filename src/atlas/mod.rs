@@ -190,26 +190,7 @@ impl Atlas {
         id: i64,
         draft: &ReportDraft,
     ) -> Result<Arc<DisplacementReport>, AtlasError> {
-        let mut store = self.lock();
-        let base = self.snapshot();
-        let old = base
-            .displacement
-            .get(id)
-            .ok_or(AtlasError::NotFound("displacement report", id))?;
-        let mut new = placement::place_report(&base.gazetteer, draft, "", Utc::now())
-            .map_err(AtlasError::Placement)?;
-        new.id = id;
-        new.created_at = old.created_at;
-        store.write(|w| {
-            if w.report_exists(id)? {
-                w.put_report(Some(id), &new).map(|_| ())
-            } else {
-                Ok(())
-            }
-        })?;
-        let new = Arc::new(new);
-        self.publish_reports(&base, std::slice::from_ref(&new), &[]);
-        Ok(new)
+        self.update_report(id, |_| Ok(draft.clone()))
     }
 
     /// Merge-patches report `id`'s editable form (PATCH).
@@ -218,17 +199,34 @@ impl Atlas {
         id: i64,
         patch: &Value,
     ) -> Result<Arc<DisplacementReport>, AtlasError> {
-        let draft = {
-            let base = self.snapshot();
-            let old = base
-                .displacement
-                .get(id)
-                .ok_or(AtlasError::NotFound("displacement report", id))?;
-            let mut doc = editable::editable_report(old);
-            json_patch::merge(&mut doc, patch);
-            ReportDraft::from_feature_at(&doc, "").map_err(AtlasError::Invalid)?
-        };
-        self.replace_report(id, &draft)
+        self.update_report(id, |old| {
+            let doc = editable::apply_report_patch(old, patch);
+            ReportDraft::from_feature_at(&doc, "").map_err(AtlasError::Invalid)
+        })
+    }
+
+    /// Read, change and write report `id` under the writer lock, so concurrent updates
+    /// each see the one before.
+    fn update_report(
+        &self,
+        id: i64,
+        change: impl FnOnce(&DisplacementReport) -> Result<ReportDraft, AtlasError>,
+    ) -> Result<Arc<DisplacementReport>, AtlasError> {
+        let mut store = self.lock();
+        let base = self.snapshot();
+        let old = base
+            .displacement
+            .get(id)
+            .ok_or(AtlasError::NotFound("displacement report", id))?;
+        let draft = change(old)?;
+        let mut new = placement::place_report(&base.gazetteer, &draft, "", Utc::now())
+            .map_err(AtlasError::Placement)?;
+        new.id = id;
+        new.created_at = old.created_at;
+        store.write(|w| w.put_report(Some(id), &new).map(|_| ()))?;
+        let new = Arc::new(new);
+        self.publish_reports(&base, std::slice::from_ref(&new), &[]);
+        Ok(new)
     }
 
     pub fn delete_report(&self, id: i64) -> Result<(), AtlasError> {
@@ -282,15 +280,33 @@ impl Atlas {
 
     /// Replaces incident `id` with a new draft (PUT).
     pub fn replace(&self, id: i64, draft: &IncidentDraft) -> Result<Arc<Incident>, AtlasError> {
+        self.update(id, |_| Ok(draft.clone()))
+    }
+
+    /// Applies a JSON merge patch (RFC 7396) to incident `id`'s editable form (PATCH).
+    pub fn patch(&self, id: i64, patch: &Value) -> Result<Arc<Incident>, AtlasError> {
+        self.update(id, |old| {
+            let doc = editable::apply_patch(old, patch);
+            IncidentDraft::from_feature(&doc).map_err(AtlasError::Invalid)
+        })
+    }
+
+    /// Read, change and write incident `id` under the writer lock, so concurrent patches
+    /// each see the one before (none is lost).
+    fn update(
+        &self,
+        id: i64,
+        change: impl FnOnce(&Incident) -> Result<IncidentDraft, AtlasError>,
+    ) -> Result<Arc<Incident>, AtlasError> {
         let mut store = self.lock();
         let base = self.snapshot();
         let old = base
             .incidents
             .get(id)
             .ok_or(AtlasError::NotFound("incident", id))?;
-        let now = Utc::now();
-        let mut new =
-            placement::place(&base.gazetteer, draft, "", now).map_err(AtlasError::Placement)?;
+        let draft = change(old)?;
+        let mut new = placement::place(&base.gazetteer, &draft, "", Utc::now())
+            .map_err(AtlasError::Placement)?;
         new.id = id;
         new.created_at = old.created_at;
         if !store.write(|w| w.replace(&new))? {
@@ -299,21 +315,6 @@ impl Atlas {
         let new = Arc::new(new);
         self.publish(&base, std::slice::from_ref(&new), &[]);
         Ok(new)
-    }
-
-    /// Applies a JSON merge patch (RFC 7396) to incident `id`'s editable form (PATCH).
-    pub fn patch(&self, id: i64, patch: &Value) -> Result<Arc<Incident>, AtlasError> {
-        let draft = {
-            let base = self.snapshot();
-            let old = base
-                .incidents
-                .get(id)
-                .ok_or(AtlasError::NotFound("incident", id))?;
-            let doc = editable::apply_patch(old, patch);
-            IncidentDraft::from_feature(&doc).map_err(AtlasError::Invalid)?
-        };
-        // A concurrent write between reading and replacing is last-writer-wins, as for PUT.
-        self.replace(id, &draft)
     }
 
     pub fn delete(&self, id: i64) -> Result<(), AtlasError> {
@@ -330,25 +331,61 @@ impl Atlas {
     /// Returns how many incidents were loaded.
     pub fn seed_scenario(&self) -> Result<usize, AtlasError> {
         const KEY: &str = "scenario_seeded";
-        {
-            let store = self.lock();
-            if store.setting(KEY)?.is_some() || store.count()? > 0 {
-                return Ok(0);
-            }
+        let mut store = self.lock();
+        if store.setting(KEY)?.is_some() || store.count()? > 0 {
+            return Ok(0);
         }
+        let base = self.snapshot();
+        let now = Utc::now();
         let drafts = features_to_drafts(EMBEDDED_SCENARIO).map_err(AtlasError::Invalid)?;
-        let created = self.create(&drafts, |n| format!("scenario/features/{n}"))?;
-        let reports = report_drafts(&serde_json::from_str(EMBEDDED_DISPLACEMENT).map_err(|e| {
+        let displacement: Value = serde_json::from_str(EMBEDDED_DISPLACEMENT).map_err(|e| {
             AtlasError::Invalid(vec![FieldError::new(
                 "scenario displacement",
                 e.to_string(),
             )])
-        })?)
-        .map_err(AtlasError::Invalid)?;
-        self.create_reports(&reports, |n| format!("displacement/features/{n}"))?;
-        self.lock()
-            .write(|w| w.set_setting(KEY, &Utc::now().to_rfc3339()))?;
-        Ok(created.len())
+        })?;
+        let report_drafts = report_drafts(&displacement).map_err(AtlasError::Invalid)?;
+        let mut incidents = drafts
+            .iter()
+            .enumerate()
+            .map(|(n, d)| {
+                placement::place(&base.gazetteer, d, &format!("scenario/features/{n}"), now)
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(AtlasError::Placement)?;
+        let mut reports = report_drafts
+            .iter()
+            .enumerate()
+            .map(|(n, d)| {
+                placement::place_report(
+                    &base.gazetteer,
+                    d,
+                    &format!("displacement/features/{n}"),
+                    now,
+                )
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(AtlasError::Placement)?;
+        // One transaction: a crash part-way leaves an unseeded database, seeded next start.
+        store.write(|w| {
+            for i in &mut incidents {
+                w.insert(i)?;
+            }
+            for r in &mut reports {
+                r.id = w.put_report(None, r)?;
+            }
+            w.set_setting(KEY, &now.to_rfc3339())
+        })?;
+        let incidents: Vec<Arc<Incident>> = incidents.into_iter().map(Arc::new).collect();
+        let reports: Vec<Arc<DisplacementReport>> = reports.into_iter().map(Arc::new).collect();
+        self.current.store(Arc::new(Snapshot::new(
+            base.geoparser.clone(),
+            base.gazetteer.clone(),
+            Arc::new(base.incidents.with_changes(&incidents, &[])),
+            Arc::new(base.displacement.with_changes(&reports, &[])),
+            base.version + 1,
+        )));
+        Ok(incidents.len())
     }
 }
 

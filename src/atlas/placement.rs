@@ -111,6 +111,24 @@ pub fn place(
                     ),
                 ));
             }
+            if let Some(i) = explicit_place {
+                // A named place must agree with the coordinates (within its uncertainty).
+                let p = g.place(i);
+                let slack = p.uncertainty_m.unwrap_or(0.0).max(1_000.0);
+                let near = containing.contains(&i)
+                    || crate::spatial::distance_m((lon, lat), p.anchor.x_y()) <= slack;
+                if !near {
+                    return Err(fail(
+                        field("place_id"),
+                        format!(
+                            "place '{}' is not at [{lon}, {lat}] (its anchor is {:.0} m away); \
+                             omit place_id to take the containing place",
+                            p.id,
+                            crate::spatial::distance_m((lon, lat), p.anchor.x_y())
+                        ),
+                    ));
+                }
+            }
             let place = explicit_place.or(containing.first().copied());
             (lon, lat, place, false)
         }

@@ -27,6 +27,8 @@ fn fold_char(c: char, out: &mut String) {
     match c {
         // Tashkeel, superscript alef and tatweel carry no identity.
         '\u{064B}'..='\u{065F}' | '\u{0670}' | '\u{0640}' => {}
+        // Accents typed as separate characters (decomposed text) belong to their letter.
+        c if is_combining_mark(c) => {}
         'أ' | 'إ' | 'آ' | 'ٱ' => out.push('ا'),
         'ى' | 'ئ' | 'ی' => out.push('ي'),
         'ة' => out.push('ه'),
@@ -64,7 +66,8 @@ fn strip_arabic_article(token: &str) -> &str {
 /// Folded tokens of a text, articles and generic words kept (they are removed by `key`).
 pub fn tokens(text: &str) -> Vec<String> {
     let mut folded = String::with_capacity(text.len());
-    for c in text.chars() {
+    // Decompose first, so "ā" and "a" + U+0304 fold alike (and أ to ا + hamza mark).
+    for c in text.nfkd() {
         fold_char(c, &mut folded);
     }
     folded.split_whitespace().map(str::to_owned).collect()
@@ -234,6 +237,8 @@ mod tests {
         assert_eq!(key("Al-Sina'a Prison"), "sinaa prison");
         assert_eq!(key("AL ZUHUR neighbourhood"), "zuhur");
         assert_eq!(key("Hesîçe"), "hesice");
+        assert_eq!(key("Ghwayra\u{0304}n"), key("Ghwayrān"));
+        assert_eq!(key("Villat al-H\u{0323}umr"), "villat humr");
         let family = [
             "Ghwayran",
             "Ghweiran",

@@ -436,6 +436,10 @@ impl Collection for ClashZones {
         false
     }
 
+    fn is_computed(&self) -> bool {
+        true
+    }
+
     fn select(self: Arc<Self>, sel: &Selection) -> Result<Matches, SelectError> {
         let set = self.zones(&ZoneParams::from(sel)?);
         let hits = set

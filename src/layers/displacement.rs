@@ -359,6 +359,10 @@ impl Collection for DisplacementLayer {
         false
     }
 
+    fn is_computed(&self) -> bool {
+        true
+    }
+
     fn select(self: Arc<Self>, sel: &Selection) -> Result<Matches, SelectError> {
         let set = self.features(sel.datetime);
         let hits = set

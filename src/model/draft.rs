@@ -218,6 +218,13 @@ impl Fields<'_> {
                 Ok(()) => {}
             }
         }
+        // ACLED records 0 when no deaths were reported; an absent count is not the same claim.
+        if self.get("fatalities").is_none() {
+            self.error(
+                "fatalities",
+                "required: the reported number of deaths, 0 if none were reported",
+            );
+        }
         let fatalities = self.int("fatalities", 0, u32::MAX as i64).unwrap_or(0) as u32;
         let low = self
             .int("fatalities_low", 0, u32::MAX as i64)
@@ -332,13 +339,24 @@ impl Fields<'_> {
             }
             return None;
         };
+        let well_formed =
+            text.len() == 10 && text.as_bytes()[4] == b'-' && text.as_bytes()[7] == b'-';
         let parsed = NaiveDate::parse_from_str(&text, "%Y-%m-%d")
-            .or_else(|_| NaiveDate::parse_from_str(&text, "%d %B %Y"))
-            .ok();
-        if parsed.is_none() {
+            .ok()
+            .filter(|_| well_formed)
+            .or_else(|| NaiveDate::parse_from_str(&text, "%d %B %Y").ok());
+        let Some(date) = parsed else {
             self.error(key, &format!("'{text}' is not a date (YYYY-MM-DD)"));
+            return None;
+        };
+        // Conflict event data starts in the 20th century; tomorrow allows for time zones.
+        let earliest = NaiveDate::from_ymd_opt(1900, 1, 1).expect("valid date");
+        let latest = chrono::Utc::now().date_naive() + chrono::Days::new(1);
+        if !(earliest..=latest).contains(&date) {
+            self.error(key, &format!("{date} is outside 1900-01-01..{latest}"));
+            return None;
         }
-        parsed
+        Some(date)
     }
 
     fn lat_lon_properties(&mut self) -> Option<(f64, f64)> {
