@@ -269,7 +269,7 @@ impl ClashZones {
             .items()
             .iter()
             .map(|i| i.as_ref())
-            .filter(|i| params.event_types.iter().any(|t| *t == i.event_type))
+            .filter(|i| params.event_types.contains(&i.event_type))
             .filter(|i| params.window.is_none_or(|w| w.overlaps_day(i.event_date)))
             .filter(|i| params.include_low_precision || !self.is_low_precision(i))
             .collect();

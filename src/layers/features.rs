@@ -53,7 +53,9 @@ impl ComputedFeature {
             .all(|(k, v)| match self.properties.get(k) {
                 Some(serde_json::Value::String(s)) => s == v,
                 Some(serde_json::Value::Null) | None => false,
-                Some(other) => other.to_string() == *v,
+                Some(serde_json::Value::Number(n)) => v.parse::<f64>().ok() == n.as_f64(),
+                Some(serde_json::Value::Bool(b)) => v.parse::<bool>().ok() == Some(*b),
+                Some(_) => false,
             });
         bbox_ok && spatial_ok && equals_ok
     }

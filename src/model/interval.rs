@@ -53,7 +53,10 @@ impl Interval {
     }
 }
 
-fn parse_bound(text: &str) -> Result<Option<(DateTime<Utc>, DateTime<Utc>)>, String> {
+/// The first and last moment an instant covers.
+type Span = (DateTime<Utc>, DateTime<Utc>);
+
+fn parse_bound(text: &str) -> Result<Option<Span>, String> {
     let text = text.trim();
     if text.is_empty() || text == ".." {
         return Ok(None);
@@ -62,7 +65,7 @@ fn parse_bound(text: &str) -> Result<Option<(DateTime<Utc>, DateTime<Utc>)>, Str
 }
 
 /// An instant as the (first, last) moment it covers: a date covers its whole day.
-fn parse_instant(text: &str) -> Result<(DateTime<Utc>, DateTime<Utc>), String> {
+fn parse_instant(text: &str) -> Result<Span, String> {
     if let Ok(t) = DateTime::parse_from_rfc3339(text) {
         let t = t.with_timezone(&Utc);
         return Ok((t, t));
