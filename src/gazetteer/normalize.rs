@@ -9,7 +9,7 @@ const LATIN_ARTICLES: &[&str] = &[
     "al", "el", "ad", "ar", "as", "at", "az", "an", "ash", "adh", "ath", "the",
 ];
 /// Words that say what a place is rather than which one ("حي غويران" = "Ghweiran").
-const GENERIC: &[&str] = &[
+pub const GENERIC: &[&str] = &[
     "neighbourhood",
     "neighborhood",
     "quarter",
@@ -22,9 +22,16 @@ const ARABIC_PREPOSITIONS: &[&str] = &["في", "من", "الى", "الي", "عل
 /// Arabic one-letter prefixes that attach to the next word: and, then, in/with, for, like.
 const ARABIC_PREFIXES: &[char] = &['و', 'ف', 'ب', 'ل', 'ك'];
 
-/// Folds one character: Arabic letter forms unified, marks dropped, Latin lower-cased.
-fn fold_char(c: char, out: &mut String) {
+/// Folds one character into `out`: Arabic letter forms unified, marks and apostrophes
+/// dropped, Latin lower-cased without accents, digits of any script made ASCII. Returns true
+/// when the character separates words (it then adds nothing). The geoparser folds text one
+/// character at a time with this to keep offsets.
+pub fn fold_char(c: char, out: &mut String) -> bool {
     match c {
+        // Fast paths for the common letters (the general path decomposes every character).
+        'a'..='z' | '0'..='9' => out.push(c),
+        'A'..='Z' => out.push(c.to_ascii_lowercase()),
+        'ا' | 'ب' | 'ت'..='غ' | 'ف'..='و' | 'ي' => out.push(c),
         // Tashkeel, superscript alef and tatweel carry no identity.
         '\u{064B}'..='\u{065F}' | '\u{0670}' | '\u{0640}' => {}
         // Accents typed as separate characters (decomposed text) belong to their letter.
@@ -37,6 +44,8 @@ fn fold_char(c: char, out: &mut String) {
         'ء' => {}
         // Apostrophes, ayn and hamza signs in transliteration: Sina'a = Sinaa.
         '\'' | '’' | '‘' | 'ʼ' | 'ʿ' | 'ʾ' | '`' | '´' => {}
+        '٠'..='٩' => out.push(char::from(b'0' + (c as u32 - '٠' as u32) as u8)),
+        '۰'..='۹' => out.push(char::from(b'0' + (c as u32 - '۰' as u32) as u8)),
         c if c.is_alphanumeric() => {
             for d in c.to_lowercase().nfkd() {
                 if !is_combining_mark(d) {
@@ -44,8 +53,9 @@ fn fold_char(c: char, out: &mut String) {
                 }
             }
         }
-        _ => out.push(' '),
+        _ => return true,
     }
+    false
 }
 
 fn is_arabic(token: &str) -> bool {
@@ -68,7 +78,9 @@ pub fn tokens(text: &str) -> Vec<String> {
     let mut folded = String::with_capacity(text.len());
     // Decompose first, so "ā" and "a" + U+0304 fold alike (and أ to ا + hamza mark).
     for c in text.nfkd() {
-        fold_char(c, &mut folded);
+        if fold_char(c, &mut folded) {
+            folded.push(' ');
+        }
     }
     folded.split_whitespace().map(str::to_owned).collect()
 }

@@ -13,15 +13,8 @@ pub const LATIN_ARTICLES: &[&str] = &[
 pub const SPACED_ARTICLES: &[&str] = &["al", "el"];
 
 /// Words that say what a place is rather than which one; dropped from name patterns
-/// ("حي غويران" is "غويران"), as `gazetteer::normalize` drops them from keys.
-pub const GENERIC: &[&str] = &[
-    "neighbourhood",
-    "neighborhood",
-    "quarter",
-    "hay",
-    "hayy",
-    "حي",
-];
+/// ("حي غويران" is "غويران"), the same list `gazetteer::normalize` drops from keys.
+pub use crate::gazetteer::normalize::GENERIC;
 
 /// What a cue word next to a name says the place is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

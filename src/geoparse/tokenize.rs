@@ -8,7 +8,7 @@
 
 use std::ops::Range;
 
-use unicode_normalization::{char::is_combining_mark, UnicodeNormalization};
+use unicode_normalization::char::is_combining_mark;
 
 /// Which alphabet a word is written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -381,32 +381,9 @@ fn char_class(c: char) -> Option<Script> {
     }
 }
 
-/// Folds one character as `gazetteer::normalize` does; digits of any script become ASCII.
+/// One folding for names and text (see `gazetteer::normalize::fold_char`).
 pub fn fold_char(c: char, out: &mut String) {
-    match c {
-        // Fast paths for the common letters (the general path decomposes every character).
-        'a'..='z' | '0'..='9' => out.push(c),
-        'A'..='Z' => out.push(c.to_ascii_lowercase()),
-        'ا' | 'ب' | 'ت'..='غ' | 'ف'..='و' | 'ي' => out.push(c),
-        '\u{064B}'..='\u{065F}' | '\u{0670}' | '\u{0640}' => {}
-        'أ' | 'إ' | 'آ' | 'ٱ' => out.push('ا'),
-        'ى' | 'ئ' | 'ی' => out.push('ي'),
-        'ة' => out.push('ه'),
-        'ؤ' => out.push('و'),
-        'ک' => out.push('ك'),
-        'ء' => {}
-        '\'' | '’' | '‘' | 'ʼ' | 'ʿ' | 'ʾ' | '`' | '´' => {}
-        '٠'..='٩' => out.push(char::from(b'0' + (c as u32 - '٠' as u32) as u8)),
-        '۰'..='۹' => out.push(char::from(b'0' + (c as u32 - '۰' as u32) as u8)),
-        c if c.is_alphanumeric() => {
-            for d in c.to_lowercase().nfkd() {
-                if !is_combining_mark(d) {
-                    out.push(if d == 'ı' { 'i' } else { d });
-                }
-            }
-        }
-        _ => {}
-    }
+    crate::gazetteer::normalize::fold_char(c, out);
 }
 
 /// Code points of `raw` that spell its first `letters` folded letters, with any marks that
