@@ -8,7 +8,7 @@ use std::sync::Arc;
 use geo::{Geometry, LineString};
 use serde_json::{json, Map, Value};
 
-use super::features::{ComputedFeature, FeatureSet};
+use super::features::{ComputedFeature, FeatureId, FeatureSet};
 use crate::collection::{Collection, Extent, GeometryKind, Hit, Matches, SelectError, Selection};
 use crate::gazetteer::Gazetteer;
 use crate::model::displacement::{Count, DisplacementReport};
@@ -166,7 +166,7 @@ fn report_feature(r: &DisplacementReport, g: &Gazetteer) -> Option<ComputedFeatu
     p.insert("created_at".into(), json!(r.created_at));
     p.insert("updated_at".into(), json!(r.updated_at));
     Some(ComputedFeature::new(
-        r.id.to_string(),
+        FeatureId::Number(r.id),
         Geometry::Point(origin.anchor),
         p,
     ))
@@ -213,7 +213,7 @@ fn flows(d: &Displacement, window: Option<Interval>) -> FeatureSet {
             totals(&mut p, &reports);
             let line = LineString::from(vec![from.anchor.0, to.anchor.0]);
             Some(ComputedFeature::new(
-                format!("{o}~{t}"),
+                FeatureId::Text(format!("{o}~{t}")),
                 Geometry::LineString(line),
                 p,
             ))
@@ -261,7 +261,7 @@ fn origins(d: &Displacement, window: Option<Interval>) -> FeatureSet {
                     .count()),
             );
             Some(ComputedFeature::new(
-                o.to_owned(),
+                FeatureId::Text(o.to_owned()),
                 place.geometry.clone(),
                 p,
             ))
@@ -408,11 +408,11 @@ impl DisplacementLayer {
     fn in_window(&self, set: &FeatureSet, hit: &Hit, window: Option<Interval>) -> bool {
         self.view != View::Reports
             || window.is_none_or(|w| {
-                set.features[hit.index]
-                    .id
-                    .parse()
-                    .ok()
-                    .and_then(|id| self.data.get(id))
+                let FeatureId::Number(id) = set.features[hit.index].id else {
+                    return false;
+                };
+                self.data
+                    .get(id)
                     .is_some_and(|r| w.overlaps_days(r.date_start, r.date_end))
             })
     }

@@ -7,8 +7,26 @@ use serde_json::value::RawValue;
 
 use crate::collection::{FeatureSource, Hit, Selection, Spatial};
 
+/// A feature id: stored records keep their numeric ids (as incidents do); aggregates are
+/// named ("al-zuhur~tal-hajar").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum FeatureId {
+    Number(i64),
+    Text(String),
+}
+
+impl std::fmt::Display for FeatureId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FeatureId::Number(n) => write!(f, "{n}"),
+            FeatureId::Text(s) => f.write_str(s),
+        }
+    }
+}
+
 pub struct ComputedFeature {
-    pub id: String,
+    pub id: FeatureId,
     pub geometry: Geometry<f64>,
     geometry_json: Box<RawValue>,
     pub properties: serde_json::Map<String, serde_json::Value>,
@@ -16,7 +34,7 @@ pub struct ComputedFeature {
 
 impl ComputedFeature {
     pub fn new(
-        id: String,
+        id: FeatureId,
         geometry: Geometry<f64>,
         properties: serde_json::Map<String, serde_json::Value>,
     ) -> Self {
@@ -79,7 +97,7 @@ impl FeatureSet {
     }
 
     pub fn position(&self, id: &str) -> Option<usize> {
-        self.features.iter().position(|f| f.id == id)
+        self.features.iter().position(|f| f.id.to_string() == id)
     }
 }
 
@@ -88,7 +106,7 @@ impl FeatureSource for FeatureSet {
         #[derive(Serialize)]
         struct Feature<'a> {
             r#type: &'static str,
-            id: &'a str,
+            id: &'a FeatureId,
             geometry: &'a RawValue,
             properties: &'a serde_json::Map<String, serde_json::Value>,
         }
@@ -104,6 +122,6 @@ impl FeatureSource for FeatureSet {
     }
 
     fn feature_id(&self, hit: &Hit) -> String {
-        self.features[hit.index].id.clone()
+        self.features[hit.index].id.to_string()
     }
 }
