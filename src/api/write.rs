@@ -12,9 +12,12 @@ use super::links::{base_url, GEOJSON};
 use super::ogc::{feature_collection, feature_with_links, find_collection};
 use super::problem::ApiError;
 use super::AppState;
-use crate::atlas::{report_drafts, value_to_drafts, Atlas, AtlasError, Snapshot};
+use crate::atlas::{report_drafts, value_to_drafts, Atlas, AtlasError};
 use crate::collection::{FeatureSource, Hit};
+use crate::layers::displacement::report_set;
+use crate::model::displacement::DisplacementReport;
 use crate::model::displacement::ReportDraft;
+use crate::model::Incident;
 use crate::model::IncidentDraft;
 
 /// The kinds of stored records, and the collection each is written through.
@@ -31,23 +34,29 @@ impl Records {
             Records::DisplacementReports => "displacement-reports",
         }
     }
+}
 
-    /// Where the served Feature of record `id` is written from.
-    fn source(self, snap: &Snapshot, id: i64) -> Option<(Arc<dyn FeatureSource>, Hit)> {
-        match self {
-            Records::Incidents => snap.incidents.position(id).map(|index| {
-                (
-                    snap.incidents.clone() as Arc<dyn FeatureSource>,
-                    Hit {
-                        index,
-                        distance_m: None,
-                    },
-                )
-            }),
-            Records::DisplacementReports => snap
-                .displacement
-                .report_hit(id)
-                .map(|(set, hit)| (set as Arc<dyn FeatureSource>, hit)),
+/// What a write stored, ready to serve: the values the write returned, not a later
+/// snapshot that another write may already have changed.
+struct Written {
+    ids: Vec<i64>,
+    source: Arc<dyn FeatureSource>,
+}
+
+impl Written {
+    fn incidents(incidents: Vec<Arc<Incident>>) -> Written {
+        Written {
+            ids: incidents.iter().map(|i| i.id).collect(),
+            source: Arc::new(incidents),
+        }
+    }
+
+    fn reports(state: &AppState, reports: Vec<Arc<DisplacementReport>>) -> Written {
+        // The gazetteer never changes while the server runs.
+        let set = report_set(&reports, &state.atlas.snapshot().gazetteer);
+        Written {
+            ids: reports.iter().map(|r| r.id).collect(),
+            source: Arc::new(set),
         }
     }
 }
@@ -123,16 +132,20 @@ fn feature_response(
     state: &AppState,
     req: &HttpRequest,
     records: Records,
-    id: i64,
+    written: Written,
     status: StatusCode,
 ) -> Result<HttpResponse, ApiError> {
-    let snap = state.atlas.snapshot();
-    let (source, hit) = records
-        .source(&snap, id)
-        .ok_or_else(|| ApiError::Internal("written record missing from snapshot".into()))?;
+    let id = *written
+        .ids
+        .first()
+        .ok_or_else(|| ApiError::Internal("the write stored nothing".into()))?;
     let base = base_url(req, state);
     let collection = records.collection();
-    let body = feature_with_links(source.as_ref(), collection, &hit, &base, "");
+    let hit = Hit {
+        index: 0,
+        distance_m: None,
+    };
+    let body = feature_with_links(written.source.as_ref(), collection, &hit, &base, "");
     Ok(HttpResponse::build(status)
         .content_type(GEOJSON)
         .insert_header((
@@ -158,7 +171,7 @@ pub async fn create(
             format!("/features/{n}")
         }
     };
-    let ids: Vec<i64> = match records {
+    let written = match records {
         Records::Incidents => {
             let drafts = value_to_drafts(&body).map_err(ApiError::Invalid)?;
             if drafts.is_empty() {
@@ -167,8 +180,7 @@ pub async fn create(
                     "the FeatureCollection has no features",
                 ));
             }
-            let created = blocking(&state, move |a| a.create(&drafts, at)).await?;
-            created.iter().map(|i| i.id).collect()
+            Written::incidents(blocking(&state, move |a| a.create(&drafts, at)).await?)
         }
         Records::DisplacementReports => {
             let drafts = report_drafts(&body).map_err(ApiError::Invalid)?;
@@ -179,29 +191,24 @@ pub async fn create(
                 ));
             }
             let created = blocking(&state, move |a| a.create_reports(&drafts, at)).await?;
-            created.iter().map(|r| r.id).collect()
+            Written::reports(&state, created)
         }
     };
     tracing::info!(
-        count = ids.len(),
+        count = written.ids.len(),
         collection = records.collection(),
         "records created"
     );
     if single {
-        return feature_response(&state, &req, records, ids[0], StatusCode::CREATED);
+        return feature_response(&state, &req, records, written, StatusCode::CREATED);
     }
-    let snap = state.atlas.snapshot();
-    let found: Vec<(Arc<dyn FeatureSource>, Hit)> = ids
-        .iter()
-        .filter_map(|&id| records.source(&snap, id))
+    let hits: Vec<Hit> = (0..written.ids.len())
+        .map(|index| Hit {
+            index,
+            distance_m: None,
+        })
         .collect();
-    let Some((source, _)) = found.first() else {
-        return Err(ApiError::Internal(
-            "written records missing from snapshot".into(),
-        ));
-    };
-    let hits: Vec<Hit> = found.iter().map(|(_, h)| *h).collect();
-    let body = feature_collection(source.as_ref(), &hits, hits.len(), &[]);
+    let body = feature_collection(written.source.as_ref(), &hits, hits.len(), &[]);
     Ok(HttpResponse::Created()
         .content_type(GEOJSON)
         .body(body.bytes))
@@ -217,17 +224,20 @@ pub async fn replace(
     let records = writable(&req, &state, &cid)?;
     let id = parse_id(&fid, records)?;
     let body = json_body(&req, payload, &state, JSON_TYPES).await?;
-    match records {
+    let written = match records {
         Records::Incidents => {
             let draft = IncidentDraft::from_feature(&body).map_err(ApiError::Invalid)?;
-            blocking(&state, move |a| a.replace(id, &draft)).await?;
+            Written::incidents(vec![
+                blocking(&state, move |a| a.replace(id, &draft)).await?,
+            ])
         }
         Records::DisplacementReports => {
             let draft = ReportDraft::from_feature_at(&body, "").map_err(ApiError::Invalid)?;
-            blocking(&state, move |a| a.replace_report(id, &draft)).await?;
+            let report = blocking(&state, move |a| a.replace_report(id, &draft)).await?;
+            Written::reports(&state, vec![report])
         }
-    }
-    feature_response(&state, &req, records, id, StatusCode::OK)
+    };
+    feature_response(&state, &req, records, written, StatusCode::OK)
 }
 
 pub async fn patch(
@@ -243,13 +253,16 @@ pub async fn patch(
     if !body.is_object() {
         return Err(ApiError::bad("body", "a merge patch must be a JSON object"));
     }
-    match records {
-        Records::Incidents => blocking(&state, move |a| a.patch(id, &body).map(|_| ())).await?,
-        Records::DisplacementReports => {
-            blocking(&state, move |a| a.patch_report(id, &body).map(|_| ())).await?
+    let written = match records {
+        Records::Incidents => {
+            Written::incidents(vec![blocking(&state, move |a| a.patch(id, &body)).await?])
         }
-    }
-    feature_response(&state, &req, records, id, StatusCode::OK)
+        Records::DisplacementReports => {
+            let report = blocking(&state, move |a| a.patch_report(id, &body)).await?;
+            Written::reports(&state, vec![report])
+        }
+    };
+    feature_response(&state, &req, records, written, StatusCode::OK)
 }
 
 pub async fn delete(

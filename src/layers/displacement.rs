@@ -67,18 +67,6 @@ impl Displacement {
         Displacement::new(by_id.into_values().collect(), self.gazetteer.clone())
     }
 
-    /// The served Feature of report `id`.
-    pub fn report_hit(&self, id: i64) -> Option<(Arc<FeatureSet>, Hit)> {
-        let index = self.report_features.position(&id.to_string())?;
-        Some((
-            self.report_features.clone(),
-            Hit {
-                index,
-                distance_m: None,
-            },
-        ))
-    }
-
     fn in_window<'a>(
         &'a self,
         window: Option<Interval>,
@@ -116,6 +104,16 @@ impl Displacement {
             bbox,
             interval: first.zip(last),
         }
+    }
+}
+
+/// Reports as served Features (a point at the origin's anchor), e.g. right after a write.
+pub fn report_set(reports: &[Arc<DisplacementReport>], g: &Gazetteer) -> FeatureSet {
+    FeatureSet {
+        features: reports
+            .iter()
+            .filter_map(|r| report_feature(r, g))
+            .collect(),
     }
 }
 

@@ -262,6 +262,22 @@ impl IncidentIndex {
     }
 }
 
+/// Incidents just written, served from the values the write returned.
+impl FeatureSource for Vec<Arc<Incident>> {
+    fn write_feature(&self, hit: &Hit, out: &mut Vec<u8>) {
+        let feature = IncidentFeature {
+            incident: &self[hit.index],
+            distance_m: hit.distance_m,
+        };
+        // Writing plain fields into a Vec cannot fail.
+        serde_json::to_writer(out, &feature).expect("incident serialises");
+    }
+
+    fn feature_id(&self, hit: &Hit) -> String {
+        self[hit.index].id.to_string()
+    }
+}
+
 impl FeatureSource for IncidentIndex {
     fn write_feature(&self, hit: &Hit, out: &mut Vec<u8>) {
         let feature = IncidentFeature {
