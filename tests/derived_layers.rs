@@ -384,7 +384,9 @@ fn displacement_reports_are_validated_and_written_like_incidents() {
 
     let (st, created) = s.post(path, &report("al-Zuhur", None, "2022-01-22", 3));
     assert_eq!(st, 201, "{created}");
-    let id = created["id"].as_i64().expect("report ids are numbers, as incident ids are");
+    let id = created["id"]
+        .as_i64()
+        .expect("report ids are numbers, as incident ids are");
     assert_eq!(
         created["geometry"]["coordinates"],
         json!([40.7703, 36.4757])
