@@ -246,7 +246,7 @@ pub fn document(snap: &Snapshot, base: &str) -> OpenApi {
             ),
         ),
     );
-    for c in &collections {
+    for c in collections {
         let id = c.id();
         let distance = ["near", "radius", "nearest", "k"];
         let mut params: Vec<_> = COMMON_PARAMETERS

@@ -49,28 +49,16 @@ pub struct Snapshot {
     /// Derived from `incidents`; its cache lives and dies with this snapshot.
     pub clash_zones: Arc<ClashZones>,
     pub displacement: Arc<Displacement>,
+    /// Every served collection, built once per snapshot (requests only clone the list).
+    collections: Vec<Arc<dyn Collection>>,
     /// Bumped on every published write.
     pub version: u64,
 }
 
 impl Snapshot {
     /// Every collection, in the order /collections lists them.
-    pub fn collections(&self) -> Vec<Arc<dyn Collection>> {
-        vec![
-            self.incidents.clone(),
-            self.gazetteer.clone(),
-            self.clash_zones.clone(),
-            self.displacement_layer(View::Reports),
-            self.displacement_layer(View::Flows),
-            self.displacement_layer(View::Origins),
-        ]
-    }
-
-    fn displacement_layer(&self, view: View) -> Arc<dyn Collection> {
-        Arc::new(DisplacementLayer {
-            data: self.displacement.clone(),
-            view,
-        })
+    pub fn collections(&self) -> &[Arc<dyn Collection>] {
+        &self.collections
     }
 
     fn new(
@@ -80,8 +68,24 @@ impl Snapshot {
         displacement: Arc<Displacement>,
         version: u64,
     ) -> Snapshot {
+        let clash_zones = Arc::new(ClashZones::new(incidents.clone(), gazetteer.clone()));
+        let layer = |view| -> Arc<dyn Collection> {
+            Arc::new(DisplacementLayer {
+                data: displacement.clone(),
+                view,
+            })
+        };
+        let collections: Vec<Arc<dyn Collection>> = vec![
+            incidents.clone(),
+            gazetteer.clone(),
+            clash_zones.clone(),
+            layer(View::Reports),
+            layer(View::Flows),
+            layer(View::Origins),
+        ];
         Snapshot {
-            clash_zones: Arc::new(ClashZones::new(incidents.clone(), gazetteer.clone())),
+            clash_zones,
+            collections,
             displacement,
             gazetteer,
             geoparser,
@@ -91,7 +95,7 @@ impl Snapshot {
     }
 
     pub fn collection(&self, id: &str) -> Option<Arc<dyn Collection>> {
-        self.collections().into_iter().find(|c| c.id() == id)
+        self.collections.iter().find(|c| c.id() == id).cloned()
     }
 }
 
