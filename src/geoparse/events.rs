@@ -263,7 +263,7 @@ impl PhraseIndex {
 }
 
 /// A word as written (folded) and its readings without Arabic prefixes and article.
-fn forms<'a>(tokens: &'a Tokens<'_>, i: usize) -> impl Iterator<Item = &'a str> + 'a {
+pub(super) fn forms<'a>(tokens: &'a Tokens<'_>, i: usize) -> impl Iterator<Item = &'a str> + 'a {
     let folded = tokens.folded(i);
     let arabic = tokens.tokens[i].script == Script::Arabic;
     std::iter::once(folded).chain(

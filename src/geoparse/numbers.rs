@@ -6,6 +6,7 @@
 use serde::Serialize;
 
 use super::arabic::readings;
+use super::events::forms;
 use super::tokenize::{Script, Tokens};
 
 /// How the text qualifies a count.
@@ -263,23 +264,11 @@ fn toll_in_clause(tokens: &Tokens<'_>, k: usize) -> bool {
     let mut j = k;
     while j > 0 && !tokens.break_before(j) {
         j -= 1;
-        if forms_of(tokens, j).any(|w| matches!(w, "toll" | "حصيله")) {
+        if forms(tokens, j).any(|w| matches!(w, "toll" | "حصيله")) {
             return true;
         }
     }
     false
-}
-
-/// A word as written (folded) and its readings without Arabic prefixes and article.
-fn forms_of<'a>(tokens: &'a Tokens<'_>, i: usize) -> impl Iterator<Item = &'a str> + 'a {
-    let folded = tokens.folded(i);
-    let arabic = tokens.tokens[i].script == Script::Arabic;
-    std::iter::once(folded).chain(
-        readings(folded, arabic)
-            .into_iter()
-            .flatten()
-            .map(|r| r.text),
-    )
 }
 
 /// Words that stop the search for what a count counts.
@@ -570,7 +559,7 @@ fn categorise(tokens: &Tokens<'_>, q: &Quantity) -> Category {
                 return c;
             }
         }
-        if forms_of(tokens, k).any(is_rise_word) && toll_in_clause(tokens, k) {
+        if forms(tokens, k).any(is_rise_word) && toll_in_clause(tokens, k) {
             return Category::Dead;
         }
     }
