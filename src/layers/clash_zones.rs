@@ -553,4 +553,25 @@ mod tests {
             }
         }
     }
+
+    #[test]
+    fn zones_are_computed_once_per_parameters() {
+        let items = vec![incident(1, 40.76, 36.47), incident(2, 40.77, 36.47)];
+        let zones = Arc::new(ClashZones::new(
+            Arc::new(IncidentIndex::new(items)),
+            Arc::new(Gazetteer::new(vec![]).unwrap()),
+        ));
+        let fine = Selection {
+            params: vec![("cluster_distance_m".into(), "100".into())],
+            ..Default::default()
+        };
+        let a = zones.clone().select(&Selection::default()).unwrap().source;
+        let b = zones.clone().select(&Selection::default()).unwrap().source;
+        let c = zones.clone().select(&fine).unwrap().source;
+        assert!(
+            Arc::ptr_eq(&a, &b),
+            "same parameters reuse the cached zones"
+        );
+        assert!(!Arc::ptr_eq(&a, &c), "other parameters compute their own");
+    }
 }
