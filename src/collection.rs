@@ -30,6 +30,9 @@ pub struct Selection {
     pub spatial: Option<Spatial>,
     /// The collection's own parameters (see `Collection::parameters`), as given.
     pub params: Vec<(String, String)>,
+    /// When set, only the first this-many hits need be in order (the pages being served);
+    /// the rest must all be there, in any order. Lets a big selection skip a full sort.
+    pub ordered_prefix: Option<usize>,
 }
 
 impl Selection {

@@ -142,6 +142,8 @@ pub fn parse_items_query(
             equals,
             spatial,
             params,
+            // Only the page served need be in order.
+            ordered_prefix: Some(offset.saturating_add(limit)),
         },
         limit,
         offset,

@@ -107,6 +107,8 @@ pub async fn search(
         equals,
         spatial,
         params: Vec::new(),
+        // Only the page served need be in order.
+        ordered_prefix: Some(offset.saturating_add(limit)),
     };
     let matches = c.clone().select(&selection)?;
     let hits = &matches.hits;

@@ -266,8 +266,8 @@ impl ClashZones {
     fn compute(&self, params: &ZoneParams) -> ZoneSet {
         let members: Vec<&Incident> = self
             .incidents
-            .items()
-            .iter()
+            .live()
+            .into_iter()
             .map(|i| i.as_ref())
             .filter(|i| params.event_types.contains(&i.event_type))
             .filter(|i| params.window.is_none_or(|w| w.overlaps_day(i.event_date)))

@@ -1,6 +1,6 @@
 //! OGC `datetime` values: an instant, or an interval with optional open ends (`..` or empty).
 
-use chrono::{DateTime, NaiveDate, NaiveTime, TimeDelta, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, TimeDelta, Utc};
 
 /// A closed time interval; `None` means open at that end.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,6 +43,14 @@ impl Interval {
         let day_start = day.and_time(NaiveTime::MIN).and_utc();
         let next_day = day_start + TimeDelta::days(1);
         self.start.is_none_or(|s| next_day > s) && self.end.is_none_or(|e| day_start <= e)
+    }
+
+    /// The calendar days (UTC) that overlap this interval, as a closed range of day numbers
+    /// (`NaiveDate::num_days_from_ce`); `None` ends are open. Equivalent to `overlaps_day`,
+    /// computed once so that per-incident checks are two integer comparisons.
+    pub fn day_range(&self) -> (Option<i32>, Option<i32>) {
+        let day = |t: DateTime<Utc>| t.date_naive().num_days_from_ce();
+        (self.start.map(day), self.end.map(day))
     }
 
     /// Whether the closed range of days [first, last] overlaps this interval.
@@ -104,6 +112,28 @@ mod tests {
         assert!(!i.overlaps_day(day("2022-01-20")) && i.overlaps_day(day("2030-01-01")));
         let i = Interval::parse("2022-01-20T12:00:00+02:00/2022-01-20T13:00:00Z").unwrap();
         assert!(i.overlaps_day(day("2022-01-20")));
+    }
+
+    #[test]
+    fn day_range_agrees_with_overlaps_day() {
+        for text in [
+            "2022-01-20",
+            "2022-01-20T23:00:00Z",
+            "../2022-01-20",
+            "2022-01-21/",
+            "2022-01-20T00:00:00Z/2022-01-21T00:00:00Z",
+            "2022-01-19T23:59:59Z/2022-01-20T00:00:00Z",
+            "2022-01-20T12:00:00+02:00/2022-01-20T13:00:00Z",
+        ] {
+            let i = Interval::parse(text).unwrap();
+            let (first, last) = i.day_range();
+            for d in 0..6 {
+                let date = day("2022-01-17") + TimeDelta::days(d);
+                let n = date.num_days_from_ce();
+                let in_range = first.is_none_or(|f| n >= f) && last.is_none_or(|l| n <= l);
+                assert_eq!(in_range, i.overlaps_day(date), "{text} on {date}");
+            }
+        }
     }
 
     #[test]

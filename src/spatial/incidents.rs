@@ -1,155 +1,384 @@
-//! The incidents of one snapshot: sorted by id, indexed by an R-tree of their points.
+//! The incidents of one snapshot: up to three runs (see `run`), oldest first, each sorted by
+//! id with an R-tree of its points. A write makes a new index that shares the big runs and
+//! copies only the small newest one, so publishing a write costs O(recent writes), not
+//! O(all incidents); runs are merged when the newer ones grow (an LSM tree in miniature).
 
+use std::cmp::Ordering;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
 use geo::{Intersects, Point};
-use rstar::primitives::GeomWithData;
-use rstar::{RTree, AABB};
+use rstar::AABB;
 
+use super::run::{merge, union, Entry, Run};
 use super::{distance_m, radius_envelopes, MAX_DISTANCE_M};
 use crate::collection::{
-    order_hits, Collection, Extent, FeatureSource, GeometryKind, Hit, Matches, SelectError,
-    Selection, Spatial,
+    Collection, Extent, FeatureSource, GeometryKind, Hit, Matches, SelectError, Selection, Spatial,
 };
 use crate::model::incident::FILTERABLE;
 use crate::model::{Incident, IncidentFeature};
 
-type Entry = GeomWithData<[f64; 2], u32>;
+/// The newest run is merged into the middle one when it holds more than this many changes.
+const LATEST_MAX: usize = 256;
 
-/// Immutable: a write builds a new index (see `atlas`), readers keep the one they hold.
-pub struct IncidentIndex {
-    items: Vec<Arc<Incident>>,
-    tree: RTree<Entry>,
-    extent: Extent,
+/// The middle run is merged into the base when it outgrows this (a full rebuild, so rare).
+fn middle_max(base_len: usize) -> usize {
+    (base_len / 64).max(4096)
 }
+
+/// Immutable: a write builds a new index (see `with_changes`), readers keep the one they hold.
+pub struct IncidentIndex {
+    /// Base (everything as of the last rebuild), middle (writes since), latest (the last few).
+    runs: [Arc<Run>; 3],
+    /// Where each run's positions start in the index's position space (`Hit::index`).
+    starts: [usize; 3],
+    extent: Extent,
+    len: usize,
+}
+
+/// The filters of a selection, prepared once per request.
+struct Plan<'a> {
+    sel: &'a Selection,
+    first_day: i32,
+    last_day: i32,
+}
+
+impl Plan<'_> {
+    fn new(sel: &Selection) -> Plan<'_> {
+        let (first, last) = sel.datetime.map(|d| d.day_range()).unwrap_or((None, None));
+        Plan {
+            sel,
+            first_day: first.unwrap_or(i32::MIN),
+            last_day: last.unwrap_or(i32::MAX),
+        }
+    }
+
+    /// The filters answerable from the index entry alone (no access to the incident).
+    fn entry_passes(&self, e: &Entry) -> bool {
+        let [lon, lat] = *e.geom();
+        (self.first_day..=self.last_day).contains(&e.data.day)
+            && self.sel.bbox.is_none_or(|b| b.contains(lon, lat))
+    }
+
+    fn incident_passes(&self, i: &Incident) -> bool {
+        self.sel
+            .equals
+            .iter()
+            .all(|(k, v)| i.property_text(k).is_some_and(|x| x == v.as_str()))
+    }
+}
+
+const WHOLE_WORLD: [[f64; 2]; 2] = [[-180.0, -90.0], [180.0, 90.0]];
 
 impl IncidentIndex {
     pub fn new(mut items: Vec<Arc<Incident>>) -> IncidentIndex {
         items.sort_unstable_by_key(|i| i.id);
-        let tree = RTree::bulk_load(
-            items
-                .iter()
-                .enumerate()
-                .map(|(n, i)| GeomWithData::new([i.lon, i.lat], n as u32))
-                .collect(),
-        );
+        items.dedup_by_key(|i| i.id);
         let extent = compute_extent(&items);
-        IncidentIndex {
-            items,
-            tree,
+        let len = items.len();
+        IncidentIndex::from_runs(
+            [
+                Arc::new(Run::new(items, Vec::new())),
+                Arc::new(Run::empty()),
+                Arc::new(Run::empty()),
+            ],
             extent,
+            len,
+        )
+    }
+
+    fn from_runs(runs: [Arc<Run>; 3], extent: Extent, len: usize) -> IncidentIndex {
+        let starts = [0, runs[0].len(), runs[0].len() + runs[1].len()];
+        IncidentIndex {
+            runs,
+            starts,
+            extent,
+            len,
         }
     }
 
     pub fn len(&self) -> usize {
-        self.items.len()
+        self.len
     }
 
     pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
+        self.len == 0
     }
 
-    /// Spatial and temporal extent of all incidents.
+    /// Spatial and temporal extent of all incidents (after deletions it may be a little
+    /// larger than needed until the next rebuild).
     pub fn extent_of_collection(&self) -> Extent {
         self.extent.clone()
     }
 
-    pub fn items(&self) -> &[Arc<Incident>] {
-        &self.items
+    /// Every incident, in id order.
+    pub fn live(&self) -> Vec<&Arc<Incident>> {
+        let mut out: Vec<&Arc<Incident>> = Vec::with_capacity(self.len);
+        for (r, run) in self.runs.iter().enumerate() {
+            let newer_empty = self.newer_empty(r);
+            out.extend(
+                run.items
+                    .iter()
+                    .filter(|i| newer_empty || self.is_current(r, i.id)),
+            );
+        }
+        if !self.newer_empty(0) {
+            out.sort_unstable_by_key(|i| i.id);
+        }
+        out
+    }
+
+    /// The incident at a position of this index (a `Hit::index` it returned).
+    fn at(&self, index: usize) -> Option<&Arc<Incident>> {
+        let (r, pos) = self.locate(index);
+        self.runs[r].items.get(pos)
+    }
+
+    fn locate(&self, index: usize) -> (usize, usize) {
+        let r = if index >= self.starts[2] {
+            2
+        } else if index >= self.starts[1] {
+            1
+        } else {
+            0
+        };
+        (r, index - self.starts[r])
+    }
+
+    fn id_at(&self, index: usize) -> i64 {
+        let (r, pos) = self.locate(index);
+        self.runs[r].ids.get(pos).copied().unwrap_or(i64::MAX)
     }
 
     pub fn position(&self, id: i64) -> Option<usize> {
-        self.items.binary_search_by_key(&id, |i| i.id).ok()
+        for r in (0..3).rev() {
+            let run = &self.runs[r];
+            if let Some(pos) = run.position(id) {
+                return Some(self.starts[r] + pos);
+            }
+            if run.deleted.binary_search(&id).is_ok() {
+                return None;
+            }
+        }
+        None
     }
 
     pub fn get(&self, id: i64) -> Option<&Arc<Incident>> {
-        self.position(id).map(|n| &self.items[n])
+        self.position(id).and_then(|n| self.at(n))
+    }
+
+    /// Whether no run newer than `r` holds changes.
+    fn newer_empty(&self, r: usize) -> bool {
+        self.runs[r + 1..].iter().all(|n| n.is_empty())
+    }
+
+    /// Whether run `r`'s copy of `id` is the current one (no newer run rewrote or deleted it).
+    fn is_current(&self, r: usize, id: i64) -> bool {
+        self.runs[r + 1..].iter().all(|n| !n.shadows(id))
     }
 
     /// A new index with these incidents added or replaced (matched by id) and `removed` gone.
     pub fn with_changes(&self, upserts: &[Arc<Incident>], removed: &[i64]) -> IncidentIndex {
-        let mut by_id: std::collections::BTreeMap<i64, Arc<Incident>> =
-            upserts.iter().map(|i| (i.id, i.clone())).collect();
-        let mut items = Vec::with_capacity(self.items.len() + upserts.len());
-        for existing in &self.items {
-            if removed.contains(&existing.id) {
-                continue;
-            }
-            items.push(
-                by_id
-                    .remove(&existing.id)
-                    .unwrap_or_else(|| existing.clone()),
-            );
+        let mut ups = upserts.to_vec();
+        ups.sort_by_key(|i| i.id);
+        ups.dedup_by_key(|i| i.id);
+        let mut gone = removed.to_vec();
+        gone.sort_unstable();
+        gone.dedup();
+        let added = ups.iter().filter(|i| self.position(i.id).is_none()).count();
+        let dropped = gone
+            .iter()
+            .filter(|&&id| self.position(id).is_some())
+            .count();
+        let len = (self.len + added).saturating_sub(dropped);
+        let mut extent = self.extent.clone();
+        extend_extent(&mut extent, &ups);
+
+        let [base, middle, latest] = &self.runs;
+        let items = merge(&latest.items, &ups, &gone);
+        let deleted = union(&latest.deleted, &gone);
+        if items.len() + deleted.len() <= LATEST_MAX {
+            let runs = [
+                base.clone(),
+                middle.clone(),
+                Arc::new(Run::new(items, deleted)),
+            ];
+            return IncidentIndex::from_runs(runs, extent, len);
         }
-        items.extend(by_id.into_values());
-        IncidentIndex::new(items)
+        let m_items = merge(&middle.items, &items, &deleted);
+        let m_deleted = union(&middle.deleted, &deleted);
+        if m_items.len() + m_deleted.len() <= middle_max(base.len()) {
+            let runs = [
+                base.clone(),
+                Arc::new(Run::new(m_items, m_deleted)),
+                Arc::new(Run::empty()),
+            ];
+            return IncidentIndex::from_runs(runs, extent, len);
+        }
+        IncidentIndex::new(merge(&base.items, &m_items, &m_deleted))
     }
 
-    fn matches_filters(&self, i: &Incident, sel: &Selection) -> bool {
-        sel.bbox.is_none_or(|b| b.contains(i.lon, i.lat))
-            && sel.datetime.is_none_or(|d| d.overlaps_day(i.event_date))
-            && sel
-                .equals
-                .iter()
-                .all(|(k, v)| i.property_text(k).is_some_and(|x| x == v.as_str()))
+    /// Calls `visit(index, entry)` for every current incident in `envs` passing `plan`.
+    fn scan(&self, envs: &[AABB<[f64; 2]>], plan: &Plan, mut visit: impl FnMut(usize, &Entry)) {
+        for (r, run) in self.runs.iter().enumerate() {
+            let newer_empty = self.newer_empty(r);
+            let start = self.starts[r];
+            for env in envs {
+                run.for_each_in(env, |e| {
+                    if plan.entry_passes(e)
+                        && (newer_empty || self.is_current(r, e.data.id))
+                        && (plan.sel.equals.is_empty()
+                            || plan.incident_passes(&run.items[e.data.pos as usize]))
+                    {
+                        visit(start + e.data.pos as usize, e);
+                    }
+                });
+            }
+        }
     }
 
-    fn within_radius(&self, sel: &Selection, centre: (f64, f64), radius_m: f64) -> Vec<Hit> {
+    fn within_radius(&self, plan: &Plan, centre: (f64, f64), radius_m: f64) -> Vec<Hit> {
         let mut hits = Vec::new();
-        for env in radius_envelopes(centre, radius_m) {
-            for e in self.tree.locate_in_envelope(&env) {
-                let n = e.data as usize;
-                let i = &self.items[n];
-                if !self.matches_filters(i, sel) {
-                    continue;
-                }
-                let d = distance_m(centre, (i.lon, i.lat));
-                if d <= radius_m {
-                    hits.push(Hit {
-                        index: n,
-                        distance_m: Some(d),
-                    });
-                }
+        self.scan(&radius_envelopes(centre, radius_m), plan, |index, e| {
+            let d = distance_m(centre, (e.geom()[0], e.geom()[1]));
+            if d <= radius_m {
+                hits.push(Hit {
+                    index,
+                    distance_m: Some(d),
+                });
             }
-        }
+        });
         hits
     }
 
-    fn in_envelopes(&self, sel: &Selection, envs: Vec<AABB<[f64; 2]>>) -> Vec<Hit> {
-        let mut hits = Vec::new();
-        for env in envs {
-            for e in self.tree.locate_in_envelope(&env) {
-                let n = e.data as usize;
-                if self.matches_filters(&self.items[n], sel) {
-                    hits.push(Hit {
-                        index: n,
-                        distance_m: None,
-                    });
+    fn nearest(&self, plan: &Plan, centre: (f64, f64), k: usize) -> Vec<Hit> {
+        // Any k matching incidents bound the k-th nearest distance from above. Take the
+        // first k of each run in (cheap) degree-space order, then an exact geodesic radius
+        // search with that bound holds the true k nearest.
+        let mut distances = Vec::new();
+        for (r, run) in self.runs.iter().enumerate() {
+            let newer_empty = self.newer_empty(r);
+            let mut found = 0;
+            for e in run.nearest_iter([centre.0, centre.1]) {
+                if plan.entry_passes(e)
+                    && (newer_empty || self.is_current(r, e.data.id))
+                    && (plan.sel.equals.is_empty()
+                        || plan.incident_passes(&run.items[e.data.pos as usize]))
+                {
+                    distances.push(distance_m(centre, (e.geom()[0], e.geom()[1])));
+                    found += 1;
+                    if found == k {
+                        break;
+                    }
                 }
             }
         }
+        if distances.is_empty() {
+            return Vec::new();
+        }
+        distances.sort_by(f64::total_cmp);
+        let bound = distances[k.min(distances.len()) - 1];
+        let mut hits = self.within_radius(plan, centre, bound.min(MAX_DISTANCE_M) + 0.001);
+        self.order(&mut hits, Some(k));
+        hits.truncate(k);
+        hits
+    }
+
+    /// Orders hits nearest first when distances are present, else by id; with `prefix`,
+    /// only the first `prefix` need be in order (the rest are all there, unordered).
+    fn order(&self, hits: &mut [Hit], prefix: Option<usize>) {
+        // In a single run positions follow ids, so no lookups are needed.
+        let by_position = self.newer_empty(0);
+        let key = |h: &Hit| {
+            if by_position {
+                h.index as i64
+            } else {
+                self.id_at(h.index)
+            }
+        };
+        let cmp = |a: &Hit, b: &Hit| -> Ordering {
+            match (a.distance_m, b.distance_m) {
+                (Some(x), Some(y)) => x.total_cmp(&y).then_with(|| key(a).cmp(&key(b))),
+                _ => key(a).cmp(&key(b)),
+            }
+        };
+        match prefix.filter(|&n| n > 0 && n < hits.len()) {
+            Some(n) => {
+                hits.select_nth_unstable_by(n, cmp);
+                hits[..n].sort_unstable_by(cmp);
+            }
+            None => hits.sort_unstable_by(cmp),
+        }
+    }
+
+    /// The incidents matching `sel`, ordered (see `Collection::select` and
+    /// `Selection::ordered_prefix`).
+    pub fn selected(&self, sel: &Selection) -> Vec<Hit> {
+        let plan = Plan::new(sel);
+        let mut hits = match &sel.spatial {
+            Some(Spatial::Near { centre, radius_m }) => {
+                self.within_radius(&plan, *centre, *radius_m)
+            }
+            Some(Spatial::Nearest { centre, k }) => return self.nearest(&plan, *centre, *k),
+            Some(Spatial::Intersects(geometry)) => {
+                use geo::BoundingRect;
+                let Some(r) = geometry.bounding_rect() else {
+                    return Vec::new();
+                };
+                let env = AABB::from_corners(r.min().x_y().into(), r.max().x_y().into());
+                let mut hits = Vec::new();
+                self.scan(&[env], &plan, |index, e| {
+                    if geometry.intersects(&Point::new(e.geom()[0], e.geom()[1])) {
+                        hits.push(Hit {
+                            index,
+                            distance_m: None,
+                        });
+                    }
+                });
+                hits
+            }
+            None => {
+                let envs = match sel.bbox {
+                    Some(b) => b.envelopes(),
+                    None => vec![AABB::from_corners(WHOLE_WORLD[0], WHOLE_WORLD[1])],
+                };
+                let mut hits = Vec::new();
+                self.scan(&envs, &plan, |index, _| {
+                    hits.push(Hit {
+                        index,
+                        distance_m: None,
+                    })
+                });
+                hits
+            }
+        };
+        self.order(&mut hits, sel.ordered_prefix);
         hits
     }
 }
 
 fn compute_extent(items: &[Arc<Incident>]) -> Extent {
-    let Some(first) = items.first() else {
-        return Extent::default();
-    };
-    let mut b = [first.lon, first.lat, first.lon, first.lat];
-    let (mut lo, mut hi): (NaiveDate, NaiveDate) = (first.event_date, first.event_date);
+    let mut extent = Extent::default();
+    extend_extent(&mut extent, items);
+    extent
+}
+
+fn extend_extent(extent: &mut Extent, items: &[Arc<Incident>]) {
     for i in items {
-        b[0] = b[0].min(i.lon);
-        b[1] = b[1].min(i.lat);
-        b[2] = b[2].max(i.lon);
-        b[3] = b[3].max(i.lat);
-        lo = lo.min(i.event_date);
-        hi = hi.max(i.event_date);
-    }
-    Extent {
-        bbox: Some(b),
-        interval: Some((lo, hi)),
+        extent.bbox = Some(match extent.bbox {
+            None => [i.lon, i.lat, i.lon, i.lat],
+            Some(b) => [
+                b[0].min(i.lon),
+                b[1].min(i.lat),
+                b[2].max(i.lon),
+                b[3].max(i.lat),
+            ],
+        });
+        let d: NaiveDate = i.event_date;
+        extent.interval = Some(match extent.interval {
+            None => (d, d),
+            Some((lo, hi)) => (lo.min(d), hi.max(d)),
+        });
     }
 }
 
@@ -202,66 +431,6 @@ impl Collection for IncidentIndex {
     }
 }
 
-impl IncidentIndex {
-    /// The incidents matching `sel`, ordered (see `Collection::select`).
-    pub fn selected(&self, sel: &Selection) -> Vec<Hit> {
-        let mut hits = match &sel.spatial {
-            Some(Spatial::Near { centre, radius_m }) => self.within_radius(sel, *centre, *radius_m),
-            Some(Spatial::Nearest { centre, k }) => {
-                // Any k matching incidents bound the k-th nearest distance from above. Take
-                // the first k in (cheap) degree-space order, then an exact geodesic radius
-                // search with that bound holds the true k nearest.
-                let mut bound = 0.0f64;
-                let mut found = 0;
-                for e in self.tree.nearest_neighbor_iter(&[centre.0, centre.1]) {
-                    let i = &self.items[e.data as usize];
-                    if self.matches_filters(i, sel) {
-                        bound = bound.max(distance_m(*centre, (i.lon, i.lat)));
-                        found += 1;
-                        if found == *k {
-                            break;
-                        }
-                    }
-                }
-                if found == 0 {
-                    return Vec::new();
-                }
-                let mut hits = self.within_radius(sel, *centre, bound.min(MAX_DISTANCE_M) + 0.001);
-                order_hits(&mut hits);
-                hits.truncate(*k);
-                hits
-            }
-            Some(Spatial::Intersects(geometry)) => {
-                use geo::BoundingRect;
-                match geometry.bounding_rect() {
-                    Some(r) => {
-                        let env = AABB::from_corners(r.min().x_y().into(), r.max().x_y().into());
-                        let mut hits = self.in_envelopes(sel, vec![env]);
-                        hits.retain(|h| {
-                            let i = &self.items[h.index];
-                            geometry.intersects(&Point::new(i.lon, i.lat))
-                        });
-                        hits
-                    }
-                    None => Vec::new(),
-                }
-            }
-            None => match sel.bbox {
-                Some(b) => self.in_envelopes(sel, b.envelopes()),
-                None => (0..self.items.len())
-                    .filter(|&n| self.matches_filters(&self.items[n], sel))
-                    .map(|index| Hit {
-                        index,
-                        distance_m: None,
-                    })
-                    .collect(),
-            },
-        };
-        order_hits(&mut hits);
-        hits
-    }
-}
-
 /// Incidents just written, served from the values the write returned.
 impl FeatureSource for Vec<Arc<Incident>> {
     fn write_feature(&self, hit: &Hit, out: &mut Vec<u8>) {
@@ -280,8 +449,14 @@ impl FeatureSource for Vec<Arc<Incident>> {
 
 impl FeatureSource for IncidentIndex {
     fn write_feature(&self, hit: &Hit, out: &mut Vec<u8>) {
+        // Hits come from this index, so the position exists; `null` keeps the JSON valid if
+        // a caller ever mixes indexes up.
+        let Some(incident) = self.at(hit.index) else {
+            out.extend_from_slice(b"null");
+            return;
+        };
         let feature = IncidentFeature {
-            incident: &self.items[hit.index],
+            incident,
             distance_m: hit.distance_m,
         };
         // Writing plain fields into a Vec cannot fail.
@@ -289,6 +464,177 @@ impl FeatureSource for IncidentIndex {
     }
 
     fn feature_id(&self, hit: &Hit) -> String {
-        self.items[hit.index].id.to_string()
+        self.id_at(hit.index).to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use chrono::{TimeDelta, Utc};
+
+    use super::*;
+    use crate::model::incident::Placement;
+    use crate::model::Interval;
+    use crate::spatial::Bbox;
+
+    fn incident(id: i64, lon: f64, lat: f64, day: i64, event_type: &str) -> Arc<Incident> {
+        let now = Utc::now();
+        Arc::new(Incident {
+            id,
+            event_id_cnty: None,
+            event_date: NaiveDate::from_ymd_opt(2020, 1, 1).unwrap() + TimeDelta::days(day),
+            time_precision: 1,
+            event_type: event_type.into(),
+            sub_event_type: "Armed clash".into(),
+            actor1: "a".into(),
+            assoc_actor_1: None,
+            inter1: None,
+            actor2: None,
+            assoc_actor_2: None,
+            inter2: None,
+            country: None,
+            iso: None,
+            admin1: None,
+            admin2: None,
+            admin3: None,
+            location: "x".into(),
+            lon,
+            lat,
+            geo_precision: 1,
+            place_id: None,
+            placement: Placement::Coordinates,
+            fatalities: 1,
+            fatalities_low: None,
+            fatalities_high: None,
+            source: None,
+            source_url: None,
+            notes: None,
+            tags: vec![],
+            created_at: now,
+            updated_at: now,
+        })
+    }
+
+    /// The ids a selection returns, in order.
+    fn ids(index: &IncidentIndex, sel: &Selection) -> Vec<i64> {
+        index
+            .selected(sel)
+            .iter()
+            .map(|h| index.id_at(h.index))
+            .collect()
+    }
+
+    /// Thousands of random creates, replacements and deletions through every merge level
+    /// answer exactly as a plain map of the same incidents does.
+    #[test]
+    fn layered_index_answers_like_a_plain_map() {
+        let mut state = 11u64;
+        let mut next = move |n: u64| {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 33) % n
+        };
+        let mut model: BTreeMap<i64, Arc<Incident>> = BTreeMap::new();
+        let make = |id: i64, r: &mut dyn FnMut(u64) -> u64| {
+            let types = ["Battles", "Riots", "Protests"];
+            incident(
+                id,
+                40.0 + r(1000) as f64 / 1000.0,
+                36.0 + r(1000) as f64 / 1000.0,
+                r(30) as i64,
+                types[r(3) as usize],
+            )
+        };
+        let first: Vec<Arc<Incident>> = (1..=3000).map(|id| make(id, &mut next)).collect();
+        for i in &first {
+            model.insert(i.id, i.clone());
+        }
+        let mut index = IncidentIndex::new(first);
+        let mut next_id = 3001;
+        let window = Interval::parse("2020-01-05/2020-01-12").unwrap();
+        let bbox = Bbox::from_numbers(&[40.2, 36.1, 40.6, 36.5]).unwrap();
+        let selections = [
+            Selection::default(),
+            Selection {
+                bbox: Some(bbox),
+                ..Selection::default()
+            },
+            Selection {
+                bbox: Some(bbox),
+                datetime: Some(window),
+                equals: vec![("event_type".into(), "Riots".into())],
+                ordered_prefix: Some(10),
+                ..Selection::default()
+            },
+        ];
+        for step in 0..12_000 {
+            let (upserts, removed) = match next(10) {
+                0..=5 => {
+                    next_id += 1;
+                    (vec![make(next_id, &mut next)], vec![])
+                }
+                6..=7 => {
+                    let id = 1 + next(next_id as u64) as i64;
+                    (vec![make(id, &mut next)], vec![])
+                }
+                _ => (vec![], vec![1 + next(next_id as u64) as i64]),
+            };
+            // A replacement of an id that no longer exists is not a write the atlas makes.
+            let upserts: Vec<_> = upserts
+                .into_iter()
+                .filter(|i| i.id == next_id || model.contains_key(&i.id))
+                .collect();
+            for i in &upserts {
+                model.insert(i.id, i.clone());
+            }
+            for id in &removed {
+                model.remove(id);
+            }
+            index = index.with_changes(&upserts, &removed);
+            assert_eq!(index.len(), model.len(), "step {step}");
+            if step % 997 == 0 || step == 11_999 {
+                for sel in &selections {
+                    let plan = Plan::new(sel);
+                    let expected: Vec<i64> = model
+                        .values()
+                        .filter(|i| {
+                            plan.sel.bbox.is_none_or(|b| b.contains(i.lon, i.lat))
+                                && sel.datetime.is_none_or(|d| d.overlaps_day(i.event_date))
+                                && plan.incident_passes(i)
+                        })
+                        .map(|i| i.id)
+                        .collect();
+                    let got = ids(&index, sel);
+                    let n = sel.ordered_prefix.unwrap_or(got.len()).min(got.len());
+                    assert_eq!(got[..n], expected[..n], "step {step}");
+                    let mut all = got.clone();
+                    all.sort_unstable();
+                    assert_eq!(all, expected, "step {step}");
+                }
+                let live: Vec<i64> = index.live().iter().map(|i| i.id).collect();
+                assert_eq!(live, model.keys().copied().collect::<Vec<_>>());
+                for (id, i) in model.iter().take(50) {
+                    assert_eq!(index.get(*id), Some(i));
+                }
+                // Nearest agrees with a brute-force geodesic ranking.
+                let centre = (40.5, 36.5);
+                let sel = Selection {
+                    spatial: Some(Spatial::Nearest { centre, k: 7 }),
+                    ..Selection::default()
+                };
+                let mut brute: Vec<(f64, i64)> = model
+                    .values()
+                    .map(|i| (distance_m(centre, (i.lon, i.lat)), i.id))
+                    .collect();
+                brute.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+                let want: Vec<i64> = brute.iter().take(7).map(|p| p.1).collect();
+                assert_eq!(ids(&index, &sel), want, "step {step}");
+            }
+        }
+        // The runs were really merged along the way, not left to grow.
+        assert!(index.runs[2].len() <= LATEST_MAX);
     }
 }

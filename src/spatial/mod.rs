@@ -2,6 +2,7 @@
 //! geodesic distance, and the envelopes that bound a radius search.
 
 pub mod incidents;
+mod run;
 
 use geo::{Distance, Geodesic, Point};
 use rstar::AABB;
