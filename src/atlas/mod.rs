@@ -103,6 +103,27 @@ pub struct Atlas {
     current: ArcSwap<Snapshot>,
     /// Serialises writers; readers never take it.
     store: Mutex<Store>,
+    /// Creates waiting for the writer lock; whoever takes it commits them all at once.
+    queue: Mutex<Vec<Arc<CreateJob>>>,
+}
+
+/// One client's create, waiting to be committed with others (a group commit: one fsync and
+/// one published snapshot for every create that queued meanwhile).
+struct CreateJob {
+    incidents: Mutex<Vec<Incident>>,
+    result: Mutex<Option<Result<Vec<Arc<Incident>>, AtlasError>>>,
+}
+
+impl CreateJob {
+    fn take_result(&self) -> Option<Result<Vec<Arc<Incident>>, AtlasError>> {
+        lock_ignoring_poison(&self.result).take()
+    }
+}
+
+/// A panicking writer leaves no half-done state behind these locks (SQLite rolls its
+/// transaction back on drop), so later writers may go on.
+fn lock_ignoring_poison<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl Atlas {
@@ -120,6 +141,7 @@ impl Atlas {
         Ok(Atlas {
             current: ArcSwap::from_pointee(snapshot),
             store: Mutex::new(store),
+            queue: Mutex::new(Vec::new()),
         })
     }
 
@@ -129,11 +151,7 @@ impl Atlas {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Store> {
-        // A writer that panicked left no open transaction (rusqlite rolls back on drop), so
-        // the store is still consistent and later writes may proceed.
-        self.store
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        lock_ignoring_poison(&self.store)
     }
 
     fn publish(&self, base: &Snapshot, upserts: &[Arc<Incident>], removed: &[i64]) {
@@ -244,12 +262,84 @@ impl Atlas {
     }
 
     /// Places and stores drafts all-or-nothing; `at(i)` names draft i in errors.
+    ///
+    /// Concurrent creates share one transaction: each queues its placed incidents, and
+    /// whichever caller takes the writer lock commits every queued create (each in its own
+    /// savepoint) with one fsync, then publishes one snapshot. A create returns only after
+    /// the commit that holds it.
     pub fn create(
         &self,
         drafts: &[IncidentDraft],
         at: impl Fn(usize) -> String,
     ) -> Result<Vec<Arc<Incident>>, AtlasError> {
-        self.create_observed(drafts, at, |_| {})
+        // The gazetteer never changes while the server runs: place outside the lock.
+        let gazetteer = self.snapshot().gazetteer.clone();
+        let now = Utc::now();
+        let incidents = drafts
+            .iter()
+            .enumerate()
+            .map(|(n, d)| placement::place(&gazetteer, d, &at(n), now))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(AtlasError::Placement)?;
+        let job = Arc::new(CreateJob {
+            incidents: Mutex::new(incidents),
+            result: Mutex::new(None),
+        });
+        lock_ignoring_poison(&self.queue).push(job.clone());
+        let mut store = self.lock();
+        // Only lock holders drain the queue, and they finish before letting go: either an
+        // earlier holder committed this job, or it is still queued and this caller commits it.
+        if let Some(result) = job.take_result() {
+            return result;
+        }
+        let jobs = std::mem::take(&mut *lock_ignoring_poison(&self.queue));
+        let base = self.snapshot();
+        let outcome = store.write(|w| {
+            let mut results = Vec::with_capacity(jobs.len());
+            for job in &jobs {
+                let mut incidents = std::mem::take(&mut *lock_ignoring_poison(&job.incidents));
+                let written =
+                    w.all_or_nothing(|w| incidents.iter_mut().try_for_each(|i| w.insert(i)));
+                results.push(written.map(|()| incidents));
+            }
+            Ok(results)
+        });
+        match outcome {
+            Ok(results) => {
+                let mut published = Vec::new();
+                let results: Vec<_> = results
+                    .into_iter()
+                    .map(|r| {
+                        r.map(|incidents| {
+                            let stored: Vec<Arc<Incident>> =
+                                incidents.into_iter().map(Arc::new).collect();
+                            published.extend(stored.iter().cloned());
+                            stored
+                        })
+                        .map_err(AtlasError::Store)
+                    })
+                    .collect();
+                if !published.is_empty() {
+                    self.publish(&base, &published, &[]);
+                }
+                for (job, result) in jobs.iter().zip(results) {
+                    *lock_ignoring_poison(&job.result) = Some(result);
+                }
+            }
+            Err(e) => {
+                let cause = e.to_string();
+                for job in &jobs {
+                    *lock_ignoring_poison(&job.result) =
+                        Some(Err(AtlasError::Store(StoreError::Commit(cause.clone()))));
+                }
+            }
+        }
+        drop(store);
+        job.take_result().unwrap_or_else(|| {
+            Err(AtlasError::Store(StoreError::Commit(
+                "the write was lost by a writer that failed".into(),
+            )))
+        })
     }
 
     /// As `create`, calling `progress(n)` as drafts are placed and stored (for long imports).

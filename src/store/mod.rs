@@ -25,6 +25,9 @@ pub enum StoreError {
     TooNew { found: usize, known: usize },
     #[error("database row {id}: {reason}")]
     Corrupt { id: i64, reason: String },
+    /// A group commit failed; every write in it reports the same cause.
+    #[error("database: the commit failed: {0}")]
+    Commit(String),
 }
 
 pub struct Store {
@@ -161,6 +164,26 @@ pub struct Writer<'a> {
 }
 
 impl Writer<'_> {
+    /// Runs `f` inside a savepoint: if it fails, its changes are undone and the rest of the
+    /// transaction goes on (one client's bad write in a group commit spoils no other's).
+    pub fn all_or_nothing<T>(
+        &mut self,
+        f: impl FnOnce(&mut Self) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        self.tx.execute_batch("SAVEPOINT one_write")?;
+        match f(self) {
+            Ok(out) => {
+                self.tx.execute_batch("RELEASE one_write")?;
+                Ok(out)
+            }
+            Err(e) => {
+                self.tx
+                    .execute_batch("ROLLBACK TO one_write; RELEASE one_write")?;
+                Err(e)
+            }
+        }
+    }
+
     /// Inserts an incident and sets its server-assigned id (never reused: AUTOINCREMENT).
     pub fn insert(&mut self, incident: &mut Incident) -> Result<(), StoreError> {
         incident.id = self.put(None, incident)?;
@@ -364,4 +387,70 @@ fn row_to_incident(r: &Row<'_>) -> rusqlite::Result<Result<Incident, StoreError>
         created_at: r.get(30)?,
         updated_at: r.get(31)?,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Incident;
+
+    fn incident(lon: f64) -> Incident {
+        let now = Utc::now();
+        Incident {
+            id: 0,
+            event_id_cnty: None,
+            event_date: chrono::NaiveDate::from_ymd_opt(2022, 1, 20).unwrap(),
+            time_precision: 1,
+            event_type: "Battles".into(),
+            sub_event_type: "Armed clash".into(),
+            actor1: "A".into(),
+            assoc_actor_1: None,
+            inter1: None,
+            actor2: None,
+            assoc_actor_2: None,
+            inter2: None,
+            country: None,
+            iso: None,
+            admin1: None,
+            admin2: None,
+            admin3: None,
+            location: "x".into(),
+            lon,
+            lat: 36.5,
+            geo_precision: 1,
+            place_id: None,
+            placement: Placement::Coordinates,
+            fatalities: 1,
+            fatalities_low: None,
+            fatalities_high: None,
+            source: None,
+            source_url: None,
+            notes: None,
+            tags: vec![],
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    /// In a group commit a write that fails is undone alone; the others commit.
+    #[test]
+    fn a_failed_write_in_a_group_spoils_no_other() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("a.sqlite")).unwrap();
+        let results = store
+            .write(|w| {
+                let good = w.all_or_nothing(|w| w.insert(&mut incident(40.0)));
+                // Two rows, the second out of range: the CHECK fails, the first is undone.
+                let bad = w.all_or_nothing(|w| {
+                    w.insert(&mut incident(41.0))?;
+                    w.insert(&mut incident(500.0))
+                });
+                let good_again = w.all_or_nothing(|w| w.insert(&mut incident(42.0)));
+                Ok((good.is_ok(), bad.is_ok(), good_again.is_ok()))
+            })
+            .unwrap();
+        assert_eq!(results, (true, false, true));
+        let lons: Vec<f64> = store.load_all().unwrap().iter().map(|i| i.lon).collect();
+        assert_eq!(lons, vec![40.0, 42.0]);
+    }
 }
