@@ -8,6 +8,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal, Zipf};
 
 use crate::gazetteer::Gazetteer;
+use crate::model::incident::opt_text;
 use crate::model::taxonomy::EVENT_TYPES;
 use crate::model::{Incident, Placement};
 
@@ -220,15 +221,15 @@ impl<'a> Generator<'a> {
             actor1: actor1.into(),
             assoc_actor_1: None,
             inter1: Some(inter1),
-            actor2: Some(actor2.to_owned()).filter(|a| !a.is_empty()),
+            actor2: Some(actor2).filter(|a| !a.is_empty()).map(Into::into),
             assoc_actor_2: None,
             inter2: Some(inter2),
-            country: admin.country,
+            country: opt_text(&admin.country),
             iso: admin.iso,
-            admin1: admin.admin1,
-            admin2: admin.admin2,
-            admin3: admin.admin3,
-            location: place.name.clone(),
+            admin1: opt_text(&admin.admin1),
+            admin2: opt_text(&admin.admin2),
+            admin3: opt_text(&admin.admin3),
+            location: place.name.as_str().into(),
             lon,
             lat,
             geo_precision: 1,

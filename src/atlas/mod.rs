@@ -128,7 +128,7 @@ fn lock_ignoring_poison<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 impl Atlas {
     pub fn open(store: Store, gazetteer: Gazetteer) -> Result<Atlas, AtlasError> {
-        let incidents = store.load_all()?.into_iter().map(Arc::new).collect();
+        let incidents = store.load_all()?;
         let reports = store.load_reports()?.into_iter().map(Arc::new).collect();
         let gazetteer = Arc::new(gazetteer);
         let snapshot = Snapshot::new(

@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use crate::gazetteer::{is_decisive, Admin, Gazetteer, NameMatch};
 use crate::model::displacement::{DisplacementReport, ReportDraft};
+use crate::model::incident::opt_text;
 use crate::model::{FieldError, Incident, IncidentDraft, Placement};
 
 /// A gazetteer place offered when a name did not resolve.
@@ -179,29 +180,29 @@ pub fn place(
         // Parsing guarantees a date; an absent one was reported as a field error.
         event_date: d.event_date.unwrap_or_default(),
         time_precision: d.time_precision,
-        event_type: d.event_type.clone(),
-        sub_event_type: d.sub_event_type.clone(),
-        actor1: d.actor1.clone(),
-        assoc_actor_1: d.assoc_actor_1.clone(),
+        event_type: d.event_type.as_str().into(),
+        sub_event_type: d.sub_event_type.as_str().into(),
+        actor1: d.actor1.as_str().into(),
+        assoc_actor_1: opt_text(&d.assoc_actor_1),
         inter1: d.inter1,
-        actor2: d.actor2.clone(),
-        assoc_actor_2: d.assoc_actor_2.clone(),
+        actor2: opt_text(&d.actor2),
+        assoc_actor_2: opt_text(&d.assoc_actor_2),
         inter2: d.inter2,
-        country: d.country.clone().or(country),
+        country: opt_text(&d.country).or(opt_text(&country)),
         iso: d.iso.or(iso),
-        admin1: d.admin1.clone().or(admin1),
-        admin2: d.admin2.clone().or(admin2),
-        admin3: d.admin3.clone().or(admin3),
-        location,
+        admin1: opt_text(&d.admin1).or(opt_text(&admin1)),
+        admin2: opt_text(&d.admin2).or(opt_text(&admin2)),
+        admin3: opt_text(&d.admin3).or(opt_text(&admin3)),
+        location: location.into(),
         lon,
         lat,
         geo_precision,
-        place_id: p.map(|p| p.id.clone()),
+        place_id: p.map(|p| p.id.as_str().into()),
         placement: mode,
         fatalities: d.fatalities,
         fatalities_low: d.fatalities_low,
         fatalities_high: d.fatalities_high,
-        source: d.source.clone(),
+        source: opt_text(&d.source),
         source_url: d.source_url.clone(),
         notes: d.notes.clone(),
         tags: d.tags.clone(),

@@ -1,6 +1,7 @@
 //! ACLED's CSV layout: its column names and order, so ACLED tooling reads our exports and we
 //! read ACLED's. Our own columns (id, place_id, placement, ...) follow ACLED's.
 
+use std::borrow::Borrow;
 use std::io::{Read, Write};
 
 use chrono::Datelike;
@@ -63,27 +64,27 @@ const INTEGER_COLUMNS: &[&str] = &[
 ];
 const FLOAT_COLUMNS: &[&str] = &["latitude", "longitude"];
 
-fn opt(v: &Option<String>) -> &str {
-    v.as_deref().unwrap_or("")
+fn opt<T: AsRef<str>>(v: &Option<T>) -> &str {
+    v.as_ref().map_or("", |v| v.as_ref())
 }
 
 fn num<T: ToString>(v: Option<T>) -> String {
     v.map(|v| v.to_string()).unwrap_or_default()
 }
 
-pub fn write(incidents: &[Incident], out: impl Write) -> Result<(), csv::Error> {
-    write_iter(incidents.iter().cloned(), out)
+pub fn write<I: Borrow<Incident>>(incidents: &[I], out: impl Write) -> Result<(), csv::Error> {
+    write_iter(incidents.iter().map(Borrow::borrow), out)
 }
 
 /// As `write`, from any stream of incidents.
 pub fn write_iter(
-    incidents: impl Iterator<Item = Incident>,
+    incidents: impl Iterator<Item = impl Borrow<Incident>>,
     out: impl Write,
 ) -> Result<(), csv::Error> {
     let mut w = csv::Writer::from_writer(out);
     w.write_record(COLUMNS)?;
     for i in incidents {
-        let i = &i;
+        let i: &Incident = i.borrow();
         w.write_record([
             opt(&i.event_id_cnty),
             &i.event_date.to_string(),

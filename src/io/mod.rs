@@ -2,23 +2,27 @@
 
 pub mod acled_csv;
 
+use std::borrow::Borrow;
 use std::io::Write;
 
 use crate::model::{Incident, IncidentFeature};
 
 /// Writes incidents as one GeoJSON FeatureCollection, feature by feature.
-pub fn write_geojson(incidents: &[Incident], out: &mut impl Write) -> std::io::Result<()> {
-    write_geojson_iter(incidents.iter().cloned(), out)
+pub fn write_geojson<I: Borrow<Incident>>(
+    incidents: &[I],
+    out: &mut impl Write,
+) -> std::io::Result<()> {
+    write_geojson_iter(incidents.iter().map(Borrow::borrow), out)
 }
 
 /// As `write_geojson`, from any stream of incidents (nothing is held in memory).
 pub fn write_geojson_iter(
-    incidents: impl Iterator<Item = Incident>,
+    incidents: impl Iterator<Item = impl Borrow<Incident>>,
     out: &mut impl Write,
 ) -> std::io::Result<()> {
     out.write_all(b"{\"type\":\"FeatureCollection\",\"features\":[")?;
     for (n, incident) in incidents.enumerate() {
-        let incident = &incident;
+        let incident: &Incident = incident.borrow();
         if n > 0 {
             out.write_all(b",\n")?;
         }

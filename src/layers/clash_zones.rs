@@ -269,7 +269,7 @@ impl ClashZones {
             .live()
             .into_iter()
             .map(|i| i.as_ref())
-            .filter(|i| params.event_types.contains(&i.event_type))
+            .filter(|i| params.event_types.iter().any(|t| *t == *i.event_type))
             .filter(|i| params.window.is_none_or(|w| w.overlaps_day(i.event_date)))
             .filter(|i| params.include_low_precision || !self.is_low_precision(i))
             .collect();
@@ -304,8 +304,10 @@ impl ClashZones {
         let mut event_types = BTreeMap::new();
         let mut sub_event_types = BTreeMap::new();
         for i in members {
-            *event_types.entry(i.event_type.clone()).or_insert(0) += 1;
-            *sub_event_types.entry(i.sub_event_type.clone()).or_insert(0) += 1;
+            *event_types.entry(i.event_type.to_string()).or_insert(0) += 1;
+            *sub_event_types
+                .entry(i.sub_event_type.to_string())
+                .or_insert(0) += 1;
         }
         let fatalities: u64 = members.iter().map(|i| u64::from(i.fatalities)).sum();
         let geometry = Geometry::MultiPolygon(shape.clone());
