@@ -90,7 +90,7 @@ fn bench(c: &mut Criterion) {
     });
     // Clash zones over 100k incidents that all count as fighting.
     let fighting: Vec<Arc<Incident>> = Generator::new(&gazetteer, 2)
-        .filter(|i| incident_atlas::model::taxonomy::FIGHTING.contains(&i.event_type.as_str()))
+        .filter(|i| incident_atlas::model::taxonomy::FIGHTING.contains(&&*i.event_type))
         .take(N)
         .map(Arc::new)
         .collect();

@@ -413,10 +413,7 @@ impl Interner {
     }
 
     fn optional(&mut self, r: &Row<'_>, n: usize) -> rusqlite::Result<Option<Text>> {
-        Ok(match r.get_ref(n)?.as_str_or_null()? {
-            Some(s) => Some(self.text(s)),
-            None => None,
-        })
+        Ok(r.get_ref(n)?.as_str_or_null()?.map(|s| self.text(s)))
     }
 }
 
