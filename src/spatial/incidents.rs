@@ -12,7 +12,8 @@ use crate::collection::{
     order_hits, Collection, Extent, FeatureSource, GeometryKind, Hit, Matches, SelectError,
     Selection, Spatial,
 };
-use crate::model::incident::FILTERABLE;
+use crate::filter::{queryables, Query, Queryable};
+use crate::model::incident::{FILTERABLE, PROPERTIES};
 use crate::model::{Incident, IncidentFeature};
 
 type Entry = GeomWithData<[f64; 2], u32>;
@@ -86,22 +87,29 @@ impl IncidentIndex {
         IncidentIndex::new(items)
     }
 
-    fn matches_filters(&self, i: &Incident, sel: &Selection) -> bool {
+    fn matches_filters(&self, i: &Incident, sel: &Selection, q: &Query<Incident>) -> bool {
         sel.bbox.is_none_or(|b| b.contains(i.lon, i.lat))
             && sel.datetime.is_none_or(|d| d.overlaps_day(i.event_date))
             && sel
                 .equals
                 .iter()
                 .all(|(k, v)| i.property_text(k).is_some_and(|x| x == v.as_str()))
+            && q.matches(i)
     }
 
-    fn within_radius(&self, sel: &Selection, centre: (f64, f64), radius_m: f64) -> Vec<Hit> {
+    fn within_radius(
+        &self,
+        sel: &Selection,
+        q: &Query<Incident>,
+        centre: (f64, f64),
+        radius_m: f64,
+    ) -> Vec<Hit> {
         let mut hits = Vec::new();
         for env in radius_envelopes(centre, radius_m) {
             for e in self.tree.locate_in_envelope(&env) {
                 let n = e.data as usize;
                 let i = &self.items[n];
-                if !self.matches_filters(i, sel) {
+                if !self.matches_filters(i, sel, q) {
                     continue;
                 }
                 let d = distance_m(centre, (i.lon, i.lat));
@@ -116,12 +124,17 @@ impl IncidentIndex {
         hits
     }
 
-    fn in_envelopes(&self, sel: &Selection, envs: Vec<AABB<[f64; 2]>>) -> Vec<Hit> {
+    fn in_envelopes(
+        &self,
+        sel: &Selection,
+        q: &Query<Incident>,
+        envs: Vec<AABB<[f64; 2]>>,
+    ) -> Vec<Hit> {
         let mut hits = Vec::new();
         for env in envs {
             for e in self.tree.locate_in_envelope(&env) {
                 let n = e.data as usize;
-                if self.matches_filters(&self.items[n], sel) {
+                if self.matches_filters(&self.items[n], sel, q) {
                     hits.push(Hit {
                         index: n,
                         distance_m: None,
@@ -185,8 +198,12 @@ impl Collection for IncidentIndex {
         FILTERABLE
     }
 
+    fn queryables(&self) -> Vec<Queryable> {
+        queryables(PROPERTIES)
+    }
+
     fn select(self: Arc<Self>, sel: &Selection) -> Result<Matches, SelectError> {
-        let hits = self.selected(sel);
+        let hits = self.selected(sel)?;
         Ok(Matches { hits, source: self })
     }
 
@@ -203,10 +220,14 @@ impl Collection for IncidentIndex {
 }
 
 impl IncidentIndex {
-    /// The incidents matching `sel`, ordered (see `Collection::select`).
-    pub fn selected(&self, sel: &Selection) -> Vec<Hit> {
+    /// The incidents matching `sel`, ordered (see `Collection::select`). The filter and sort
+    /// keys are compiled here, once per call.
+    pub fn selected(&self, sel: &Selection) -> Result<Vec<Hit>, SelectError> {
+        let q = Query::new(sel, PROPERTIES)?;
         let mut hits = match &sel.spatial {
-            Some(Spatial::Near { centre, radius_m }) => self.within_radius(sel, *centre, *radius_m),
+            Some(Spatial::Near { centre, radius_m }) => {
+                self.within_radius(sel, &q, *centre, *radius_m)
+            }
             Some(Spatial::Nearest { centre, k }) => {
                 // Any k matching incidents bound the k-th nearest distance from above. Take
                 // the first k in (cheap) degree-space order, then an exact geodesic radius
@@ -215,7 +236,7 @@ impl IncidentIndex {
                 let mut found = 0;
                 for e in self.tree.nearest_neighbor_iter(&[centre.0, centre.1]) {
                     let i = &self.items[e.data as usize];
-                    if self.matches_filters(i, sel) {
+                    if self.matches_filters(i, sel, &q) {
                         bound = bound.max(distance_m(*centre, (i.lon, i.lat)));
                         found += 1;
                         if found == *k {
@@ -224,9 +245,10 @@ impl IncidentIndex {
                     }
                 }
                 if found == 0 {
-                    return Vec::new();
+                    return Ok(Vec::new());
                 }
-                let mut hits = self.within_radius(sel, *centre, bound.min(MAX_DISTANCE_M) + 0.001);
+                let mut hits =
+                    self.within_radius(sel, &q, *centre, bound.min(MAX_DISTANCE_M) + 0.001);
                 order_hits(&mut hits);
                 hits.truncate(*k);
                 hits
@@ -236,7 +258,7 @@ impl IncidentIndex {
                 match geometry.bounding_rect() {
                     Some(r) => {
                         let env = AABB::from_corners(r.min().x_y().into(), r.max().x_y().into());
-                        let mut hits = self.in_envelopes(sel, vec![env]);
+                        let mut hits = self.in_envelopes(sel, &q, vec![env]);
                         hits.retain(|h| {
                             let i = &self.items[h.index];
                             geometry.intersects(&Point::new(i.lon, i.lat))
@@ -246,10 +268,22 @@ impl IncidentIndex {
                     None => Vec::new(),
                 }
             }
-            None => match sel.bbox {
-                Some(b) => self.in_envelopes(sel, b.envelopes()),
-                None => (0..self.items.len())
-                    .filter(|&n| self.matches_filters(&self.items[n], sel))
+            None => match (sel.bbox, q.envelopes()) {
+                (Some(b), _) => self.in_envelopes(sel, &q, b.envelopes()),
+                // A spatial filter bounds where its incidents can be: search only there.
+                (None, Some(rects)) => {
+                    let envs = rects
+                        .iter()
+                        .map(|r| AABB::from_corners(r.min().x_y().into(), r.max().x_y().into()))
+                        .collect();
+                    let mut hits = self.in_envelopes(sel, &q, envs);
+                    // Envelopes may overlap (a polygon's parts): each incident once.
+                    hits.sort_unstable_by_key(|h| h.index);
+                    hits.dedup_by_key(|h| h.index);
+                    hits
+                }
+                (None, None) => (0..self.items.len())
+                    .filter(|&n| self.matches_filters(&self.items[n], sel, &q))
                     .map(|index| Hit {
                         index,
                         distance_m: None,
@@ -258,7 +292,8 @@ impl IncidentIndex {
             },
         };
         order_hits(&mut hits);
-        hits
+        q.sort(&mut hits, |n| self.items[n].as_ref());
+        Ok(hits)
     }
 }
 
