@@ -455,16 +455,26 @@ impl<T> Compiler<T> {
             }
             _ => String::new(),
         };
-        Err(FilterError::at(
-            at,
-            format!(
-                "{what}: {} is {} but {} is {}{hint}",
+        let message = match (&a.kind, &b.kind) {
+            (OperandKind::Property(_), _) => format!(
+                "{} is {}, so {what} cannot compare it with {}{hint}",
                 a.kind.describe(),
                 x.noun(),
-                b.kind.describe(),
-                y.noun()
+                b.kind.describe()
             ),
-        ))
+            (_, OperandKind::Property(_)) => format!(
+                "{} is {}, so {what} cannot compare it with {}",
+                b.kind.describe(),
+                y.noun(),
+                a.kind.describe()
+            ),
+            _ => format!(
+                "{what} cannot compare {} with {}",
+                a.kind.describe(),
+                b.kind.describe()
+            ),
+        };
+        Err(FilterError::at(at, message))
     }
 
     /// The geometry property and the literal of a spatial function, whichever order they

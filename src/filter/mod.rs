@@ -295,7 +295,7 @@ mod tests {
     fn type_and_name_errors_say_where_and_why() {
         let cases = [
             ("nope = 1", "at character 1: unknown property 'nope'; the queryables of this collection are: id, kind"),
-            ("kind = 'a' AND fatalities = '4'", "at character 16: =: property fatalities is a number but text '4' is text; write numbers without quotes"),
+            ("kind = 'a' AND fatalities = '4'", "at character 16: property fatalities is a number, so = cannot compare it with text '4'; write numbers without quotes"),
             ("day = '2022-01-20'", "DATE('2022-01-20')"),
             ("day = TIMESTAMP('2022-01-20T00:00:00Z')", "compare a date with DATE"),
             ("fatalities LIKE '4%'", "LIKE matches text"),
