@@ -560,7 +560,9 @@ fn search_takes_a_cql2_json_filter_and_sortby() {
 #[test]
 fn bad_filters_are_400s_that_say_where_and_why() {
     let s = Server::start();
-    let cases: &[(&[(&str, &str)], &str, &[&str])] = &[
+    // (query parameters, the parameter the problem names, words its reason holds)
+    type Case<'a> = (&'a [(&'a str, &'a str)], &'a str, &'a [&'a str]);
+    let cases: &[Case] = &[
         (
             &[("filter", "fatalities >")],
             "filter",
