@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use incident_atlas::collection::{FeatureSource, Hit, Selection, Spatial};
+use incident_atlas::filter::{parse, Language};
 use incident_atlas::gazetteer::Gazetteer;
 use incident_atlas::generate::Generator;
 use incident_atlas::layers::clash_zones::ClashZones;
@@ -37,7 +38,7 @@ fn bench(c: &mut Criterion) {
             bbox: Some(bbox),
             ..Default::default()
         };
-        let hits = index.selected(&sel);
+        let hits = index.selected(&sel).expect("no filter to compile");
         if hits.len() >= 100 {
             break (sel, hits);
         }
@@ -46,7 +47,7 @@ fn bench(c: &mut Criterion) {
     eprintln!("bbox selects {} of {N}", hits.len());
 
     c.bench_function("bbox_select_100_of_100k", |b| {
-        b.iter(|| black_box(index.selected(black_box(&sel))))
+        b.iter(|| black_box(index.selected(black_box(&sel)).expect("no filter")))
     });
     let near = Selection {
         spatial: Some(Spatial::Near {
@@ -55,9 +56,12 @@ fn bench(c: &mut Criterion) {
         }),
         ..Default::default()
     };
-    eprintln!("radius 200 m selects {}", index.selected(&near).len());
+    eprintln!(
+        "radius 200 m selects {}",
+        index.selected(&near).expect("no filter").len()
+    );
     c.bench_function("radius_200m_of_100k", |b| {
-        b.iter(|| black_box(index.selected(black_box(&near))))
+        b.iter(|| black_box(index.selected(black_box(&near)).expect("no filter")))
     });
     let nearest = Selection {
         spatial: Some(Spatial::Nearest {
@@ -67,7 +71,39 @@ fn bench(c: &mut Criterion) {
         ..Default::default()
     };
     c.bench_function("nearest_10_of_100k", |b| {
-        b.iter(|| black_box(index.selected(black_box(&nearest))))
+        b.iter(|| black_box(index.selected(black_box(&nearest)).expect("no filter")))
+    });
+    // CQL2: a full scan with comparisons and LIKE (compiled once per call), and a spatial
+    // filter that narrows the R-tree search to its envelope.
+    let scan = Selection {
+        filter: Some(
+            parse(
+                "fatalities > 3 AND event_type = 'Battles' AND notes LIKE '%clash%'",
+                Language::Text,
+            )
+            .expect("valid filter"),
+        ),
+        ..Default::default()
+    };
+    eprintln!(
+        "filter scan selects {} of {N}",
+        index.selected(&scan).expect("compiles").len()
+    );
+    c.bench_function("cql2_scan_100k", |b| {
+        b.iter(|| black_box(index.selected(black_box(&scan)).expect("compiles")))
+    });
+    let within = Selection {
+        filter: Some(
+            parse(
+                "S_DWITHIN(geometry, POINT(40.7625 36.4775), 200, 'meters') AND fatalities >= 0",
+                Language::Text,
+            )
+            .expect("valid filter"),
+        ),
+        ..Default::default()
+    };
+    c.bench_function("cql2_dwithin_200m_of_100k", |b| {
+        b.iter(|| black_box(index.selected(black_box(&within)).expect("compiles")))
     });
     let page: Vec<Hit> = hits.iter().copied().take(100).collect();
     c.bench_function("serialise_100_features", |b| {

@@ -28,6 +28,10 @@ pub struct Selection {
     /// Property equality filters (name, value), all of which must hold.
     pub equals: Vec<(String, String)>,
     pub spatial: Option<Spatial>,
+    /// A CQL2 filter, parsed; each collection compiles it against its queryables.
+    pub filter: Option<crate::filter::Expr>,
+    /// Sort keys (`sortby`); empty keeps the collection's order.
+    pub sortby: Vec<crate::filter::SortKey>,
     /// The collection's own parameters (see `Collection::parameters`), as given.
     pub params: Vec<(String, String)>,
     /// When set, only the first this-many hits need be in order (the pages being served);
@@ -124,6 +128,8 @@ pub trait Collection: Send + Sync {
     fn is_temporal(&self) -> bool;
     /// Properties usable as equality filters, with a description each.
     fn filterable(&self) -> &'static [(&'static str, &'static str)];
+    /// The properties a filter or sortby may name (OGC API – Features Part 3 queryables).
+    fn queryables(&self) -> Vec<crate::filter::Queryable>;
     /// Query parameters of this collection alone (e.g. clustering distance), described.
     fn parameters(&self) -> &'static [(&'static str, &'static str)] {
         &[]

@@ -10,6 +10,7 @@ mod ogc;
 pub mod openapi;
 pub mod problem;
 pub mod query;
+mod queryables;
 mod search;
 mod write;
 
@@ -53,6 +54,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(read("/api", api_document))
         .service(read("/collections", ogc::collections))
         .service(read("/collections/{collectionId}", ogc::collection))
+        .service(read(
+            "/collections/{collectionId}/queryables",
+            queryables::queryables,
+        ))
+        .service(read(
+            "/collections/{collectionId}/sortables",
+            queryables::sortables,
+        ))
         .service(
             read("/collections/{collectionId}/items", ogc::items)
                 .route(web::post().to(write::create)),

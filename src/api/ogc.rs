@@ -7,6 +7,7 @@ use serde_json::json;
 use super::links::{base_url, with_offset, Link, GEOJSON, JSON, OPENAPI};
 use super::problem::ApiError;
 use super::query::{check_format, pairs, parse_items_query, CRS84};
+use super::queryables::{QUERYABLES_REL, SCHEMA_JSON, SORTABLES_REL};
 use super::AppState;
 use crate::collection::{Collection, FeatureSource, Hit, Selection};
 
@@ -16,6 +17,21 @@ pub const CONFORMANCE: &[&str] = &[
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
     "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete",
     "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/update",
+    // Part 3 filtering and the CQL2 classes the filter module implements.
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-json",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
+    "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions-plus",
+    "http://www.opengis.net/spec/cql2/1.0/conf/spatial-functions",
+    "http://www.opengis.net/spec/cql2/1.0/conf/temporal-functions",
+    // sortby as OGC API – Records defines it.
+    "http://www.opengis.net/spec/ogcapi-records-1/1.0/conf/sorting",
 ];
 
 pub async fn landing(
@@ -117,6 +133,8 @@ fn collection_json(c: &dyn Collection, base: &str) -> serde_json::Value {
         "links": [
             Link::new(format!("{base}/collections/{id}"), "self", JSON),
             Link::new(format!("{base}/collections/{id}/items"), "items", GEOJSON).titled(format!("{} as GeoJSON", c.title())),
+            Link::new(format!("{base}/collections/{id}/queryables"), QUERYABLES_REL, SCHEMA_JSON).titled("Properties to filter on"),
+            Link::new(format!("{base}/collections/{id}/sortables"), SORTABLES_REL, SCHEMA_JSON).titled("Properties to sort by"),
         ],
     })
 }
@@ -303,7 +321,7 @@ pub fn feature_with_links(
 }
 
 /// Endpoints without their own parameters accept only `f`.
-fn only_format(req: &HttpRequest) -> Result<(), ApiError> {
+pub fn only_format(req: &HttpRequest) -> Result<(), ApiError> {
     for (k, v) in pairs(req.query_string()) {
         if k == "f" {
             check_format(&v)?;

@@ -12,8 +12,9 @@ use utoipa::openapi::{
     RefOr, Required, ResponseBuilder, ResponsesBuilder, ServerBuilder,
 };
 
-use super::query::COMMON_PARAMETERS;
+use super::query::{equality_parameters, COMMON_PARAMETERS, CRS84};
 use crate::atlas::Snapshot;
+use crate::filter::{Kind, Queryable};
 use crate::model::taxonomy::EVENT_TYPES;
 
 /// The OpenAPI version the document is written to (see `api_document`).
@@ -64,6 +65,11 @@ fn common_schema(name: &str) -> RefOr<Schema> {
             .minimum(Some(0))
             .into(),
         "f" => string().enum_values(Some(["json", "geojson"])).into(),
+        "filter-lang" => string()
+            .enum_values(Some(["cql2-text", "cql2-json"]))
+            .default(Some("cql2-text".into()))
+            .into(),
+        "filter-crs" | "bbox-crs" => string().enum_values(Some([CRS84])).into(),
         "bbox" => ArrayBuilder::new()
             .items(ObjectBuilder::new().schema_type(Type::Number))
             .min_items(Some(4))
@@ -257,20 +263,11 @@ pub fn document(snap: &Snapshot, base: &str) -> OpenApi {
         for (name, description) in c.parameters() {
             params.push(query_param(name, description, string().into()));
         }
-        for (name, description) in c.filterable() {
-            let schema: RefOr<Schema> = match *name {
-                "event_type" => string()
-                    .enum_values(Some(EVENT_TYPES.iter().map(|(t, _)| *t)))
-                    .into(),
-                "sub_event_type" => string()
-                    .enum_values(Some(
-                        EVENT_TYPES.iter().flat_map(|(_, s)| s.iter().copied()),
-                    ))
-                    .into(),
-                "placement" => string()
-                    .enum_values(Some(["coordinates", "gazetteer"]))
-                    .into(),
-                _ => string().into(),
+        let queryables = c.queryables();
+        for (name, description) in equality_parameters(c.as_ref()) {
+            let schema = match queryables.iter().find(|q| q.name == name) {
+                Some(q) => queryable_schema(q),
+                None => string().into(),
             };
             params.push(query_param(
                 name,
@@ -388,7 +385,37 @@ pub fn document(snap: &Snapshot, base: &str) -> OpenApi {
                 item.merge_operations(PathItem::new(method, op));
             }
         }
+        let schema_of = |what: &str, summary: &str| {
+            PathItem::new(
+                HttpMethod::Get,
+                get(
+                    &format!("get{}{}", camel(id), camel(what)),
+                    summary,
+                    vec![f_param()],
+                    json_response(
+                        "A JSON Schema (draft 2020-12) of one object whose properties are these",
+                        "application/schema+json",
+                        "Any",
+                    ),
+                    &[("404", "No such collection")],
+                ),
+            )
+        };
         paths = paths
+            .path(
+                format!("/collections/{id}/queryables"),
+                schema_of(
+                    "queryables",
+                    &format!("The properties of {} a filter may name", c.title()),
+                ),
+            )
+            .path(
+                format!("/collections/{id}/sortables"),
+                schema_of(
+                    "sortables",
+                    &format!("The properties of {} sortby may name", c.title()),
+                ),
+            )
             .path(format!("/collections/{id}/items"), items)
             .path(format!("/collections/{id}/items/{{featureId}}"), item)
             .path(
@@ -404,7 +431,7 @@ pub fn document(snap: &Snapshot, base: &str) -> OpenApi {
                         .request_body(Some(body(
                             &["application/json"],
                             "SearchRequest",
-                            "intersects, datetime, bbox, properties, limit, offset",
+                            "intersects, datetime, bbox, properties, filter, filter-lang, filter-crs, sortby, limit, offset",
                         )))
                         .responses(responses(
                             (
@@ -590,6 +617,23 @@ pub fn document(snap: &Snapshot, base: &str) -> OpenApi {
                     ArrayBuilder::new().items(ObjectBuilder::new().schema_type(Type::Number)),
                 )
                 .property("properties", any())
+                .property(
+                    "filter",
+                    ObjectBuilder::new().description(Some(
+                        "A CQL2 filter: a cql2-json object, or cql2-text as a string",
+                    )),
+                )
+                .property(
+                    "filter-lang",
+                    string().enum_values(Some(["cql2-json", "cql2-text"])),
+                )
+                .property("filter-crs", string().enum_values(Some([CRS84])))
+                .property(
+                    "sortby",
+                    ObjectBuilder::new().description(Some(
+                        "\"-fatalities,event_date\", or [{\"field\": \"fatalities\", \"direction\": \"desc\"}]",
+                    )),
+                )
                 .property("limit", integer(1, 10_000))
                 .property("offset", integer(0, i64::MAX)),
         )
@@ -610,7 +654,7 @@ pub fn document(snap: &Snapshot, base: &str) -> OpenApi {
             InfoBuilder::new()
                 .title("Incident Atlas")
                 .version(env!("CARGO_PKG_VERSION"))
-                .description(Some("Conflict incidents placed against a gazetteer, as OGC API – Features (Part 1 core, GeoJSON, OAS 3.0; Part 4 writes on incidents). Errors are RFC 9457 problem+json."))
+                .description(Some("Conflict incidents placed against a gazetteer, as OGC API – Features (Part 1 core, GeoJSON, OAS 3.0; Part 3 CQL2 filtering with queryables, and sortby; Part 4 writes on incidents). Errors are RFC 9457 problem+json."))
                 .build(),
         )
         .servers(Some([ServerBuilder::new().url(base).build()]))
@@ -731,6 +775,25 @@ fn report_input() -> ObjectBuilder {
         .property("properties", props)
         .property("features", ArrayBuilder::new().items(ObjectBuilder::new().schema_type(Type::Object)))
         .required("type")
+}
+
+/// The schema of an equality parameter on a queryable.
+fn queryable_schema(q: &Queryable) -> RefOr<Schema> {
+    use utoipa::openapi::{KnownFormat, SchemaFormat};
+    let b = match q.kind {
+        Kind::Integer => ObjectBuilder::new().schema_type(Type::Integer),
+        Kind::Number => ObjectBuilder::new().schema_type(Type::Number),
+        Kind::Boolean => ObjectBuilder::new().schema_type(Type::Boolean),
+        Kind::Date => string().format(Some(SchemaFormat::KnownFormat(KnownFormat::Date))),
+        Kind::Timestamp => string().format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime))),
+        Kind::Text | Kind::Geometry => string(),
+    };
+    let values = (q.values)();
+    if values.is_empty() {
+        b.into()
+    } else {
+        b.enum_values(Some(values)).into()
+    }
 }
 
 fn camel(id: &str) -> String {

@@ -2,6 +2,8 @@
 //! the query string. Unknown and malformed parameters are 400s that name the parameter.
 
 use crate::collection::{Collection, Selection, Spatial};
+use crate::filter::expr::{CompareOp, Expr, ExprKind, Loc, Operand, OperandKind};
+use crate::filter::{self, literal, Kind, Language, Queryable};
 use crate::model::Interval;
 use crate::spatial::{Bbox, MAX_DISTANCE_M};
 
@@ -25,6 +27,10 @@ pub const COMMON_PARAMETERS: &[(&str, &str)] = &[
     ("radius", "Metres, with near."),
     ("nearest", "lon,lat: the k nearest features (geodesic), nearest first, each with distance_m."),
     ("k", "How many features nearest returns, 1..10000 (default 10)."),
+    ("filter", "A CQL2 filter on the collection's queryables (see /collections/{collectionId}/queryables), ANDed with the other parameters."),
+    ("filter-lang", "Encoding of filter: cql2-text (default) or cql2-json."),
+    ("filter-crs", "CRS of geometries in filter; only CRS84 is supported."),
+    ("sortby", "Comma-separated queryables to sort by, each with an optional + (ascending, default) or - (descending) prefix, e.g. -fatalities,+event_date; ties keep the collection's order."),
 ];
 
 #[derive(Debug, Clone)]
@@ -51,11 +57,11 @@ pub fn parse_items_query(
             return Err(ApiError::bad(k, "given more than once"));
         }
         let known = COMMON_PARAMETERS.iter().any(|(n, _)| n == k)
-            || c.filterable().iter().any(|(n, _)| n == k)
+            || equality_parameters(c).iter().any(|(n, _)| n == k)
             || c.parameters().iter().any(|(n, _)| n == k);
         if !known {
             let mut names: Vec<&str> = COMMON_PARAMETERS.iter().map(|(n, _)| *n).collect();
-            names.extend(c.filterable().iter().map(|(n, _)| *n));
+            names.extend(equality_parameters(c).iter().map(|(n, _)| *n));
             names.extend(c.parameters().iter().map(|(n, _)| *n));
             return Err(ApiError::bad(
                 k,
@@ -130,17 +136,53 @@ pub fn parse_items_query(
         .filter(|(k, _)| c.parameters().iter().any(|(n, _)| n == k))
         .cloned()
         .collect();
-    let equals = pairs
-        .iter()
-        .filter(|(k, _)| c.filterable().iter().any(|(n, _)| n == k))
-        .cloned()
-        .collect();
+    // Queryables as parameters are typed equalities ANDed into the filter; the few equality
+    // parameters that are no queryable (a zone's place_id: one of its places) stay as text.
+    let queryables = c.queryables();
+    let mut conjuncts = Vec::new();
+    let mut equals = Vec::new();
+    for (k, v) in pairs {
+        if let Some(q) = queryables
+            .iter()
+            .find(|q| q.name == k && q.kind != Kind::Geometry)
+        {
+            conjuncts.push(equality(q, v)?);
+        } else if c.filterable().iter().any(|(n, _)| n == k) {
+            equals.push((k.clone(), v.clone()));
+        }
+    }
+    let language = match get("filter-lang") {
+        None => Language::Text,
+        Some(v) => Language::named(v).ok_or_else(|| {
+            ApiError::bad(
+                "filter-lang",
+                format!("'{v}' is not supported; use cql2-text or cql2-json"),
+            )
+        })?,
+    };
+    if let Some(crs) = get("filter-crs") {
+        if crs != CRS84 {
+            return Err(ApiError::bad(
+                "filter-crs",
+                format!("only {CRS84} is supported"),
+            ));
+        }
+    }
+    if let Some(text) = get("filter") {
+        conjuncts.push(filter::parse(text, language).map_err(|e| ApiError::bad("filter", e.0))?);
+    }
+    let sortby = get("sortby")
+        .map(|v| filter::parse_sortby(v).map_err(|e| ApiError::bad("sortby", e)))
+        .transpose()?
+        .unwrap_or_default();
     Ok(ItemsQuery {
         selection: Selection {
             bbox,
             datetime: if c.is_temporal() { datetime } else { None },
             equals,
             spatial,
+            filter: conjoin(conjuncts),
+            sortby,
             params,
             // Only the page served need be in order.
             ordered_prefix: Some(offset.saturating_add(limit)),
@@ -148,6 +190,61 @@ pub fn parse_items_query(
         limit,
         offset,
     })
+}
+
+/// Equality query parameters: every queryable but the geometry, and the collection's own
+/// equality filters that are no queryable.
+pub fn equality_parameters(c: &dyn Collection) -> Vec<(&'static str, &'static str)> {
+    let queryables = c.queryables();
+    let mut out: Vec<(&str, &str)> = queryables
+        .iter()
+        .filter(|q| q.kind != Kind::Geometry)
+        .map(|q| (q.name, q.description))
+        .collect();
+    for (name, description) in c.filterable() {
+        if !queryables.iter().any(|q| q.name == *name) {
+            out.push((name, description));
+        }
+    }
+    out
+}
+
+/// `name=value` as the CQL2 equality `name = value`, the value read as the queryable's type.
+fn equality(q: &Queryable, v: &str) -> Result<Expr, ApiError> {
+    let bad = |what: &str| ApiError::bad(q.name, format!("'{v}' is not {what}"));
+    let value = match q.kind {
+        Kind::Integer | Kind::Number => OperandKind::Number(
+            v.trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|n| n.is_finite())
+                .ok_or_else(|| bad("a number"))?,
+        ),
+        Kind::Boolean => OperandKind::Bool(v.parse().map_err(|_| bad("true or false"))?),
+        Kind::Date => OperandKind::Date(literal::date(v).map_err(|e| ApiError::bad(q.name, e))?),
+        Kind::Timestamp => {
+            OperandKind::Timestamp(literal::timestamp(v).map_err(|e| ApiError::bad(q.name, e))?)
+        }
+        Kind::Text | Kind::Geometry => OperandKind::Text(v.to_owned()),
+    };
+    let at = Loc::Pointer(format!("?{}", q.name));
+    Ok(Expr::new(
+        ExprKind::Compare(
+            CompareOp::Eq,
+            Operand::new(OperandKind::Property(q.name.to_owned()), at.clone()),
+            Operand::new(value, at.clone()),
+        ),
+        at,
+    ))
+}
+
+/// One filter from several, ANDed.
+pub fn conjoin(mut parts: Vec<Expr>) -> Option<Expr> {
+    match parts.len() {
+        0 => None,
+        1 => parts.pop(),
+        _ => Some(Expr::new(ExprKind::And(parts), Loc::Pointer(String::new()))),
+    }
 }
 
 pub fn check_format(f: &str) -> Result<(), ApiError> {

@@ -1,5 +1,7 @@
 //! POST /collections/{id}/search: features intersecting a GeoJSON geometry, with the same
-//! datetime, property filters and paging as items.
+//! datetime, property filters, CQL2 filter, sorting and paging as items. The body is shaped
+//! like a STAC search: `filter` is a cql2-json object (or cql2-text as a string),
+//! `sortby` a string as in items or STAC's `[{"field": …, "direction": "desc"}]`.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use geo::Validation;
@@ -9,9 +11,10 @@ use super::body::json_body;
 use super::links::{base_url, Link, GEOJSON, JSON};
 use super::ogc::{collection_response, feature_collection, find_collection, page_of};
 use super::problem::ApiError;
-use super::query::{parse_bbox, DEFAULT_LIMIT, MAX_LIMIT};
+use super::query::{parse_bbox, CRS84, DEFAULT_LIMIT, MAX_LIMIT};
 use super::AppState;
 use crate::collection::{Selection, Spatial};
+use crate::filter::{self, Expr, Language, SortKey};
 use crate::model::Interval;
 
 const MEMBERS: &[&str] = &[
@@ -21,6 +24,10 @@ const MEMBERS: &[&str] = &[
     "offset",
     "bbox",
     "properties",
+    "filter",
+    "filter-lang",
+    "filter-crs",
+    "sortby",
 ];
 
 pub async fn search(
@@ -106,6 +113,8 @@ pub async fn search(
         datetime: if c.is_temporal() { datetime } else { None },
         equals,
         spatial,
+        filter: parse_filter(obj)?,
+        sortby: parse_sortby(obj.get("sortby"))?,
         params: Vec::new(),
         // Only the page served need be in order.
         ordered_prefix: Some(offset.saturating_add(limit)),
@@ -134,6 +143,72 @@ pub async fn search(
         hits.len(),
         &links,
     )))
+}
+
+fn parse_filter(obj: &Map<String, Value>) -> Result<Option<Expr>, ApiError> {
+    if let Some(crs) = obj.get("filter-crs").filter(|v| !v.is_null()) {
+        if crs.as_str() != Some(CRS84) {
+            return Err(ApiError::bad(
+                "/filter-crs",
+                format!("only {CRS84} is supported"),
+            ));
+        }
+    }
+    let language = match obj.get("filter-lang") {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(
+            v.as_str()
+                .and_then(Language::named)
+                .ok_or_else(|| ApiError::bad("/filter-lang", "expected cql2-json or cql2-text"))?,
+        ),
+    };
+    let bad = |e: filter::FilterError| ApiError::bad("/filter", e.0);
+    Ok(match (obj.get("filter"), language) {
+        (None | Some(Value::Null), _) => None,
+        (Some(Value::String(text)), None | Some(Language::Text)) => {
+            Some(filter::text::parse(text).map_err(bad)?)
+        }
+        (Some(Value::String(text)), Some(Language::Json)) => {
+            Some(filter::json::parse(text).map_err(bad)?)
+        }
+        (Some(_), Some(Language::Text)) => {
+            return Err(ApiError::bad(
+                "/filter",
+                "filter-lang is cql2-text, so filter must be a string",
+            ))
+        }
+        (Some(v), _) => Some(filter::json::from_value(v).map_err(bad)?),
+    })
+}
+
+/// `"-fatalities,event_date"`, or STAC's `[{"field": "fatalities", "direction": "desc"}]`.
+fn parse_sortby(v: Option<&Value>) -> Result<Vec<SortKey>, ApiError> {
+    match v {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::String(s)) => filter::parse_sortby(s).map_err(|e| ApiError::bad("/sortby", e)),
+        Some(Value::Array(items)) => items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| {
+                let field = item.get("field").and_then(Value::as_str);
+                let direction = item.get("direction").and_then(Value::as_str).unwrap_or("asc");
+                match (field, direction) {
+                    (Some(name), "asc" | "desc") => Ok(SortKey {
+                        name: name.to_owned(),
+                        descending: direction == "desc",
+                    }),
+                    _ => Err(ApiError::bad(
+                        format!("/sortby/{i}"),
+                        "expected {\"field\": name, \"direction\": \"asc\" or \"desc\"}",
+                    )),
+                }
+            })
+            .collect(),
+        Some(_) => Err(ApiError::bad(
+            "/sortby",
+            "expected a string such as \"-fatalities,event_date\" or an array of {field, direction}",
+        )),
+    }
 }
 
 fn parse_properties(

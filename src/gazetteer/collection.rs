@@ -10,14 +10,16 @@ use crate::collection::{
 };
 use crate::spatial::distance_m;
 
-use super::{Gazetteer, FILTERABLE};
+use super::{Gazetteer, Place, FILTERABLE, PROPERTIES};
+use crate::filter::{queryables, Query, Queryable};
 
 impl Gazetteer {
-    fn matches_filters(&self, i: usize, sel: &Selection) -> bool {
+    fn matches_filters(&self, i: usize, sel: &Selection, q: &Query<Place>) -> bool {
         let p = self.place(i);
         sel.equals
             .iter()
             .all(|(k, v)| p.property_text(k).is_some_and(|x| x == v.as_str()))
+            && q.matches(p)
     }
 }
 
@@ -78,8 +80,12 @@ impl Collection for Gazetteer {
         FILTERABLE
     }
 
+    fn queryables(&self) -> Vec<Queryable> {
+        queryables(PROPERTIES)
+    }
+
     fn select(self: Arc<Self>, sel: &Selection) -> Result<Matches, SelectError> {
-        let hits = self.selected(sel);
+        let hits = self.selected(sel)?;
         Ok(Matches { hits, source: self })
     }
 
@@ -97,21 +103,20 @@ impl Collection for Gazetteer {
 
 impl Gazetteer {
     /// The places matching `sel`, ordered (see `Collection::select`).
-    pub fn selected(&self, sel: &Selection) -> Vec<Hit> {
-        let mut candidates: Vec<usize> = match &sel.bbox {
-            Some(b) => {
-                let mut v: Vec<usize> = b
-                    .rects()
-                    .iter()
-                    .flat_map(|r| self.intersecting(r))
-                    .collect();
+    pub fn selected(&self, sel: &Selection) -> Result<Vec<Hit>, SelectError> {
+        let q = Query::new(sel, PROPERTIES)?;
+        // The bbox, or else a spatial filter, bounds which places can match.
+        let rects = sel.bbox.map(|b| b.rects()).or_else(|| q.envelopes());
+        let mut candidates: Vec<usize> = match rects {
+            Some(rects) => {
+                let mut v: Vec<usize> = rects.iter().flat_map(|r| self.intersecting(r)).collect();
                 v.sort_unstable();
                 v.dedup();
                 v
             }
             None => (0..self.len()).collect(),
         };
-        candidates.retain(|&i| self.matches_filters(i, sel));
+        candidates.retain(|&i| self.matches_filters(i, sel, &q));
         let anchor_distance = |i: usize, c: (f64, f64)| distance_m(c, self.place(i).anchor.x_y());
         let mut hits: Vec<Hit> = match &sel.spatial {
             None => candidates
@@ -154,7 +159,8 @@ impl Gazetteer {
             }
         };
         order_hits(&mut hits);
-        hits
+        q.sort(&mut hits, |i| self.place(i));
+        Ok(hits)
     }
 }
 

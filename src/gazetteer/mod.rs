@@ -16,6 +16,8 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 
 pub use names::{is_decisive, NameMatch};
+
+use crate::filter::{GeometryRef, Kind, Property, Value};
 pub use place::{Place, PlaceKind};
 
 /// The default gazetteer: al-Hasakah governorate, January 2022 (see data/gazetteer/).
@@ -356,6 +358,99 @@ pub const FILTERABLE: &[(&str, &str)] = &[
     ("admin2", "Second-level administrative unit"),
     ("admin3", "Third-level administrative unit"),
     ("pcode", "OCHA P-code"),
+];
+
+/// The queryables of places (filter and sortby), read straight from the struct.
+pub static PROPERTIES: &[Property<Place>] = &[
+    Property::new("id", Kind::Text, "Place id", |p| Value::Text(&p.id)),
+    Property::new("name", Kind::Text, "Canonical English name", |p| {
+        Value::Text(&p.name)
+    }),
+    Property::new("name_ar", Kind::Text, "Arabic name", |p| {
+        Value::text(&p.name_ar)
+    }),
+    Property::new("kind", Kind::Text, "Place kind", |p: &Place| {
+        Value::Text(p.kind.as_str())
+    })
+    .one_of(|| PlaceKind::ALL.iter().map(|k| k.as_str()).collect()),
+    Property::new("parent", Kind::Text, "Id of the parent place", |p| {
+        Value::text(&p.parent)
+    }),
+    Property::new(
+        "area_km2",
+        Kind::Number,
+        "Geodesic area in km² (0 for points)",
+        |p| Value::Number((p.area_m2 / 1e3).round() / 1e3),
+    ),
+    Property::new("confidence", Kind::Text, "high, medium or low", |p| {
+        Value::text(&p.confidence)
+    }),
+    Property::new(
+        "uncertainty_m",
+        Kind::Number,
+        "Positional uncertainty in metres",
+        |p| Value::number(p.uncertainty_m),
+    ),
+    Property::new(
+        "coord_status",
+        Kind::Text,
+        "read (from a source) or inferred",
+        |p| Value::text(&p.coord_status),
+    ),
+    Property::new(
+        "source",
+        Kind::Text,
+        "Where the coordinates come from",
+        |p| Value::text(&p.source),
+    ),
+    Property::new("country", Kind::Text, "Country name", |p| {
+        Value::text(&p.country)
+    }),
+    Property::new(
+        "iso",
+        Kind::Integer,
+        "ISO 3166-1 numeric country code",
+        |p| Value::number(p.iso),
+    ),
+    Property::new(
+        "admin1",
+        Kind::Text,
+        "First-level administrative unit",
+        |p| Value::text(&p.admin1),
+    ),
+    Property::new(
+        "admin2",
+        Kind::Text,
+        "Second-level administrative unit",
+        |p| Value::text(&p.admin2),
+    ),
+    Property::new(
+        "admin3",
+        Kind::Text,
+        "Third-level administrative unit",
+        |p| Value::text(&p.admin3),
+    ),
+    Property::new("pcode", Kind::Text, "OCHA P-code", |p| {
+        Value::text(&p.pcode)
+    }),
+    Property::new("geonames_id", Kind::Integer, "GeoNames id", |p| {
+        Value::number(p.geonames_id.map(|n| n as f64))
+    }),
+    Property::new("population", Kind::Integer, "Population", |p| {
+        Value::number(p.population.map(|n| n as f64))
+    }),
+    Property::new(
+        "footprint_m",
+        Kind::Number,
+        "Radius of the circle drawn for a point place",
+        |p| Value::number(p.footprint_m),
+    ),
+    Property::new(
+        "geometry",
+        Kind::Geometry,
+        "The place's polygon (or point)",
+        |p| Value::Geometry(GeometryRef::Shape(&p.geometry)),
+    ),
 ];
 
 impl Place {

@@ -16,6 +16,7 @@ use super::zone_shape::hull_buffer;
 use crate::collection::{
     Collection, Extent, FeatureSource, GeometryKind, Hit, Matches, SelectError, Selection, Spatial,
 };
+use crate::filter::{queryables, GeometryRef, Kind, Property, Query, Queryable, Value};
 use crate::gazetteer::Gazetteer;
 use crate::model::{taxonomy, Incident, Interval, Placement};
 use crate::spatial::IncidentIndex;
@@ -39,6 +40,50 @@ const FILTERABLE: &[(&str, &str)] = &[
         "low, moderate, high or severe (by fatalities: 0, 1-9, 10-49, 50+)",
     ),
     ("place_id", "A gazetteer place the zone touches"),
+];
+
+/// The queryables of zones (filter and sortby).
+static PROPERTIES: &[Property<Zone>] = &[
+    Property::new(
+        "id",
+        Kind::Text,
+        "Zone id, derived from its incident ids",
+        |z| Value::Text(&z.id),
+    ),
+    Property::new(
+        "incident_count",
+        Kind::Integer,
+        "Incidents in the zone",
+        |z| Value::Number(z.properties.incident_count as f64),
+    ),
+    Property::new("fatalities", Kind::Integer, "Total fatalities", |z| {
+        Value::Number(z.properties.fatalities as f64)
+    }),
+    Property::new(
+        "intensity",
+        Kind::Text,
+        "By fatalities: low 0, moderate 1-9, high 10-49, severe 50+",
+        |z: &Zone| Value::Text(z.properties.intensity),
+    )
+    .one_of(|| vec!["low", "moderate", "high", "severe"]),
+    Property::new(
+        "first_event_date",
+        Kind::Date,
+        "Earliest event_date in the zone",
+        |z| Value::Date(z.properties.first_event_date),
+    ),
+    Property::new(
+        "last_event_date",
+        Kind::Date,
+        "Latest event_date in the zone",
+        |z| Value::Date(z.properties.last_event_date),
+    ),
+    Property::new("area_km2", Kind::Number, "Geodesic area in km²", |z| {
+        Value::Number(z.properties.area_km2)
+    }),
+    Property::new("geometry", Kind::Geometry, "The zone's polygon(s)", |z| {
+        Value::Geometry(GeometryRef::Shape(&z.geometry))
+    }),
 ];
 
 /// What a zone computation depends on besides the incidents.
@@ -163,6 +208,8 @@ pub struct Zone {
     /// Derived from the member ids: the same incidents always make the same id.
     pub id: String,
     pub shape: MultiPolygon<f64>,
+    /// The shape as a geometry, for filters.
+    pub geometry: Geometry<f64>,
     pub bbox: Rect<f64>,
     pub properties: ZoneProperties,
     geometry_json: Box<RawValue>,
@@ -346,6 +393,7 @@ impl ClashZones {
             .unwrap_or(Rect::new((0.0, 0.0), (0.0, 0.0)));
         Zone {
             id,
+            geometry,
             bbox,
             properties: ZoneProperties {
                 incident_count: members.len(),
@@ -372,7 +420,7 @@ impl ClashZones {
         }
     }
 
-    fn matches(z: &Zone, sel: &Selection) -> bool {
+    fn matches(z: &Zone, sel: &Selection, q: &Query<Zone>) -> bool {
         let bbox_ok = sel.bbox.is_none_or(|b| {
             b.rects()
                 .iter()
@@ -387,7 +435,7 @@ impl ClashZones {
             "place_id" => z.properties.places.iter().any(|p| p.id == *v),
             _ => false,
         });
-        bbox_ok && spatial_ok && equals_ok
+        bbox_ok && spatial_ok && equals_ok && q.matches(z)
     }
 }
 
@@ -442,18 +490,24 @@ impl Collection for ClashZones {
         true
     }
 
+    fn queryables(&self) -> Vec<Queryable> {
+        queryables(PROPERTIES)
+    }
+
     fn select(self: Arc<Self>, sel: &Selection) -> Result<Matches, SelectError> {
+        let q = Query::new(sel, PROPERTIES)?;
         let set = self.zones(&ZoneParams::from(sel)?);
-        let hits = set
+        let mut hits: Vec<Hit> = set
             .zones
             .iter()
             .enumerate()
-            .filter(|(_, z)| Self::matches(z, sel))
+            .filter(|(_, z)| Self::matches(z, sel, &q))
             .map(|(index, _)| Hit {
                 index,
                 distance_m: None,
             })
             .collect();
+        q.sort(&mut hits, |i| &set.zones[i]);
         Ok(Matches { hits, source: set })
     }
 

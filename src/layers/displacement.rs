@@ -8,9 +8,11 @@ use std::sync::Arc;
 use geo::{Geometry, LineString};
 use serde_json::{json, Map, Value};
 
-use super::features::{ComputedFeature, FeatureId, FeatureSet};
+use super::features::{self, ComputedFeature, FeatureId, FeatureSet};
 use crate::collection::{Collection, Extent, GeometryKind, Hit, Matches, SelectError, Selection};
+use crate::filter::{queryables, Kind, Property, Query, Queryable};
 use crate::gazetteer::Gazetteer;
+use crate::json_property;
 use crate::model::displacement::{Count, DisplacementReport};
 use crate::model::Interval;
 
@@ -287,6 +289,144 @@ const REPORT_FILTERS: &[(&str, &str)] = &[
 ];
 const ORIGIN_FILTERS: &[(&str, &str)] = &[("origin_id", "Gazetteer id of the origin place")];
 
+/// The queryables of reports: every property but lists, read from the served JSON.
+static REPORT_PROPERTIES: &[Property<ComputedFeature>] = &[
+    features::id(Kind::Integer),
+    json_property!("date_start", Kind::Date, "First day of the displacement"),
+    json_property!("date_end", Kind::Date, "Last day of the displacement"),
+    json_property!(
+        "origin_id",
+        Kind::Text,
+        "Gazetteer id of the place people left"
+    ),
+    json_property!("origin_name", Kind::Text, "Name of the origin"),
+    json_property!(
+        "destination_id",
+        Kind::Text,
+        "Gazetteer id of the destination (null: unknown)"
+    ),
+    json_property!("destination_name", Kind::Text, "Name of the destination"),
+    json_property!("households", Kind::Integer, "Households (best estimate)"),
+    json_property!("households_low", Kind::Integer, "Households, low estimate"),
+    json_property!(
+        "households_high",
+        Kind::Integer,
+        "Households, high estimate"
+    ),
+    json_property!("individuals", Kind::Integer, "Individuals (best estimate)"),
+    json_property!(
+        "individuals_low",
+        Kind::Integer,
+        "Individuals, low estimate"
+    ),
+    json_property!(
+        "individuals_high",
+        Kind::Integer,
+        "Individuals, high estimate"
+    ),
+    json_property!("source", Kind::Text, "Sources"),
+    json_property!("source_url", Kind::Text, "Source URL"),
+    json_property!("notes", Kind::Text, "Notes"),
+    json_property!("created_at", Kind::Timestamp, "When the report was created"),
+    json_property!(
+        "updated_at",
+        Kind::Timestamp,
+        "When the report was last changed"
+    ),
+    features::GEOMETRY,
+];
+
+/// Totals flows and origins share.
+macro_rules! total_properties {
+    () => {
+        [
+            json_property!(
+                "households",
+                Kind::Integer,
+                "Households (sum of best estimates)"
+            ),
+            json_property!(
+                "households_low",
+                Kind::Integer,
+                "Households, sum of low estimates"
+            ),
+            json_property!(
+                "households_high",
+                Kind::Integer,
+                "Households, sum of high estimates"
+            ),
+            json_property!(
+                "individuals",
+                Kind::Integer,
+                "Individuals (sum of best estimates)"
+            ),
+            json_property!(
+                "individuals_low",
+                Kind::Integer,
+                "Individuals, sum of low estimates"
+            ),
+            json_property!(
+                "individuals_high",
+                Kind::Integer,
+                "Individuals, sum of high estimates"
+            ),
+            json_property!("report_count", Kind::Integer, "Reports summed"),
+            json_property!("first_date", Kind::Date, "First day of the reports"),
+            json_property!("last_date", Kind::Date, "Last day of the reports"),
+        ]
+    };
+}
+
+static FLOW_PROPERTIES: &[Property<ComputedFeature>] = &{
+    let totals = total_properties!();
+    [
+        features::id(Kind::Text),
+        json_property!("origin_id", Kind::Text, "Gazetteer id of the origin"),
+        json_property!("origin_name", Kind::Text, "Name of the origin"),
+        json_property!(
+            "destination_id",
+            Kind::Text,
+            "Gazetteer id of the destination"
+        ),
+        json_property!("destination_name", Kind::Text, "Name of the destination"),
+        totals[0],
+        totals[1],
+        totals[2],
+        totals[3],
+        totals[4],
+        totals[5],
+        totals[6],
+        totals[7],
+        totals[8],
+        features::GEOMETRY,
+    ]
+};
+
+static ORIGIN_PROPERTIES: &[Property<ComputedFeature>] = &{
+    let totals = total_properties!();
+    [
+        features::id(Kind::Text),
+        json_property!("origin_id", Kind::Text, "Gazetteer id of the origin"),
+        json_property!("name", Kind::Text, "Name of the origin"),
+        json_property!("name_ar", Kind::Text, "Arabic name of the origin"),
+        totals[0],
+        totals[1],
+        totals[2],
+        totals[3],
+        totals[4],
+        totals[5],
+        totals[6],
+        totals[7],
+        totals[8],
+        json_property!(
+            "unknown_destination_reports",
+            Kind::Integer,
+            "Reports that did not know the destination"
+        ),
+        features::GEOMETRY,
+    ]
+};
+
 impl Collection for DisplacementLayer {
     fn id(&self) -> &str {
         match self.view {
@@ -353,6 +493,10 @@ impl Collection for DisplacementLayer {
         }
     }
 
+    fn queryables(&self) -> Vec<Queryable> {
+        queryables(self.properties())
+    }
+
     fn answers_distance(&self) -> bool {
         false
     }
@@ -362,12 +506,14 @@ impl Collection for DisplacementLayer {
     }
 
     fn select(self: Arc<Self>, sel: &Selection) -> Result<Matches, SelectError> {
+        let q = Query::new(sel, self.properties())?;
         let set = self.features(sel.datetime);
-        let hits = set
-            .hits(sel)
+        let mut hits: Vec<Hit> = set
+            .hits(sel, &q)
             .into_iter()
             .filter(|h| self.in_window(&set, h, sel.datetime))
             .collect();
+        q.sort(&mut hits, |i| &set.features[i]);
         Ok(Matches { hits, source: set })
     }
 
@@ -394,6 +540,14 @@ impl Collection for DisplacementLayer {
 }
 
 impl DisplacementLayer {
+    fn properties(&self) -> &'static [Property<ComputedFeature>] {
+        match self.view {
+            View::Reports => REPORT_PROPERTIES,
+            View::Flows => FLOW_PROPERTIES,
+            View::Origins => ORIGIN_PROPERTIES,
+        }
+    }
+
     fn features(&self, window: Option<Interval>) -> Arc<FeatureSet> {
         match self.view {
             View::Reports => self.data.report_features.clone(),

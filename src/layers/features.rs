@@ -6,6 +6,7 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 
 use crate::collection::{FeatureSource, Hit, Selection, Spatial};
+use crate::filter::{GeometryRef, Kind, Property, Query, Value};
 
 /// A feature id: stored records keep their numeric ids (as incidents do); aggregates are
 /// named ("al-zuhur~tal-hajar").
@@ -79,16 +80,46 @@ impl ComputedFeature {
     }
 }
 
+/// A queryable read from a computed feature's JSON properties, by name.
+#[macro_export]
+macro_rules! json_property {
+    ($name:literal, $kind:expr, $description:literal) => {
+        $crate::filter::Property::new(
+            $name,
+            $kind,
+            $description,
+            |f: &$crate::layers::features::ComputedFeature| {
+                $crate::filter::Value::json(f.properties.get($name), $kind)
+            },
+        )
+    };
+}
+
+/// The `id` queryable of computed features: numbers for stored records, else text.
+pub const fn id(kind: Kind) -> Property<ComputedFeature> {
+    Property::new("id", kind, "Feature id", |f| match &f.id {
+        FeatureId::Number(n) => Value::Number(*n as f64),
+        FeatureId::Text(s) => Value::Text(s),
+    })
+}
+
+/// The `geometry` queryable of computed features.
+pub const GEOMETRY: Property<ComputedFeature> =
+    Property::new("geometry", Kind::Geometry, "The feature's geometry", |f| {
+        Value::Geometry(GeometryRef::Shape(&f.geometry))
+    });
+
 pub struct FeatureSet {
     pub features: Vec<ComputedFeature>,
 }
 
 impl FeatureSet {
-    pub fn hits(&self, sel: &Selection) -> Vec<Hit> {
+    /// The features passing `sel`'s filters and `q`'s filter, in order (unsorted).
+    pub fn hits(&self, sel: &Selection, q: &Query<ComputedFeature>) -> Vec<Hit> {
         self.features
             .iter()
             .enumerate()
-            .filter(|(_, f)| f.matches(sel))
+            .filter(|(_, f)| f.matches(sel) && q.matches(f))
             .map(|(index, _)| Hit {
                 index,
                 distance_m: None,

@@ -5,6 +5,7 @@ use serde::ser::{SerializeStruct, Serializer};
 use serde::{Deserialize, Serialize};
 
 use super::taxonomy;
+use crate::filter::{GeometryRef, Kind, Property, Value};
 
 /// How an incident's point was obtained.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -151,6 +152,175 @@ pub const FILTERABLE: &[(&str, &str)] = &[
     ("year", "Year of event_date"),
     ("event_id_cnty", "ACLED event id, when imported from ACLED"),
     ("source", "Sources"),
+];
+
+/// The queryables of incidents (filter and sortby): every served property but `tags`, read
+/// straight from the struct.
+pub static PROPERTIES: &[Property<Incident>] = &[
+    Property::new("id", Kind::Integer, "Incident id", |i| {
+        Value::Number(i.id as f64)
+    }),
+    Property::new(
+        "event_id_cnty",
+        Kind::Text,
+        "ACLED event id, when imported from ACLED",
+        |i| Value::text(&i.event_id_cnty),
+    ),
+    Property::new("event_date", Kind::Date, "Day of the event (UTC)", |i| {
+        Value::Date(i.event_date)
+    }),
+    Property::new("year", Kind::Integer, "Year of event_date", |i| {
+        Value::Number(i.event_date.year().into())
+    }),
+    Property::new(
+        "time_precision",
+        Kind::Integer,
+        "ACLED time precision (1-3)",
+        |i| Value::Number(i.time_precision.into()),
+    ),
+    Property::new(
+        "disorder_type",
+        Kind::Text,
+        "ACLED disorder type, derived from the event type",
+        |i: &Incident| Value::Text(i.disorder_type()),
+    )
+    .one_of(taxonomy::disorder_types),
+    Property::new(
+        "event_type",
+        Kind::Text,
+        "ACLED event type",
+        |i: &Incident| Value::Text(&i.event_type),
+    )
+    .one_of(taxonomy::event_types),
+    Property::new(
+        "sub_event_type",
+        Kind::Text,
+        "ACLED sub-event type",
+        |i: &Incident| Value::Text(&i.sub_event_type),
+    )
+    .one_of(taxonomy::sub_event_types),
+    Property::new("actor1", Kind::Text, "Main actor", |i| {
+        Value::Text(&i.actor1)
+    }),
+    Property::new(
+        "assoc_actor_1",
+        Kind::Text,
+        "Actors associated with actor1",
+        |i| Value::text(&i.assoc_actor_1),
+    ),
+    Property::new(
+        "inter1",
+        Kind::Integer,
+        "ACLED interaction code of actor1 (1-8)",
+        |i| Value::number(i.inter1),
+    ),
+    Property::new("actor2", Kind::Text, "Other main actor", |i| {
+        Value::text(&i.actor2)
+    }),
+    Property::new(
+        "assoc_actor_2",
+        Kind::Text,
+        "Actors associated with actor2",
+        |i| Value::text(&i.assoc_actor_2),
+    ),
+    Property::new(
+        "inter2",
+        Kind::Integer,
+        "ACLED interaction code of actor2 (1-8)",
+        |i| Value::number(i.inter2),
+    ),
+    Property::new("country", Kind::Text, "Country name", |i| {
+        Value::text(&i.country)
+    }),
+    Property::new(
+        "iso",
+        Kind::Integer,
+        "ISO 3166-1 numeric country code",
+        |i| Value::number(i.iso),
+    ),
+    Property::new(
+        "admin1",
+        Kind::Text,
+        "First-level administrative unit",
+        |i| Value::text(&i.admin1),
+    ),
+    Property::new(
+        "admin2",
+        Kind::Text,
+        "Second-level administrative unit",
+        |i| Value::text(&i.admin2),
+    ),
+    Property::new(
+        "admin3",
+        Kind::Text,
+        "Third-level administrative unit",
+        |i| Value::text(&i.admin3),
+    ),
+    Property::new("location", Kind::Text, "Location name", |i| {
+        Value::Text(&i.location)
+    }),
+    Property::new("latitude", Kind::Number, "Latitude (WGS84)", |i| {
+        Value::Number(i.lat)
+    }),
+    Property::new("longitude", Kind::Number, "Longitude (WGS84)", |i| {
+        Value::Number(i.lon)
+    }),
+    Property::new(
+        "geo_precision",
+        Kind::Integer,
+        "ACLED geo precision (1-3)",
+        |i| Value::Number(i.geo_precision.into()),
+    ),
+    Property::new("place_id", Kind::Text, "Gazetteer place id", |i| {
+        Value::text(&i.place_id)
+    }),
+    Property::new(
+        "placement",
+        Kind::Text,
+        "How the point was obtained",
+        |i: &Incident| Value::Text(i.placement.as_str()),
+    )
+    .one_of(|| vec!["coordinates", "gazetteer"]),
+    Property::new("source", Kind::Text, "Sources", |i| Value::text(&i.source)),
+    Property::new("source_url", Kind::Text, "Source URL", |i| {
+        Value::text(&i.source_url)
+    }),
+    Property::new("notes", Kind::Text, "What happened", |i| {
+        Value::text(&i.notes)
+    }),
+    Property::new(
+        "fatalities",
+        Kind::Integer,
+        "Reported fatalities (best estimate)",
+        |i| Value::Number(i.fatalities.into()),
+    ),
+    Property::new(
+        "fatalities_low",
+        Kind::Integer,
+        "Lowest reported fatalities",
+        |i| Value::number(i.fatalities_low),
+    ),
+    Property::new(
+        "fatalities_high",
+        Kind::Integer,
+        "Highest reported fatalities",
+        |i| Value::number(i.fatalities_high),
+    ),
+    Property::new(
+        "created_at",
+        Kind::Timestamp,
+        "When the record was created",
+        |i| Value::Timestamp(i.created_at),
+    ),
+    Property::new(
+        "updated_at",
+        Kind::Timestamp,
+        "When the record was last changed",
+        |i| Value::Timestamp(i.updated_at),
+    ),
+    Property::new("geometry", Kind::Geometry, "The incident's point", |i| {
+        Value::Geometry(GeometryRef::Point(geo::Point::new(i.lon, i.lat)))
+    }),
 ];
 
 /// An incident written as a GeoJSON Feature, straight from the struct (no intermediate values).

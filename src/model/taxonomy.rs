@@ -100,6 +100,29 @@ pub fn disorder_type(event_type: &str, sub_event_type: &str) -> &'static str {
     }
 }
 
+/// The event types, for the enum of the `event_type` queryable.
+pub fn event_types() -> Vec<&'static str> {
+    EVENT_TYPES.iter().map(|(t, _)| *t).collect()
+}
+
+/// Every sub-event type, for the enum of the `sub_event_type` queryable.
+pub fn sub_event_types() -> Vec<&'static str> {
+    EVENT_TYPES
+        .iter()
+        .flat_map(|(_, s)| s.iter().copied())
+        .collect()
+}
+
+/// The values `disorder_type` can take.
+pub fn disorder_types() -> Vec<&'static str> {
+    vec![
+        "Political violence",
+        "Political violence; Demonstrations",
+        "Demonstrations",
+        "Strategic developments",
+    ]
+}
+
 /// Event types that mean fighting: the default input of clash zones.
 pub const FIGHTING: &[&str] = &["Battles", "Explosions/Remote violence"];
 
@@ -111,6 +134,16 @@ mod tests {
     fn six_types_twenty_five_subtypes() {
         assert_eq!(EVENT_TYPES.len(), 6);
         assert_eq!(EVENT_TYPES.iter().map(|(_, s)| s.len()).sum::<usize>(), 25);
+        assert_eq!(sub_event_types().len(), 25);
+    }
+
+    #[test]
+    fn disorder_types_cover_every_pair() {
+        for (t, subs) in EVENT_TYPES {
+            for s in *subs {
+                assert!(disorder_types().contains(&disorder_type(t, s)), "{t} / {s}");
+            }
+        }
     }
 
     #[test]

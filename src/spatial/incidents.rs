@@ -15,7 +15,8 @@ use super::{distance_m, radius_envelopes, MAX_DISTANCE_M};
 use crate::collection::{
     Collection, Extent, FeatureSource, GeometryKind, Hit, Matches, SelectError, Selection, Spatial,
 };
-use crate::model::incident::FILTERABLE;
+use crate::filter::{queryables, Query, Queryable};
+use crate::model::incident::{FILTERABLE, PROPERTIES};
 use crate::model::{Incident, IncidentFeature};
 
 /// The newest run is merged into the middle one when it holds more than this many changes.
@@ -36,21 +37,27 @@ pub struct IncidentIndex {
     len: usize,
 }
 
-/// The filters of a selection, prepared once per request.
+/// The filters of a selection, prepared (and the CQL2 filter compiled) once per request.
 struct Plan<'a> {
     sel: &'a Selection,
+    query: Query<Incident>,
     first_day: i32,
     last_day: i32,
+    /// Whether any filter needs the incident itself, not just its index entry.
+    reads_incident: bool,
 }
 
 impl Plan<'_> {
-    fn new(sel: &Selection) -> Plan<'_> {
+    fn new(sel: &Selection) -> Result<Plan<'_>, SelectError> {
         let (first, last) = sel.datetime.map(|d| d.day_range()).unwrap_or((None, None));
-        Plan {
+        let query = Query::new(sel, PROPERTIES)?;
+        Ok(Plan {
             sel,
+            reads_incident: !sel.equals.is_empty() || query.filter.is_some(),
+            query,
             first_day: first.unwrap_or(i32::MIN),
             last_day: last.unwrap_or(i32::MAX),
-        }
+        })
     }
 
     /// The filters answerable from the index entry alone (no access to the incident).
@@ -65,6 +72,7 @@ impl Plan<'_> {
             .equals
             .iter()
             .all(|(k, v)| i.property_text(k).is_some_and(|x| x == v.as_str()))
+            && self.query.matches(i)
     }
 }
 
@@ -227,7 +235,7 @@ impl IncidentIndex {
                 run.for_each_in(env, |e| {
                     if plan.entry_passes(e)
                         && (newer_empty || self.is_current(r, e.data.id))
-                        && (plan.sel.equals.is_empty()
+                        && (!plan.reads_incident
                             || plan.incident_passes(&run.items[e.data.pos as usize]))
                     {
                         visit(start + e.data.pos as usize, e);
@@ -262,7 +270,7 @@ impl IncidentIndex {
             for e in run.nearest_iter([centre.0, centre.1]) {
                 if plan.entry_passes(e)
                     && (newer_empty || self.is_current(r, e.data.id))
-                    && (plan.sel.equals.is_empty()
+                    && (!plan.reads_incident
                         || plan.incident_passes(&run.items[e.data.pos as usize]))
                 {
                     distances.push(distance_m(centre, (e.geom()[0], e.geom()[1])));
@@ -312,18 +320,18 @@ impl IncidentIndex {
     }
 
     /// The incidents matching `sel`, ordered (see `Collection::select` and
-    /// `Selection::ordered_prefix`).
-    pub fn selected(&self, sel: &Selection) -> Vec<Hit> {
-        let plan = Plan::new(sel);
+    /// `Selection::ordered_prefix`). The filter and sort keys are compiled here, once per call.
+    pub fn selected(&self, sel: &Selection) -> Result<Vec<Hit>, SelectError> {
+        let plan = Plan::new(sel)?;
         let mut hits = match &sel.spatial {
             Some(Spatial::Near { centre, radius_m }) => {
                 self.within_radius(&plan, *centre, *radius_m)
             }
-            Some(Spatial::Nearest { centre, k }) => return self.nearest(&plan, *centre, *k),
+            Some(Spatial::Nearest { centre, k }) => self.nearest(&plan, *centre, *k),
             Some(Spatial::Intersects(geometry)) => {
                 use geo::BoundingRect;
                 let Some(r) = geometry.bounding_rect() else {
-                    return Vec::new();
+                    return Ok(Vec::new());
                 };
                 let env = AABB::from_corners(r.min().x_y().into(), r.max().x_y().into());
                 let mut hits = Vec::new();
@@ -338,9 +346,15 @@ impl IncidentIndex {
                 hits
             }
             None => {
-                let envs = match sel.bbox {
-                    Some(b) => b.envelopes(),
-                    None => vec![AABB::from_corners(WHOLE_WORLD[0], WHOLE_WORLD[1])],
+                // A spatial filter bounds where its incidents can be: search only there.
+                let filter_envs = sel.bbox.is_none().then(|| plan.query.envelopes()).flatten();
+                let envs = match (sel.bbox, &filter_envs) {
+                    (Some(b), _) => b.envelopes(),
+                    (None, Some(rects)) => rects
+                        .iter()
+                        .map(|r| AABB::from_corners(r.min().x_y().into(), r.max().x_y().into()))
+                        .collect(),
+                    (None, None) => vec![AABB::from_corners(WHOLE_WORLD[0], WHOLE_WORLD[1])],
                 };
                 let mut hits = Vec::new();
                 self.scan(&envs, &plan, |index, _| {
@@ -349,11 +363,40 @@ impl IncidentIndex {
                         distance_m: None,
                     })
                 });
+                if envs.len() > 1 && filter_envs.is_some() {
+                    // Envelopes may overlap (a polygon's parts): each incident once.
+                    hits.sort_unstable_by_key(|h| h.index);
+                    hits.dedup_by_key(|h| h.index);
+                }
                 hits
             }
         };
-        self.order(&mut hits, sel.ordered_prefix);
-        hits
+        if plan.query.sorts() {
+            // sortby is a stable sort over the full default order.
+            self.order(&mut hits, None);
+            let items: Vec<&Incident> = hits
+                .iter()
+                .filter_map(|h| self.at(h.index).map(|i| i.as_ref()))
+                .collect();
+            // Positions in `items` stand for the hits while sorting; map back after.
+            let mut by_item: Vec<Hit> = (0..hits.len())
+                .map(|n| Hit {
+                    index: n,
+                    distance_m: hits[n].distance_m,
+                })
+                .collect();
+            plan.query.sort(&mut by_item, |n| items[n]);
+            hits = by_item
+                .iter()
+                .map(|h| Hit {
+                    index: hits[h.index].index,
+                    distance_m: h.distance_m,
+                })
+                .collect();
+        } else if !matches!(sel.spatial, Some(Spatial::Nearest { .. })) {
+            self.order(&mut hits, sel.ordered_prefix);
+        }
+        Ok(hits)
     }
 }
 
@@ -414,8 +457,12 @@ impl Collection for IncidentIndex {
         FILTERABLE
     }
 
+    fn queryables(&self) -> Vec<Queryable> {
+        queryables(PROPERTIES)
+    }
+
     fn select(self: Arc<Self>, sel: &Selection) -> Result<Matches, SelectError> {
-        let hits = self.selected(sel);
+        let hits = self.selected(sel)?;
         Ok(Matches { hits, source: self })
     }
 
@@ -521,6 +568,7 @@ mod tests {
     fn ids(index: &IncidentIndex, sel: &Selection) -> Vec<i64> {
         index
             .selected(sel)
+            .unwrap()
             .iter()
             .map(|h| index.id_at(h.index))
             .collect()
@@ -597,7 +645,7 @@ mod tests {
             assert_eq!(index.len(), model.len(), "step {step}");
             if step % 997 == 0 || step == 11_999 {
                 for sel in &selections {
-                    let plan = Plan::new(sel);
+                    let plan = Plan::new(sel).unwrap();
                     let expected: Vec<i64> = model
                         .values()
                         .filter(|i| {
