@@ -12,7 +12,7 @@ use utoipa::openapi::{
     RefOr, Required, ResponseBuilder, ResponsesBuilder, ServerBuilder,
 };
 
-use super::query::COMMON_PARAMETERS;
+use super::query::{COMMON_PARAMETERS, CRS84};
 use crate::atlas::Snapshot;
 use crate::model::taxonomy::EVENT_TYPES;
 
@@ -64,6 +64,7 @@ fn common_schema(name: &str) -> RefOr<Schema> {
             .minimum(Some(0))
             .into(),
         "f" => string().enum_values(Some(["json", "geojson"])).into(),
+        "bbox-crs" | "crs" => string().enum_values(Some([CRS84])).into(),
         "bbox" => ArrayBuilder::new()
             .items(ObjectBuilder::new().schema_type(Type::Number))
             .min_items(Some(4))
@@ -293,7 +294,15 @@ pub fn document(snap: &Snapshot, base: &str) -> OpenApi {
             ),
         );
         let fid = param("featureId", ParameterIn::Path, "Feature id", string(), true);
-        let mut item_params = vec![fid.clone(), f_param()];
+        let mut item_params = vec![
+            fid.clone(),
+            f_param(),
+            query_param(
+                "crs",
+                "CRS of the returned coordinates; only CRS84 is supported.",
+                common_schema("crs"),
+            ),
+        ];
         if c.is_computed() {
             // A computed feature is found among those its window and parameters give.
             item_params.push(query_param(
