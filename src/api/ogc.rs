@@ -272,6 +272,10 @@ fn item_selection(req: &HttpRequest, c: &dyn Collection) -> Result<Selection, Ap
     for (k, v) in pairs(req.query_string()) {
         if k == "f" {
             check_format(&v)?;
+        } else if k == "crs" {
+            if v != CRS84 {
+                return Err(ApiError::bad("crs", format!("only {CRS84} is supported")));
+            }
         } else if k == "datetime" && c.is_computed() {
             let interval =
                 crate::model::Interval::parse(&v).map_err(|e| ApiError::bad("datetime", e))?;

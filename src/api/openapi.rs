@@ -69,7 +69,7 @@ fn common_schema(name: &str) -> RefOr<Schema> {
             .enum_values(Some(["cql2-text", "cql2-json"]))
             .default(Some("cql2-text".into()))
             .into(),
-        "filter-crs" | "bbox-crs" => string().enum_values(Some([CRS84])).into(),
+        "filter-crs" | "bbox-crs" | "crs" => string().enum_values(Some([CRS84])).into(),
         "bbox" => ArrayBuilder::new()
             .items(ObjectBuilder::new().schema_type(Type::Number))
             .min_items(Some(4))
@@ -290,7 +290,15 @@ pub fn document(snap: &Snapshot, base: &str) -> OpenApi {
             ),
         );
         let fid = param("featureId", ParameterIn::Path, "Feature id", string(), true);
-        let mut item_params = vec![fid.clone(), f_param()];
+        let mut item_params = vec![
+            fid.clone(),
+            f_param(),
+            query_param(
+                "crs",
+                "CRS of the returned coordinates; only CRS84 is supported.",
+                common_schema("crs"),
+            ),
+        ];
         if c.is_computed() {
             // A computed feature is found among those its window and parameters give.
             item_params.push(query_param(

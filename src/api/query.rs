@@ -22,6 +22,7 @@ pub const COMMON_PARAMETERS: &[(&str, &str)] = &[
     ("offset", "Features to skip; next links set it."),
     ("bbox", "minLon,minLat,maxLon,maxLat (CRS84); 6 numbers accepted; minLon > maxLon crosses the antimeridian."),
     ("bbox-crs", "CRS of bbox; only CRS84 is supported."),
+    ("crs", "CRS of the returned coordinates; only CRS84 is supported."),
     ("datetime", "RFC 3339 instant or interval a/b; '..' or empty for an open end."),
     ("near", "lon,lat: with radius, features within radius metres (geodesic), nearest first, each with distance_m."),
     ("radius", "Metres, with near."),
@@ -81,12 +82,11 @@ pub fn parse_items_query(
     if let Some(f) = get("f") {
         check_format(f)?;
     }
-    if let Some(crs) = get("bbox-crs") {
-        if crs != CRS84 {
-            return Err(ApiError::bad(
-                "bbox-crs",
-                format!("only {CRS84} is supported"),
-            ));
+    // GDAL ≥ 3.7 sends crs=CRS84 to collections that list their `crs` (OGC API – Features
+    // Part 2); naming the one CRS we serve must work.
+    for name in ["bbox-crs", "crs"] {
+        if get(name).is_some_and(|crs| crs != CRS84) {
+            return Err(ApiError::bad(name, format!("only {CRS84} is supported")));
         }
     }
     let limit = match get("limit") {
