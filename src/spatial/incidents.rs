@@ -80,7 +80,10 @@ const WHOLE_WORLD: [[f64; 2]; 2] = [[-180.0, -90.0], [180.0, 90.0]];
 
 impl IncidentIndex {
     pub fn new(mut items: Vec<Arc<Incident>>) -> IncidentIndex {
-        items.sort_unstable_by_key(|i| i.id);
+        // Loads and merges hand items over already in order.
+        if !items.is_sorted_by_key(|i| i.id) {
+            items.sort_unstable_by_key(|i| i.id);
+        }
         items.dedup_by_key(|i| i.id);
         let extent = compute_extent(&items);
         let len = items.len();

@@ -394,9 +394,10 @@ fn load_range(conn: &Connection, lo: i64, hi: i64) -> Result<Vec<Arc<Incident>>,
     Ok(out)
 }
 
-/// Shares equal strings among the incidents one load reads.
+/// Shares equal strings among the incidents one load reads. Keys are our own data, not an
+/// attacker's, so a fast non-keyed hash is fine.
 #[derive(Default)]
-struct Interner(HashSet<Text>);
+struct Interner(HashSet<Text, xxhash_rust::xxh3::Xxh3DefaultBuilder>);
 
 impl Interner {
     fn text(&mut self, s: &str) -> Text {
