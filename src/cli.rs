@@ -9,9 +9,10 @@ use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::api::{self, AppState};
-use crate::atlas::{features_to_drafts, Atlas};
+use crate::atlas::{self, features_to_drafts, Atlas};
 use crate::gazetteer::Gazetteer;
 use crate::io;
+use crate::model::IncidentDraft;
 use crate::store::Store;
 
 #[derive(Parser, Debug)]
@@ -204,25 +205,11 @@ fn import(args: ImportArgs) -> anyhow::Result<()> {
         }
         f => f,
     };
-    let drafts = match format {
-        ImportFormat::Csv => io::acled_csv::read(text.as_bytes()),
-        _ => features_to_drafts(&text),
-    };
-    let drafts = match drafts {
-        Ok(d) => d,
-        Err(errors) => {
-            for e in errors.iter().take(20) {
-                eprintln!("  {e}");
-            }
-            bail!(
-                "{} problem(s) in {}; nothing imported",
-                errors.len(),
-                args.file.display()
-            );
-        }
-    };
-    let atlas = open_atlas(&args.data)?;
-    let bar = indicatif::ProgressBar::new(drafts.len() as u64);
+    let gazetteer = Gazetteer::load(!args.data.no_default_gazetteer, &args.data.gazetteers)?;
+    let existed = args.data.db.exists();
+    let mut store = Store::open(&args.data.db)?;
+    // Quoted notes may span lines: the bar's length is an estimate.
+    let bar = indicatif::ProgressBar::new(text.lines().count().saturating_sub(1) as u64);
     bar.set_style(
         indicatif::ProgressStyle::with_template(
             "{msg} [{bar:40}] {pos}/{len} ({per_sec}, eta {eta})",
@@ -231,20 +218,79 @@ fn import(args: ImportArgs) -> anyhow::Result<()> {
         .progress_chars("=> "),
     );
     bar.set_message("placing and storing");
-    let created = atlas
-        .create_observed(
-            &drafts,
-            |n| format!("feature {n}"),
-            |done| bar.set_position(done as u64),
-        )
-        .map_err(|e| anyhow::anyhow!("{e}; nothing imported"))?;
+    const CHUNK: usize = 4096;
+    let progress = |done: usize| bar.set_position(done as u64);
+    let result = match format {
+        ImportFormat::Csv => {
+            let (headers, chunks) = io::acled_csv::record_chunks(text.as_bytes(), CHUNK)
+                .map_err(|e| anyhow::anyhow!("{e}; nothing imported"))?;
+            atlas::import::import(
+                &mut store,
+                &gazetteer,
+                chunks,
+                |chunk| {
+                    chunk
+                        .map_err(|e| vec![e])
+                        .and_then(|records| io::acled_csv::drafts_from(&headers, records))
+                },
+                progress,
+            )
+        }
+        _ => {
+            let drafts = match features_to_drafts(&text) {
+                Ok(d) => d,
+                Err(errors) => {
+                    bar.finish_and_clear();
+                    return Err(rejected(&args.file, errors.iter().map(ToString::to_string)));
+                }
+            };
+            let mut named: Vec<(String, IncidentDraft)> = drafts
+                .into_iter()
+                .enumerate()
+                .map(|(n, d)| (format!("feature {n}"), d))
+                .collect();
+            let mut chunks = Vec::new();
+            while !named.is_empty() {
+                let rest = named.split_off(named.len().min(CHUNK));
+                chunks.push(std::mem::replace(&mut named, rest));
+            }
+            atlas::import::import(&mut store, &gazetteer, chunks.into_iter(), Ok, progress)
+        }
+    };
     bar.finish_and_clear();
+    if result.is_err() && !existed {
+        // A rejected import into a new file leaves no file behind.
+        drop(store);
+        for suffix in ["", "-wal", "-shm"] {
+            let mut path = args.data.db.clone().into_os_string();
+            path.push(suffix);
+            let _ = std::fs::remove_file(path);
+        }
+    }
+    let stored = match result {
+        Ok(n) => n,
+        Err(atlas::import::ImportError::Rejected(problems)) => {
+            return Err(rejected(&args.file, problems.into_iter()))
+        }
+        Err(e) => bail!("{e}; nothing imported"),
+    };
     eprintln!(
-        "imported {} incidents into {}",
-        created.len(),
+        "imported {stored} incidents into {}",
         args.data.db.display()
     );
     Ok(())
+}
+
+/// Prints the first problems and fails with their count.
+fn rejected(file: &std::path::Path, problems: impl Iterator<Item = String>) -> anyhow::Error {
+    let mut count = 0;
+    for p in problems {
+        if count < 20 {
+            eprintln!("  {p}");
+        }
+        count += 1;
+    }
+    anyhow::anyhow!("{count} problem(s) in {}; nothing imported", file.display())
 }
 
 fn export(args: ExportArgs) -> anyhow::Result<()> {

@@ -116,8 +116,8 @@ fn a_bad_import_stores_nothing_and_says_where() {
     assert!(!ok);
     assert!(err.contains("line 2/sub_event_type"), "{err}");
     assert!(err.contains("nothing imported"), "{err}");
-    // Input is checked before the database is touched.
-    assert!(!db.exists(), "no database is created for a rejected import");
+    // A rejected import into a new file leaves no file behind.
+    assert!(!db.exists(), "no database is left by a rejected import");
     let (ok, _, err) = run(&["export", "--db", db.to_str().unwrap()]);
     assert!(!ok && err.contains("no database"), "{err}");
 }
@@ -206,4 +206,67 @@ fn generated_incidents_are_deterministic_and_import_cleanly() {
     let (ok, csv, _) = run(&["generate", "--count", "5", "--format", "csv"]);
     assert!(ok);
     assert_eq!(csv.lines().count(), 6, "header and five rows");
+}
+
+/// Large imports are converted on several threads in chunks: ids still follow the file's
+/// order, and a problem in a late chunk rolls every earlier chunk back.
+#[test]
+fn chunked_imports_keep_file_order_and_stay_all_or_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (ok, csv, _) = run(&[
+        "generate", "--count", "10000", "--format", "csv", "--seed", "5",
+    ]);
+    assert!(ok);
+    let good = tmp.path().join("good.csv");
+    std::fs::write(&good, &csv).unwrap();
+    let db = tmp.path().join("c.sqlite");
+    let (ok, _, err) = run(&[
+        "import",
+        good.to_str().unwrap(),
+        "--db",
+        db.to_str().unwrap(),
+    ]);
+    assert!(ok, "{err}");
+    assert!(err.contains("imported 10000 incidents"), "{err}");
+    let (ok, exported, _) = run(&["export", "--db", db.to_str().unwrap(), "--format", "csv"]);
+    assert!(ok);
+    let read = |text: &str| -> Vec<(String, String)> {
+        let mut r = csv::Reader::from_reader(text.as_bytes());
+        let h = r.headers().unwrap().clone();
+        let col = |name: &str| h.iter().position(|c| c == name).unwrap();
+        let (notes, date) = (col("notes"), col("event_date"));
+        r.records()
+            .map(|rec| {
+                let rec = rec.unwrap();
+                (rec[date].to_owned(), rec[notes].to_owned())
+            })
+            .collect()
+    };
+    assert_eq!(read(&exported), read(&csv), "ids follow the file's order");
+
+    // A bad row near the end of a second file: nothing of it is stored.
+    let mut lines: Vec<&str> = csv.lines().collect();
+    let n = (0..lines.len())
+        .rev()
+        .find(|&n| lines[n].contains(",Explosions/Remote violence,"))
+        .unwrap();
+    assert!(n > 9000, "a row in the last chunk: {n}");
+    let broken = lines[n].replacen(",Explosions/Remote violence,", ",Explosions,", 1);
+    lines[n] = &broken;
+    let bad = tmp.path().join("bad.csv");
+    std::fs::write(&bad, lines.join("\n")).unwrap();
+    let (ok, _, err) = run(&[
+        "import",
+        bad.to_str().unwrap(),
+        "--db",
+        db.to_str().unwrap(),
+    ]);
+    assert!(!ok && err.contains("nothing imported"), "{err}");
+    assert!(err.contains("event_type"), "{err}");
+    let (_, after, _) = run(&["export", "--db", db.to_str().unwrap(), "--format", "csv"]);
+    assert_eq!(
+        read(&after).len(),
+        10000,
+        "the rejected file left nothing behind"
+    );
 }

@@ -3,6 +3,7 @@
 //! and then publishes a new snapshot. Readers never wait on writers.
 
 pub mod editable;
+pub mod import;
 pub mod placement;
 
 use std::sync::{Arc, Mutex};
@@ -340,36 +341,6 @@ impl Atlas {
                 "the write was lost by a writer that failed".into(),
             )))
         })
-    }
-
-    /// As `create`, calling `progress(n)` as drafts are placed and stored (for long imports).
-    pub fn create_observed(
-        &self,
-        drafts: &[IncidentDraft],
-        at: impl Fn(usize) -> String,
-        progress: impl Fn(usize),
-    ) -> Result<Vec<Arc<Incident>>, AtlasError> {
-        let mut store = self.lock();
-        let base = self.snapshot();
-        let now = Utc::now();
-        let mut incidents = Vec::with_capacity(drafts.len());
-        for (n, d) in drafts.iter().enumerate() {
-            incidents.push(
-                placement::place(&base.gazetteer, d, &at(n), now).map_err(AtlasError::Placement)?,
-            );
-        }
-        store.write(|w| {
-            incidents.iter_mut().enumerate().try_for_each(|(n, i)| {
-                if n % 1024 == 0 {
-                    progress(n);
-                }
-                w.insert(i)
-            })
-        })?;
-        progress(incidents.len());
-        let stored: Vec<Arc<Incident>> = incidents.into_iter().map(Arc::new).collect();
-        self.publish(&base, &stored, &[]);
-        Ok(stored)
     }
 
     /// Replaces incident `id` with a new draft (PUT).

@@ -134,21 +134,74 @@ pub fn write_iter(
 /// Reads ACLED-format CSV (header row with ACLED's column names) into drafts. Errors name
 /// rows by their line number in the file.
 pub fn read(input: impl Read) -> Result<Vec<IncidentDraft>, Vec<FieldError>> {
+    let (headers, chunks) = record_chunks(input, usize::MAX).map_err(|e| vec![e])?;
+    let mut drafts = Vec::new();
+    let mut errors = Vec::new();
+    for chunk in chunks {
+        match chunk
+            .map_err(|e| vec![e])
+            .and_then(|c| drafts_from(&headers, c))
+        {
+            Ok(d) => drafts.extend(d.into_iter().map(|(_, d)| d)),
+            Err(e) => errors.extend(e),
+        }
+    }
+    if errors.is_empty() {
+        Ok(drafts)
+    } else {
+        Err(errors)
+    }
+}
+
+/// The header row, then the records in chunks of up to `size` (for bulk imports that
+/// convert chunks on several threads). A malformed record ends the stream with its error.
+pub fn record_chunks<R: Read>(
+    input: R,
+    size: usize,
+) -> Result<
+    (
+        csv::StringRecord,
+        impl Iterator<Item = Result<Vec<csv::StringRecord>, FieldError>>,
+    ),
+    FieldError,
+> {
     let mut r = csv::Reader::from_reader(input);
     let headers = r
         .headers()
-        .map_err(|e| vec![FieldError::new("line 1", e.to_string())])?
+        .map_err(|e| FieldError::new("line 1", e.to_string()))?
         .clone();
-    let mut drafts = Vec::new();
-    let mut errors = Vec::new();
-    for record in r.records() {
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                errors.push(FieldError::new("csv", e.to_string()));
+    let mut records = r.into_records();
+    let mut failed = false;
+    let chunks = std::iter::from_fn(move || {
+        if failed {
+            return None;
+        }
+        let mut chunk = Vec::new();
+        for record in records.by_ref() {
+            match record {
+                Ok(r) => chunk.push(r),
+                Err(e) => {
+                    failed = true;
+                    return Some(Err(FieldError::new("csv", e.to_string())));
+                }
+            }
+            if chunk.len() >= size {
                 break;
             }
-        };
+        }
+        (!chunk.is_empty()).then_some(Ok(chunk))
+    });
+    Ok((headers, chunks))
+}
+
+/// Drafts from CSV records (each named by its line for error messages), or every problem.
+pub fn drafts_from(
+    headers: &csv::StringRecord,
+    records: Vec<csv::StringRecord>,
+) -> Result<Vec<(String, IncidentDraft)>, Vec<FieldError>> {
+    let mut drafts = Vec::with_capacity(records.len());
+    let mut errors = Vec::new();
+    for record in records {
         let line = record.position().map(|p| p.line()).unwrap_or(0);
         let at = format!("line {line}");
         let mut props = Map::new();
@@ -186,7 +239,7 @@ pub fn read(input: impl Read) -> Result<Vec<IncidentDraft>, Vec<FieldError>> {
         }
         let feature = serde_json::json!({"type": "Feature", "geometry": null, "properties": props});
         match IncidentDraft::from_feature(&feature) {
-            Ok(d) => drafts.push(d),
+            Ok(d) => drafts.push((at, d)),
             Err(es) => errors.extend(es.into_iter().map(|mut e| {
                 e.field = e.field.replacen("/properties", &at, 1);
                 e
