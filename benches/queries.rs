@@ -1,5 +1,6 @@
-//! Hot paths of the core on synthetic data: bbox / radius / nearest over 100k incidents,
-//! FeatureCollection serialisation, geocoding and point-in-district.
+//! Hot paths of the core on synthetic data: bbox / radius / nearest / CQL2 over 1M incidents
+//! (ATLAS_BENCH_N overrides), feature serialisation, publishing a write, geocoding,
+//! point-in-district and clash zones.
 //! `cargo bench --bench queries`; compare ratios within one run (the machine is noisy).
 
 use std::sync::Arc;
@@ -13,7 +14,13 @@ use incident_atlas::layers::clash_zones::ClashZones;
 use incident_atlas::model::Incident;
 use incident_atlas::spatial::{Bbox, IncidentIndex};
 
-const N: usize = 100_000;
+/// How many incidents the index holds (default one million, the scale).
+fn n() -> usize {
+    std::env::var("ATLAS_BENCH_N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000)
+}
 
 /// Incidents from the project's own generator, clustered around the al-Hasakah places.
 fn incidents(gazetteer: &Gazetteer, n: usize) -> Vec<Arc<Incident>> {
@@ -22,8 +29,9 @@ fn incidents(gazetteer: &Gazetteer, n: usize) -> Vec<Arc<Incident>> {
 
 fn bench(c: &mut Criterion) {
     let gazetteer = Gazetteer::load(true, &[]).unwrap();
-    let index = IncidentIndex::new(incidents(&gazetteer, N));
-    // ~100 of 100k points fall in a box of 1/1000 of the area.
+    let n = n();
+    let all_incidents = incidents(&gazetteer, n);
+    let index = IncidentIndex::new(all_incidents.clone());
     // A box around the prison, grown until it holds about 100 incidents (the load-test shape).
     let mut half = 0.0002;
     let (sel, hits) = loop {
@@ -44,9 +52,9 @@ fn bench(c: &mut Criterion) {
         }
         half *= 1.1;
     };
-    eprintln!("bbox selects {} of {N}", hits.len());
+    eprintln!("bbox selects {} of {n}", hits.len());
 
-    c.bench_function("bbox_select_100_of_100k", |b| {
+    c.bench_function("bbox_select_100", |b| {
         b.iter(|| black_box(index.selected(black_box(&sel)).expect("no filter")))
     });
     let near = Selection {
@@ -60,7 +68,7 @@ fn bench(c: &mut Criterion) {
         "radius 200 m selects {}",
         index.selected(&near).expect("no filter").len()
     );
-    c.bench_function("radius_200m_of_100k", |b| {
+    c.bench_function("radius_200m", |b| {
         b.iter(|| black_box(index.selected(black_box(&near)).expect("no filter")))
     });
     let nearest = Selection {
@@ -70,7 +78,7 @@ fn bench(c: &mut Criterion) {
         }),
         ..Default::default()
     };
-    c.bench_function("nearest_10_of_100k", |b| {
+    c.bench_function("nearest_10", |b| {
         b.iter(|| black_box(index.selected(black_box(&nearest)).expect("no filter")))
     });
     // CQL2: a full scan with comparisons and LIKE (compiled once per call), and a spatial
@@ -86,10 +94,10 @@ fn bench(c: &mut Criterion) {
         ..Default::default()
     };
     eprintln!(
-        "filter scan selects {} of {N}",
+        "filter scan selects {} of {n}",
         index.selected(&scan).expect("compiles").len()
     );
-    c.bench_function("cql2_scan_100k", |b| {
+    c.bench_function("cql2_full_scan", |b| {
         b.iter(|| black_box(index.selected(black_box(&scan)).expect("compiles")))
     });
     let within = Selection {
@@ -102,7 +110,7 @@ fn bench(c: &mut Criterion) {
         ),
         ..Default::default()
     };
-    c.bench_function("cql2_dwithin_200m_of_100k", |b| {
+    c.bench_function("cql2_dwithin_200m", |b| {
         b.iter(|| black_box(index.selected(black_box(&within)).expect("compiles")))
     });
     let page: Vec<Hit> = hits.iter().copied().take(100).collect();
@@ -124,10 +132,10 @@ fn bench(c: &mut Criterion) {
     c.bench_function("point_in_district", |b| {
         b.iter(|| black_box(gazetteer.containing(black_box(40.7703), black_box(36.4757))))
     });
-    // Clash zones over 100k incidents that all count as fighting.
+    // Clash zones over as many incidents, all of which count as fighting.
     let fighting: Vec<Arc<Incident>> = Generator::new(&gazetteer, 2)
         .filter(|i| incident_atlas::model::taxonomy::FIGHTING.contains(&&*i.event_type))
-        .take(N)
+        .take(n)
         .map(Arc::new)
         .collect();
     let zones = ClashZones::new(
@@ -137,7 +145,7 @@ fn bench(c: &mut Criterion) {
     let all = Selection::default();
     let computed = zones.compute_for(&all).unwrap();
     eprintln!(
-        "clash zones over {N} fighting incidents: {} zones (default 1500 m); at 100 m: {}",
+        "clash zones over {n} fighting incidents: {} zones (default 1500 m); at 100 m: {}",
         computed.zones.len(),
         zones
             .compute_for(&Selection {
@@ -148,19 +156,34 @@ fn bench(c: &mut Criterion) {
             .zones
             .len()
     );
-    c.bench_function("clash_zones_100k_default", |b| {
+    let mut heavy = c.benchmark_group("clash_zones");
+    heavy.sample_size(10);
+    heavy.bench_function("default_1500m", |b| {
         b.iter(|| black_box(zones.compute_for(black_box(&all)).unwrap()))
     });
     let fine = Selection {
         params: vec![("cluster_distance_m".into(), "100".into())],
         ..Default::default()
     };
-    c.bench_function("clash_zones_100k_100m", |b| {
+    heavy.bench_function("fine_100m", |b| {
         b.iter(|| black_box(zones.compute_for(black_box(&fine)).unwrap()))
     });
-    c.bench_function("snapshot_rebuild_100k", |b| {
-        b.iter(|| black_box(index.with_changes(&[], &[])))
+    heavy.finish();
+    // Publishing one write: the layered index copies only its newest run. A full rebuild
+    // (what every write cost before, and what a merge into the base still costs) for scale.
+    let one = vec![Arc::new(Incident {
+        id: n as i64 + 1,
+        ..(*all_incidents[0]).clone()
+    })];
+    c.bench_function("publish_one_write", |b| {
+        b.iter(|| black_box(index.with_changes(black_box(&one), &[])))
     });
+    let mut group = c.benchmark_group("rebuild");
+    group.sample_size(10);
+    group.bench_function("full_index_rebuild", |b| {
+        b.iter(|| black_box(IncidentIndex::new(all_incidents.clone())))
+    });
+    group.finish();
 }
 
 criterion_group! {
