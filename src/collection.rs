@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 
-use crate::model::Interval;
+use crate::model::{Incident, Interval};
 use crate::spatial::Bbox;
 
 /// A spatial predicate beyond `bbox`.
@@ -63,6 +63,11 @@ pub trait FeatureSource: Send + Sync {
     fn write_feature(&self, hit: &Hit, out: &mut Vec<u8>);
     /// The id of the feature, as it appears in URLs.
     fn feature_id(&self, hit: &Hit) -> String;
+    /// For sources of incidents, the records that `Hit::index` points into: formats with a
+    /// layout of their own (ACLED's CSV columns) write from the records themselves.
+    fn incidents(&self) -> Option<&[Arc<Incident>]> {
+        None
+    }
 }
 
 /// The features a selection matched, in order, and where to write them from. Derived

@@ -276,6 +276,10 @@ impl FeatureSource for Vec<Arc<Incident>> {
     fn feature_id(&self, hit: &Hit) -> String {
         self[hit.index].id.to_string()
     }
+
+    fn incidents(&self) -> Option<&[Arc<Incident>]> {
+        Some(self)
+    }
 }
 
 impl FeatureSource for IncidentIndex {
@@ -290,5 +294,9 @@ impl FeatureSource for IncidentIndex {
 
     fn feature_id(&self, hit: &Hit) -> String {
         self.items[hit.index].id.to_string()
+    }
+
+    fn incidents(&self) -> Option<&[Arc<Incident>]> {
+        Some(&self.items)
     }
 }
