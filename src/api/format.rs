@@ -123,10 +123,7 @@ impl Format {
     /// Formats that carry every matching feature unless `limit` says otherwise (see
     /// `export_limit`).
     pub fn is_export(self) -> bool {
-        matches!(
-            self,
-            Format::Csv | Format::GeoJsonSeq | Format::FlatGeobuf
-        )
+        matches!(self, Format::Csv | Format::GeoJsonSeq | Format::FlatGeobuf)
     }
 }
 
@@ -216,7 +213,11 @@ fn parse_accept(accept: &str) -> Vec<Range<'_>> {
                 if let Some((name, value)) = p.split_once('=') {
                     if name.trim().eq_ignore_ascii_case("q") {
                         // A malformed weight makes the range unusable, not the header.
-                        q = value.trim().parse::<f32>().ok().filter(|q| (0.0..=1.0).contains(q))?;
+                        q = value
+                            .trim()
+                            .parse::<f32>()
+                            .ok()
+                            .filter(|q| (0.0..=1.0).contains(q))?;
                     }
                 }
             }
@@ -285,8 +286,18 @@ mod tests {
 
     #[test]
     fn clients_without_preferences_get_the_default() {
-        for accept in ["", "*/*", "application/json", "application/geo+json", "*/*;q=0.1"] {
-            assert_eq!(from_accept(accept, ITEMS), Some(Format::GeoJson), "{accept}");
+        for accept in [
+            "",
+            "*/*",
+            "application/json",
+            "application/geo+json",
+            "*/*;q=0.1",
+        ] {
+            assert_eq!(
+                from_accept(accept, ITEMS),
+                Some(Format::GeoJson),
+                "{accept}"
+            );
         }
         assert_eq!(from_accept("*/*", METADATA), Some(Format::Json));
     }
@@ -340,7 +351,10 @@ mod tests {
     fn f_names_formats_by_name_or_media_type() {
         assert_eq!(from_f("csv", ITEMS).unwrap(), Format::Csv);
         assert_eq!(from_f("json", ITEMS).unwrap(), Format::GeoJson);
-        assert_eq!(from_f("application/geo+json", ITEMS).unwrap(), Format::GeoJson);
+        assert_eq!(
+            from_f("application/geo+json", ITEMS).unwrap(),
+            Format::GeoJson
+        );
         assert_eq!(from_f("json", METADATA).unwrap(), Format::Json);
         assert_eq!(from_f("HTML", METADATA).unwrap(), Format::Html);
         assert!(from_f("geojsonseq", ITEM).is_err());

@@ -42,7 +42,8 @@ const MAP_SCRIPT: &str = r#"(function () {
     });
 })();"#;
 
-const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:1rem 2rem;color:#222;line-height:1.4}\
+const STYLE: &str =
+    "body{font-family:system-ui,sans-serif;margin:1rem 2rem;color:#222;line-height:1.4}\
 nav.crumbs{font-size:.9rem;margin-bottom:.5rem}nav.crumbs a{margin-right:.3rem}\
 table{border-collapse:collapse;margin:.5rem 0}th,td{border:1px solid #ccc;padding:.2rem .4rem;\
 text-align:start;vertical-align:top}th{background:#f3f3f3}tr:nth-child(even) td{background:#fafafa}\
@@ -300,7 +301,10 @@ pub fn collection(doc: &Value, base: &str) -> String {
     render(
         Page {
             title: &title,
-            crumbs: crumbs(base, &[("Collections", format!("{base}/collections?f=html"))]),
+            crumbs: crumbs(
+                base,
+                &[("Collections", format!("{base}/collections?f=html"))],
+            ),
             links: links_of(doc),
             map: None,
         },
@@ -340,7 +344,11 @@ pub fn items(v: &ItemsView) -> String {
             .find(|l| l.rel == rel)
             .map(|l| l.href.clone())
     };
-    let first = if v.features.is_empty() { 0 } else { v.offset + 1 };
+    let first = if v.features.is_empty() {
+        0
+    } else {
+        v.offset + 1
+    };
     let body = html! {
         p {
             (v.matched) " features match; "
@@ -491,7 +499,11 @@ mod tests {
                 "properties":{"notes":"<script>alert('n')</script> & more","<b>":"k"}}"#,
         )
         .unwrap();
-        let links = [Link::new("http://h/a?x=\"><script>", "alternate", "application/geo+json")];
+        let links = [Link::new(
+            "http://h/a?x=\"><script>",
+            "alternate",
+            "application/geo+json",
+        )];
         let page = items(&ItemsView {
             base: "http://h",
             collection_id: "c",
@@ -506,7 +518,10 @@ mod tests {
         assert!(!page.contains("<script>alert"), "{page}");
         assert!(!page.contains("<i>C"), "{page}");
         assert!(!page.contains("<b>"), "{page}");
-        assert!(page.contains("&lt;script&gt;alert('n')&lt;/script&gt; &amp; more"), "{page}");
+        assert!(
+            page.contains("&lt;script&gt;alert('n')&lt;/script&gt; &amp; more"),
+            "{page}"
+        );
         let one = item(&ItemView {
             base: "http://h",
             collection_id: "c",

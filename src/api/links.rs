@@ -101,7 +101,7 @@ pub fn self_and_alternates(
     current: Format,
     offered: &[Format],
 ) -> Vec<Link> {
-        let mut links = vec![Link::new(
+    let mut links = vec![Link::new(
         with_query(url, &query_string(&pairs_for(pairs, current, offered))),
         "self",
         current.media_type(),

@@ -8,8 +8,8 @@ use super::export::{export_limit, plain_feature, Export};
 use super::format::{self, Format};
 use super::html;
 use super::links::{
-    base_url, pairs_for, self_and_alternates, with_f, with_offset, with_query, Link, GEOJSON,
-    JSON, OPENAPI,
+    base_url, pairs_for, self_and_alternates, with_f, with_offset, with_query, Link, GEOJSON, JSON,
+    OPENAPI,
 };
 use super::problem::ApiError;
 use super::query::{pairs, parse_items_query, CRS84};
@@ -177,10 +177,11 @@ fn collection_json(c: &dyn Collection, base: &str, mut links: Vec<Link>) -> serd
         } else {
             format!("{items_url}?f={}", f.name())
         };
-        links.push(
-            Link::new(href, "items", f.media_type())
-                .titled(format!("{} as {}", c.title(), f.title())),
-        );
+        links.push(Link::new(href, "items", f.media_type()).titled(format!(
+            "{} as {}",
+            c.title(),
+            f.title()
+        )));
     }
     json!({
         "id": id,

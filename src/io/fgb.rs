@@ -36,8 +36,10 @@ pub fn write(
         // Each feature then carries its own type.
         GeometryKind::Mixed => (GeometryType::Unknown, false),
     };
+    let mut features = features.peekable();
     let options = FgbWriterOptions {
-        write_index: true,
+        // An index over nothing is a file GDAL refuses; an empty layer goes without.
+        write_index: features.peek().is_some(),
         detect_type,
         promote_to_multi: true,
         crs: FgbCrs {

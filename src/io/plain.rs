@@ -183,7 +183,10 @@ mod tests {
                 ("extra", ColumnKind::Text),
             ]
         );
-        assert_eq!(a.geometry, Some(geo::Geometry::Point(geo::point!(x: 1.0, y: 2.0))));
+        assert_eq!(
+            a.geometry,
+            Some(geo::Geometry::Point(geo::point!(x: 1.0, y: 2.0)))
+        );
         assert_eq!(b.geometry, None);
         assert_eq!(cell_text(a.value("tags")), r#"["t"]"#);
         assert_eq!(cell_text(b.value("x")), "true");

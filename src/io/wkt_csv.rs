@@ -59,7 +59,13 @@ mod tests {
         let row = r.records().next().unwrap().unwrap();
         assert_eq!(
             row.iter().collect::<Vec<_>>(),
-            ["POINT(40.5 36.25)", "p", "al-Zuhur, \"north\"", r#"["a","b"]"#, "3"]
+            [
+                "POINT(40.5 36.25)",
+                "p",
+                "al-Zuhur, \"north\"",
+                r#"["a","b"]"#,
+                "3"
+            ]
         );
     }
 }
