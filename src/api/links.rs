@@ -121,7 +121,7 @@ pub fn self_and_alternates(
 }
 
 /// A query string from pairs, as given.
-fn query_string(pairs: &[(String, String)]) -> String {
+pub fn query_string(pairs: &[(String, String)]) -> String {
     let mut s = form_urlencoded::Serializer::new(String::new());
     for (k, v) in pairs {
         s.append_pair(k, v);

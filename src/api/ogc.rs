@@ -8,13 +8,13 @@ use super::export::{export_limit, plain_feature, Export};
 use super::format::{self, Format};
 use super::html;
 use super::links::{
-    base_url, pairs_for, self_and_alternates, with_f, with_offset, with_query, Link, GEOJSON, JSON,
-    OPENAPI,
+    base_url, pairs_for, query_string, self_and_alternates, with_f, with_offset, with_query, Link,
+    GEOJSON, JSON, OPENAPI,
 };
 use super::problem::ApiError;
 use super::query::{pairs, parse_items_query, CRS84};
 use super::{export, AppState};
-use crate::collection::{Collection, FeatureSource, Hit, Selection};
+use crate::collection::{Collection, FeatureSource, Hit, Matches, Selection};
 use crate::io::plain::PlainFeature;
 
 pub const CONFORMANCE: &[&str] = &[
@@ -253,7 +253,7 @@ pub async fn items(
                 matched: hits.len(),
                 offset: q.offset,
                 links: &links,
-                item_query: with_offset(&item_pairs, 0),
+                item_query: query_string(&item_pairs),
                 geojson_url: with_query(
                     &items_url,
                     &with_offset(&with_f(&pairs, Some("geojson")), q.offset),
@@ -261,18 +261,8 @@ pub async fn items(
             }))
         }
         f if f.is_export() => {
-            export::respond(Export {
-                format: f,
-                source: matches.source.clone(),
-                hits: page.to_vec(),
-                name: c.id().to_owned(),
-                title: c.title().to_owned(),
-                description: c.description(),
-                geometry: c.geometry_kind(),
-                links,
-                file_stem: c.id().to_owned(),
-            })
-            .await?
+            let export = export_of(c.as_ref(), f, &matches, page.to_vec(), links);
+            export::respond(export).await?
         }
         _ => collection_response(feature_collection(
             matches.source.as_ref(),
@@ -285,10 +275,31 @@ pub async fn items(
     Ok(res)
 }
 
-/// Whether an item request takes this parameter: `f`, and for computed collections the
-/// time window and the collection's parameters.
+/// Whether an item request takes this parameter besides `f`: for computed collections the
+/// time window, and the collection's own parameters.
 fn is_item_parameter(c: &dyn Collection, name: &str) -> bool {
     (name == "datetime" && c.is_computed()) || c.parameters().iter().any(|(n, _)| *n == name)
+}
+
+/// A download of `hits` among `matches`, described by the collection.
+fn export_of(
+    c: &dyn Collection,
+    format: Format,
+    matches: &Matches,
+    hits: Vec<Hit>,
+    links: Vec<Link>,
+) -> Export {
+    Export {
+        format,
+        source: matches.source.clone(),
+        hits,
+        name: c.id().to_owned(),
+        title: c.title().to_owned(),
+        description: c.description(),
+        geometry: c.geometry_kind(),
+        links,
+        file_stem: c.id().to_owned(),
+    }
 }
 
 fn plain_features(source: &dyn FeatureSource, hits: &[Hit]) -> Result<Vec<PlainFeature>, ApiError> {
@@ -387,25 +398,13 @@ pub async fn item(
                 collection_title: c.title(),
                 feature: &feature,
                 links: &links,
-                geojson_url: with_query(
-                    &item_url,
-                    &with_offset(&with_f(&kept, Some("geojson")), 0),
-                ),
+                geojson_url: with_query(&item_url, &query_string(&with_f(&kept, Some("geojson")))),
             }))
         }
         f if f.is_export() => {
-            export::respond(Export {
-                format: f,
-                source: matches.source.clone(),
-                hits: vec![hit],
-                name: c.id().to_owned(),
-                title: c.title().to_owned(),
-                description: c.description(),
-                geometry: c.geometry_kind(),
-                links,
-                file_stem: format!("{}-{id}", c.id()),
-            })
-            .await?
+            let mut export = export_of(c.as_ref(), f, &matches, vec![hit], links);
+            export.file_stem = format!("{}-{id}", c.id());
+            export::respond(export).await?
         }
         _ => geojson_response(feature_with(source, &hit, &links)),
     };
