@@ -1,10 +1,12 @@
-//! Features in the download formats. CSV and GeoJSON text sequences (RFC 8142) stream: the
-//! body is written chunk by chunk while it is sent, never held whole. FlatGeobuf is built off
-//! the async workers and then sent, since its packed index comes before the features.
+//! Features in the download formats, streamed: CSV and GeoJSON text sequences (RFC 8142) are
+//! written chunk by chunk while they are sent, never held whole. FlatGeobuf is first built
+//! into a temporary file off the async workers (its packed index comes before the features)
+//! and then sent from it.
 //!
 //! Exports have no default page: without `limit` they carry every match from `offset` on
 //! (see `export_limit`); paging links travel in a Link header (RFC 8288).
 
+use std::io::{Read, Seek};
 use std::sync::Arc;
 
 use actix_web::http::header;
@@ -99,7 +101,7 @@ pub async fn respond(export: Export) -> Result<HttpResponse, ApiError> {
                 .await
                 .map_err(|e| ApiError::Internal(e.to_string()))?
                 .map_err(ApiError::Internal)?;
-            Ok(res.body(file))
+            Ok(res.streaming(file_chunks(file)))
         }
         other => Err(ApiError::Internal(format!(
             "{} is not an export format",
@@ -121,19 +123,40 @@ fn schema_of(source: &dyn FeatureSource, hits: &[Hit]) -> Result<Schema, String>
     Ok(schema)
 }
 
-fn flatgeobuf_file(export: &Export) -> Result<Vec<u8>, String> {
+/// The FlatGeobuf file in a temporary file (gone when closed), rewound: a large layer never
+/// sits in memory whole.
+fn flatgeobuf_file(export: &Export) -> Result<std::fs::File, String> {
     let source = export.source.as_ref();
     let schema = schema_of(source, &export.hits)?;
     let features = export.hits.iter().map(|hit| plain_feature(source, hit));
-    let mut out = Vec::new();
     let dataset = fgb::Dataset {
         name: &export.name,
         title: &export.title,
         description: &export.description,
         geometry: export.geometry,
     };
+    let mut out = std::io::BufWriter::new(tempfile::tempfile().map_err(|e| e.to_string())?);
     fgb::write(&dataset, &schema, features, &mut out)?;
-    Ok(out)
+    let mut file = out.into_inner().map_err(|e| e.to_string())?;
+    file.rewind().map_err(|e| e.to_string())?;
+    Ok(file)
+}
+
+/// A file's bytes as a stream of chunks, each read when the connection asks for it.
+fn file_chunks(
+    mut file: std::fs::File,
+) -> impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> {
+    futures_util::stream::iter(std::iter::from_fn(move || {
+        let mut chunk = vec![0; CHUNK_BYTES];
+        match file.read(&mut chunk) {
+            Ok(0) => None,
+            Ok(n) => {
+                chunk.truncate(n);
+                Some(Ok(Bytes::from(chunk)))
+            }
+            Err(e) => Some(Err(e)),
+        }
+    }))
 }
 
 /// How rows are written.
