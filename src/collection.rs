@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 
-use crate::model::Interval;
+use crate::model::{Incident, Interval};
 use crate::spatial::Bbox;
 
 /// A spatial predicate beyond `bbox`.
@@ -70,6 +70,16 @@ pub trait FeatureSource: Send + Sync {
     fn write_feature(&self, hit: &Hit, out: &mut Vec<u8>);
     /// The id of the feature, as it appears in URLs.
     fn feature_id(&self, hit: &Hit) -> String;
+    /// Whether this source's features are incidents (formats with a layout of their own,
+    /// ACLED's CSV columns, then apply even to an empty selection).
+    fn holds_incidents(&self) -> bool {
+        false
+    }
+    /// For sources of incidents, the record a hit points to, so such formats write from the
+    /// records themselves.
+    fn incident(&self, _hit: &Hit) -> Option<&Incident> {
+        None
+    }
 }
 
 /// The features a selection matched, in order, and where to write them from. Derived

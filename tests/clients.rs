@@ -204,7 +204,7 @@ fn owslib_reads_landing_conformance_collections_items_and_features() {
     assert_eq!(got["landing_rels"], json!(rels));
     assert_eq!(
         got["landing_rels"],
-        json!(["self", "service-desc", "conformance", "data"])
+        json!(["self", "alternate", "service-desc", "conformance", "data"])
     );
     let (_, api) = s.get_json("/api");
     assert_eq!(got["openapi"], api["openapi"]);
@@ -232,7 +232,18 @@ fn owslib_reads_landing_conformance_collections_items_and_features() {
         assert_eq!(seen["ids"], json!(ids(server)), "{page}");
         assert_eq!(seen["geometry_types"], json!(["Point"]), "{page}");
     }
-    assert_eq!(got["items"]["rels"], json!(["self", "collection", "next"]));
+    assert_eq!(
+        got["items"]["rels"],
+        json!([
+            "self",
+            "alternate",
+            "alternate",
+            "alternate",
+            "alternate",
+            "collection",
+            "next"
+        ])
+    );
     assert_ne!(got["items"]["ids"], got["items_second_page"]["ids"]);
 
     // Features by id, plain and derived, exactly as the server serves them.

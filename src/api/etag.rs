@@ -1,7 +1,9 @@
-//! ETag / If-None-Match for every successful read, in one place: the body's hash is the tag,
-//! so a client revalidating an unchanged answer gets a 304 and no body.
+//! ETag / If-None-Match for every successful read, in one place: the body's hash (with its
+//! media type, so each representation of a resource has its own tag) is the tag, so a client
+//! revalidating an unchanged answer gets a 304 and no body. Streamed bodies (large exports)
+//! pass through untagged: their hash is known only once they have been sent.
 
-use actix_web::body::{to_bytes, BoxBody, MessageBody};
+use actix_web::body::{to_bytes, BodySize, BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{header, Method, StatusCode};
 use actix_web::middleware::Next;
@@ -23,7 +25,8 @@ pub async fn etag(
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     let res = next.call(req).await?;
-    if !is_read || res.status() != StatusCode::OK {
+    let streamed = matches!(res.response().body().size(), BodySize::Stream);
+    if !is_read || res.status() != StatusCode::OK || streamed {
         return Ok(res.map_into_boxed_body());
     }
     let content_hash = res.response().extensions().get::<ContentHash>().copied();
@@ -33,7 +36,12 @@ pub async fn etag(
         .await
         .map_err(|_| actix_web::error::ErrorInternalServerError("response body failed"))?;
     // Weak: the compression layer outside may change the bytes, not the meaning.
-    let hash = content_hash.map_or_else(|| xxhash_rust::xxh3::xxh3_64(&bytes), |h| h.0);
+    let body_hash = content_hash.map_or_else(|| xxhash_rust::xxh3::xxh3_64(&bytes), |h| h.0);
+    let media_type = head
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .map_or(&b""[..], |v| v.as_bytes());
+    let hash = xxhash_rust::xxh3::xxh3_64_with_seed(media_type, body_hash);
     let tag = format!("W/\"{hash:016x}\"");
     let matches = if_none_match.is_some_and(|v| {
         v.split(',').map(str::trim).any(|t| {
@@ -44,8 +52,11 @@ pub async fn etag(
     if matches {
         let mut not_modified = HttpResponse::NotModified();
         not_modified.insert_header((header::ETAG, etag_value));
-        if let Some(cc) = head.headers().get(header::CACHE_CONTROL) {
-            not_modified.insert_header((header::CACHE_CONTROL, cc.clone()));
+        // A 304 carries the headers a 200 would have for caching (RFC 9110 §15.4.5).
+        for name in [header::CACHE_CONTROL, header::VARY] {
+            if let Some(v) = head.headers().get(&name) {
+                not_modified.insert_header((name, v.clone()));
+            }
         }
         return Ok(ServiceResponse::new(req, not_modified.finish()));
     }

@@ -32,8 +32,11 @@ struct GeocodeProperties<'a> {
 
 fn only(req: &HttpRequest, allowed: &[&str]) -> Result<Vec<(String, String)>, ApiError> {
     let pairs = pairs(req.query_string());
-    for (k, _) in &pairs {
-        if !allowed.contains(&k.as_str()) {
+    for (k, v) in &pairs {
+        if k == "f" {
+            // GeoJSON only: `f` may name it, nothing else.
+            super::format::from_f(v, &[super::format::Format::GeoJson])?;
+        } else if !allowed.contains(&k.as_str()) {
             return Err(ApiError::bad(
                 k,
                 format!("unknown parameter; accepted: {}", allowed.join(", ")),

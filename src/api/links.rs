@@ -3,6 +3,7 @@
 use actix_web::HttpRequest;
 use serde::Serialize;
 
+use super::format::Format;
 use super::AppState;
 
 pub const GEOJSON: &str = "application/geo+json";
@@ -59,6 +60,71 @@ pub fn with_offset(pairs: &[(String, String)], offset: usize) -> String {
     }
     if offset > 0 {
         s.append_pair("offset", &offset.to_string());
+    }
+    s.finish()
+}
+
+/// `url`, with `?query` when the query is not empty.
+pub fn with_query(url: &str, query: &str) -> String {
+    if query.is_empty() {
+        url.to_owned()
+    } else {
+        format!("{url}?{query}")
+    }
+}
+
+/// The pairs with `f` set to `f` (or removed when `None`), the others kept in order.
+pub fn with_f(pairs: &[(String, String)], f: Option<&str>) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = pairs.iter().filter(|(k, _)| k != "f").cloned().collect();
+    if let Some(f) = f {
+        out.push(("f".to_owned(), f.to_owned()));
+    }
+    out
+}
+
+/// The pairs that ask for `current` explicitly unless it is the default (first offered), as
+/// self, next and prev links of a representation carry them.
+pub fn pairs_for(
+    pairs: &[(String, String)],
+    current: Format,
+    offered: &[Format],
+) -> Vec<(String, String)> {
+    let explicit = offered.first() != Some(&current);
+    with_f(pairs, explicit.then(|| current.name()))
+}
+
+/// `self` (typed as `current`) and one `alternate` per other offered format (with its `f`),
+/// for the resource at `url` asked for with `pairs`.
+pub fn self_and_alternates(
+    url: &str,
+    pairs: &[(String, String)],
+    current: Format,
+    offered: &[Format],
+) -> Vec<Link> {
+    let mut links = vec![Link::new(
+        with_query(url, &query_string(&pairs_for(pairs, current, offered))),
+        "self",
+        current.media_type(),
+    )
+    .titled(format!("This document ({})", current.title()))];
+    for other in offered.iter().filter(|f| **f != current) {
+        links.push(
+            Link::new(
+                with_query(url, &query_string(&with_f(pairs, Some(other.name())))),
+                "alternate",
+                other.media_type(),
+            )
+            .titled(format!("This document as {}", other.title())),
+        );
+    }
+    links
+}
+
+/// A query string from pairs, as given.
+pub fn query_string(pairs: &[(String, String)]) -> String {
+    let mut s = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in pairs {
+        s.append_pair(k, v);
     }
     s.finish()
 }

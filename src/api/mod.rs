@@ -3,8 +3,11 @@
 
 mod body;
 mod etag;
+mod export;
+pub mod format;
 mod geocode;
 mod geoparse;
+mod html;
 pub mod links;
 mod ogc;
 pub mod openapi;

@@ -4,12 +4,19 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{SecondsFormat, Utc};
 use serde_json::json;
 
-use super::links::{base_url, with_offset, Link, GEOJSON, JSON, OPENAPI};
+use super::export::{export_limit, plain_feature, Export};
+use super::format::{self, Format};
+use super::html;
+use super::links::{
+    base_url, pairs_for, query_string, self_and_alternates, with_f, with_offset, with_query, Link,
+    GEOJSON, JSON, OPENAPI,
+};
 use super::problem::ApiError;
-use super::query::{check_format, pairs, parse_items_query, CRS84};
+use super::query::{pairs, parse_items_query, CRS84};
 use super::queryables::{QUERYABLES_REL, SCHEMA_JSON, SORTABLES_REL};
-use super::AppState;
-use crate::collection::{Collection, FeatureSource, Hit, Selection};
+use super::{export, AppState};
+use crate::collection::{Collection, FeatureSource, Hit, Matches, Selection};
+use crate::io::plain::PlainFeature;
 
 pub const CONFORMANCE: &[&str] = &[
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
@@ -38,45 +45,69 @@ pub async fn landing(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    only_format(&req)?;
+    let (pairs, format) = negotiate_metadata(&req)?;
     let base = base_url(&req, &state);
-    let links = vec![
-        Link::new(format!("{base}/"), "self", JSON).titled("This document"),
+    let mut links = self_and_alternates(&format!("{base}/"), &pairs, format, format::METADATA);
+    links.extend([
         Link::new(format!("{base}/api"), "service-desc", OPENAPI)
             .titled("The OpenAPI 3 definition"),
         Link::new(format!("{base}/conformance"), "conformance", JSON).titled("Conformance classes"),
         Link::new(format!("{base}/collections"), "data", JSON).titled("Collections"),
-    ];
-    Ok(json_response(&json!({
+    ]);
+    let doc = json!({
         "title": "Incident Atlas",
         "description": "Conflict incidents placed against a gazetteer of named places, served as \
                         OGC API – Features. Default data: the January 2022 attack on al-Sina'a \
                         prison, al-Hasakah, Syria.",
         "links": links,
-    })))
+    });
+    Ok(metadata_response(format, &doc, || html::landing(&doc)))
 }
 
-pub async fn conformance(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    only_format(&req)?;
-    Ok(json_response(&json!({ "conformsTo": CONFORMANCE })))
+pub async fn conformance(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let (pairs, format) = negotiate_metadata(&req)?;
+    let base = base_url(&req, &state);
+    let links = self_and_alternates(
+        &format!("{base}/conformance"),
+        &pairs,
+        format,
+        format::METADATA,
+    );
+    let doc = json!({ "conformsTo": CONFORMANCE, "links": links });
+    Ok(metadata_response(format, &doc, || {
+        html::conformance(&doc, &base)
+    }))
 }
 
 pub async fn collections(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    only_format(&req)?;
+    let (pairs, format) = negotiate_metadata(&req)?;
     let base = base_url(&req, &state);
     let snap = state.atlas.snapshot();
     let list: Vec<_> = snap
         .collections()
         .iter()
-        .map(|c| collection_json(c.as_ref(), &base))
+        .map(|c| {
+            let url = format!("{base}/collections/{}", c.id());
+            let links = self_and_alternates(&url, &[], Format::Json, format::METADATA);
+            collection_json(c.as_ref(), &base, links)
+        })
         .collect();
-    Ok(json_response(&json!({
-        "links": [Link::new(format!("{base}/collections"), "self", JSON)],
-        "collections": list,
-    })))
+    let links = self_and_alternates(
+        &format!("{base}/collections"),
+        &pairs,
+        format,
+        format::METADATA,
+    );
+    let doc = json!({ "links": links, "collections": list });
+    Ok(metadata_response(format, &doc, || {
+        html::collections(&doc, &base)
+    }))
 }
 
 pub async fn collection(
@@ -84,10 +115,42 @@ pub async fn collection(
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    only_format(&req)?;
+    let (pairs, format) = negotiate_metadata(&req)?;
     let base = base_url(&req, &state);
     let c = find_collection(&state, &path)?;
-    Ok(json_response(&collection_json(c.as_ref(), &base)))
+    let url = format!("{base}/collections/{}", c.id());
+    let links = self_and_alternates(&url, &pairs, format, format::METADATA);
+    let doc = collection_json(c.as_ref(), &base, links);
+    Ok(metadata_response(format, &doc, || {
+        html::collection(&doc, &base)
+    }))
+}
+
+/// Metadata resources accept only `f`, and come as JSON or HTML.
+fn negotiate_metadata(req: &HttpRequest) -> Result<(Vec<(String, String)>, Format), ApiError> {
+    let pairs = pairs(req.query_string());
+    if let Some((k, _)) = pairs.iter().find(|(k, _)| k != "f") {
+        return Err(ApiError::bad(
+            k,
+            "unknown parameter; this resource accepts only f",
+        ));
+    }
+    let format = format::negotiate(req, &pairs, format::METADATA)?;
+    Ok((pairs, format))
+}
+
+/// The JSON document, or the HTML page made from it.
+fn metadata_response(
+    format: Format,
+    doc: &serde_json::Value,
+    html: impl FnOnce() -> String,
+) -> HttpResponse {
+    let mut res = match format {
+        Format::Html => html_response(html()),
+        _ => json_response(doc),
+    };
+    format::vary(&mut res);
+    res
 }
 
 pub fn find_collection(
@@ -108,7 +171,9 @@ pub fn find_collection(
     })
 }
 
-fn collection_json(c: &dyn Collection, base: &str) -> serde_json::Value {
+/// A collection's metadata; `links` are its self and alternates, to which the items links
+/// (one per format, GeoJSON first for clients that take the first) are added.
+fn collection_json(c: &dyn Collection, base: &str, mut links: Vec<Link>) -> serde_json::Value {
     let id = c.id();
     let extent = c.extent();
     let mut ext = json!({});
@@ -121,6 +186,35 @@ fn collection_json(c: &dyn Collection, base: &str) -> serde_json::Value {
             "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian",
         });
     }
+    let items_url = format!("{base}/collections/{id}/items");
+    for f in format::ITEMS {
+        let href = if f == &format::ITEMS[0] {
+            items_url.clone()
+        } else {
+            format!("{items_url}?f={}", f.name())
+        };
+        links.push(Link::new(href, "items", f.media_type()).titled(format!(
+            "{} as {}",
+            c.title(),
+            f.title()
+        )));
+    }
+    links.push(
+        Link::new(
+            format!("{base}/collections/{id}/queryables"),
+            QUERYABLES_REL,
+            SCHEMA_JSON,
+        )
+        .titled("Properties to filter on"),
+    );
+    links.push(
+        Link::new(
+            format!("{base}/collections/{id}/sortables"),
+            SORTABLES_REL,
+            SCHEMA_JSON,
+        )
+        .titled("Properties to sort by"),
+    );
     json!({
         "id": id,
         "title": c.title(),
@@ -130,12 +224,7 @@ fn collection_json(c: &dyn Collection, base: &str) -> serde_json::Value {
         "storageCrs": CRS84,
         "extent": ext,
         "geometryTypes": c.geometry_kind().geojson_types(),
-        "links": [
-            Link::new(format!("{base}/collections/{id}"), "self", JSON),
-            Link::new(format!("{base}/collections/{id}/items"), "items", GEOJSON).titled(format!("{} as GeoJSON", c.title())),
-            Link::new(format!("{base}/collections/{id}/queryables"), QUERYABLES_REL, SCHEMA_JSON).titled("Properties to filter on"),
-            Link::new(format!("{base}/collections/{id}/sortables"), SORTABLES_REL, SCHEMA_JSON).titled("Properties to sort by"),
-        ],
+        "links": links,
     })
 }
 
@@ -147,43 +236,108 @@ pub async fn items(
     let c = find_collection(&state, &path)?;
     let pairs = pairs(req.query_string());
     let q = parse_items_query(&pairs, c.as_ref())?;
+    let format = format::negotiate(&req, &pairs, format::ITEMS)?;
+    // Downloads carry every match unless limited; pages are pages.
+    let limit = if format.is_export() {
+        export_limit(&pairs)
+    } else {
+        q.limit
+    };
     let matches = c.clone().select(&q.selection)?;
     let hits = &matches.hits;
     let base = base_url(&req, &state);
     let items_url = format!("{base}/collections/{}/items", c.id());
-    let page_links = |offset: usize| {
-        let qs = with_offset(&pairs, offset);
-        if qs.is_empty() {
-            items_url.clone()
-        } else {
-            format!("{items_url}?{qs}")
-        }
-    };
-    let mut links = vec![
-        Link::new(page_links(q.offset), "self", GEOJSON),
-        Link::new(format!("{base}/collections/{}", c.id()), "collection", JSON),
-    ];
+    let own_pairs = pairs_for(&pairs, format, format::ITEMS);
+    let page_link = |offset: usize| with_query(&items_url, &with_offset(&own_pairs, offset));
+    let mut links = self_and_alternates(&items_url, &pairs, format, format::ITEMS);
+    links.push(Link::new(
+        format!("{base}/collections/{}", c.id()),
+        "collection",
+        JSON,
+    ));
+    let media = format.media_type();
     // Offsets come from clients: never let them overflow.
-    if let Some(next) = q.offset.checked_add(q.limit).filter(|&n| n < hits.len()) {
-        links.push(Link::new(page_links(next), "next", GEOJSON).titled("Next page"));
+    if let Some(next) = q.offset.checked_add(limit).filter(|&n| n < hits.len()) {
+        links.push(Link::new(page_link(next), "next", media).titled("Next page"));
     }
-    if q.offset > 0 {
+    // An export without limit has no pages before it, only a start.
+    if q.offset > 0 && limit != usize::MAX {
         links.push(
-            Link::new(
-                page_links(q.offset.saturating_sub(q.limit)),
-                "prev",
-                GEOJSON,
-            )
-            .titled("Previous page"),
+            Link::new(page_link(q.offset.saturating_sub(limit)), "prev", media)
+                .titled("Previous page"),
         );
     }
-    let page = page_of(hits, q.offset, q.limit);
-    Ok(collection_response(feature_collection(
-        matches.source.as_ref(),
-        page,
-        hits.len(),
-        &links,
-    )))
+    let page = page_of(hits, q.offset, limit);
+    let mut res = match format {
+        Format::Html => {
+            let features = plain_features(matches.source.as_ref(), page)?;
+            // Item pages of computed collections need the window and parameters again.
+            let item_pairs: Vec<(String, String)> = pairs
+                .iter()
+                .filter(|(k, _)| is_item_parameter(c.as_ref(), k))
+                .cloned()
+                .collect();
+            html_response(html::items(&html::ItemsView {
+                base: &base,
+                collection_id: c.id(),
+                collection_title: c.title(),
+                features: &features,
+                matched: hits.len(),
+                offset: q.offset,
+                links: &links,
+                item_query: query_string(&item_pairs),
+                geojson_url: with_query(
+                    &items_url,
+                    &with_offset(&with_f(&pairs, Some("geojson")), q.offset),
+                ),
+            }))
+        }
+        f if f.is_export() => {
+            let export = export_of(c.as_ref(), f, &matches, page.to_vec(), links);
+            export::respond(export).await?
+        }
+        _ => collection_response(feature_collection(
+            matches.source.as_ref(),
+            page,
+            hits.len(),
+            &links,
+        )),
+    };
+    format::vary(&mut res);
+    Ok(res)
+}
+
+/// Whether an item request takes this parameter besides `f`: for computed collections the
+/// time window, and the collection's own parameters.
+fn is_item_parameter(c: &dyn Collection, name: &str) -> bool {
+    (name == "datetime" && c.is_computed()) || c.parameters().iter().any(|(n, _)| *n == name)
+}
+
+/// A download of `hits` among `matches`, described by the collection.
+fn export_of(
+    c: &dyn Collection,
+    format: Format,
+    matches: &Matches,
+    hits: Vec<Hit>,
+    links: Vec<Link>,
+) -> Export {
+    Export {
+        format,
+        source: matches.source.clone(),
+        hits,
+        name: c.id().to_owned(),
+        title: c.title().to_owned(),
+        description: c.description(),
+        geometry: c.geometry_kind(),
+        links,
+        file_stem: c.id().to_owned(),
+    }
+}
+
+fn plain_features(source: &dyn FeatureSource, hits: &[Hit]) -> Result<Vec<PlainFeature>, ApiError> {
+    hits.iter()
+        .map(|hit| plain_feature(source, hit).map_err(ApiError::Internal))
+        .collect()
 }
 
 pub fn page_of(hits: &[Hit], offset: usize, limit: usize) -> &[Hit] {
@@ -245,51 +399,77 @@ pub async fn item(
 ) -> Result<HttpResponse, ApiError> {
     let (cid, fid) = path.into_inner();
     let c = find_collection(&state, &cid)?;
-    let selection = item_selection(&req, c.as_ref())?;
+    let pairs = pairs(req.query_string());
+    let selection = item_selection(&pairs, c.as_ref())?;
+    let format = format::negotiate(&req, &pairs, format::ITEM)?;
     let not_found = || ApiError::NotFound(format!("no feature '{fid}' in collection '{cid}'"));
     let matches = c.clone().find(&fid, &selection)?.ok_or_else(not_found)?;
-    let hit = matches.hits.first().ok_or_else(not_found)?;
+    let hit = *matches.hits.first().ok_or_else(not_found)?;
     let base = base_url(&req, &state);
-    // A computed feature exists for its parameters: its self link keeps them.
-    let query = if c.is_computed() {
-        req.query_string()
+    let source = matches.source.as_ref();
+    // A computed feature exists for its parameters: its links keep them.
+    let kept: Vec<(String, String)> = if c.is_computed() {
+        pairs.clone()
     } else {
-        ""
+        pairs.iter().filter(|(k, _)| k == "f").cloned().collect()
     };
-    Ok(geojson_response(feature_with_links(
-        matches.source.as_ref(),
-        c.id(),
-        hit,
-        &base,
-        query,
-    )))
+    let id = source.feature_id(&hit);
+    let item_url = format!("{base}/collections/{}/items/{id}", c.id());
+    let mut links = self_and_alternates(&item_url, &kept, format, format::ITEM);
+    links.push(Link::new(
+        format!("{base}/collections/{}", c.id()),
+        "collection",
+        JSON,
+    ));
+    let mut res = match format {
+        Format::Html => {
+            let feature = plain_feature(source, &hit).map_err(ApiError::Internal)?;
+            html_response(html::item(&html::ItemView {
+                base: &base,
+                collection_id: c.id(),
+                collection_title: c.title(),
+                feature: &feature,
+                links: &links,
+                geojson_url: with_query(&item_url, &query_string(&with_f(&kept, Some("geojson")))),
+            }))
+        }
+        f if f.is_export() => {
+            let mut export = export_of(c.as_ref(), f, &matches, vec![hit], links);
+            export.file_stem = format!("{}-{id}", c.id());
+            export::respond(export).await?
+        }
+        _ => geojson_response(feature_with(source, &hit, &links)),
+    };
+    format::vary(&mut res);
+    Ok(res)
 }
 
 /// An item request takes `f`, and for derived collections the parameters and time window
 /// their features are computed with.
-fn item_selection(req: &HttpRequest, c: &dyn Collection) -> Result<Selection, ApiError> {
+fn item_selection(pairs: &[(String, String)], c: &dyn Collection) -> Result<Selection, ApiError> {
     let mut selection = Selection::default();
-    for (k, v) in pairs(req.query_string()) {
+    for (k, v) in pairs {
         if k == "f" {
-            check_format(&v)?;
+            // Checked by negotiation.
         } else if k == "crs" {
             if v != CRS84 {
                 return Err(ApiError::bad("crs", format!("only {CRS84} is supported")));
             }
         } else if k == "datetime" && c.is_computed() {
             let interval =
-                crate::model::Interval::parse(&v).map_err(|e| ApiError::bad("datetime", e))?;
+                crate::model::Interval::parse(v).map_err(|e| ApiError::bad("datetime", e))?;
             selection.datetime = Some(interval);
-        } else if c.parameters().iter().any(|(n, _)| *n == k) {
-            selection.params.push((k, v));
+        } else if c.parameters().iter().any(|(n, _)| n == k) {
+            selection.params.push((k.clone(), v.clone()));
         } else {
-            return Err(ApiError::bad(&k, "unknown parameter for a single feature"));
+            return Err(ApiError::bad(k, "unknown parameter for a single feature"));
         }
     }
     Ok(selection)
 }
 
-/// One feature with its `self` (with `query`, when not empty) and `collection` links.
+/// One feature (the GeoJSON answer to an item request or a write) with its `self` (with
+/// `query`, when not empty), `alternate` and `collection` links.
 pub fn feature_with_links(
     source: &dyn FeatureSource,
     collection: &str,
@@ -297,38 +477,44 @@ pub fn feature_with_links(
     base: &str,
     query: &str,
 ) -> Vec<u8> {
+    let id = source.feature_id(hit);
+    let mut links = self_and_alternates(
+        &format!("{base}/collections/{collection}/items/{id}"),
+        &pairs(query),
+        Format::GeoJson,
+        format::ITEM,
+    );
+    links.push(Link::new(
+        format!("{base}/collections/{collection}"),
+        "collection",
+        JSON,
+    ));
+    feature_with(source, hit, &links)
+}
+
+/// One feature with `links` added as a member.
+fn feature_with(source: &dyn FeatureSource, hit: &Hit, links: &[Link]) -> Vec<u8> {
     let mut out = Vec::with_capacity(1024);
     source.write_feature(hit, &mut out);
     // Every feature writer ends the object with '}'; put the links before it.
     out.pop();
-    let id = source.feature_id(hit);
-    let links = [
-        Link::new(
-            match query {
-                "" => format!("{base}/collections/{collection}/items/{id}"),
-                q => format!("{base}/collections/{collection}/items/{id}?{q}"),
-            },
-            "self",
-            GEOJSON,
-        ),
-        Link::new(
-            format!("{base}/collections/{collection}"),
-            "collection",
-            JSON,
-        ),
-    ];
     out.extend_from_slice(b",\"links\":");
     // Links are plain strings; serialising them cannot fail.
-    serde_json::to_writer(&mut out, &links).expect("links serialise");
+    serde_json::to_writer(&mut out, links).expect("links serialise");
     out.push(b'}');
     out
 }
 
-/// Endpoints without their own parameters accept only `f`.
+/// Schema endpoints (queryables, sortables) have no parameters but `f=json`.
 pub fn only_format(req: &HttpRequest) -> Result<(), ApiError> {
     for (k, v) in pairs(req.query_string()) {
         if k == "f" {
-            check_format(&v)?;
+            if v != "json" {
+                return Err(ApiError::bad(
+                    "f",
+                    format!("'{v}' is not supported; use json"),
+                ));
+            }
         } else {
             return Err(ApiError::bad(
                 &k,
@@ -343,6 +529,12 @@ pub fn json_response(value: &serde_json::Value) -> HttpResponse {
     HttpResponse::Ok()
         .content_type(JSON)
         .body(value.to_string())
+}
+
+pub fn html_response(page: String) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(Format::Html.content_type())
+        .body(page)
 }
 
 pub fn geojson_response(body: Vec<u8>) -> HttpResponse {

@@ -12,6 +12,7 @@ use utoipa::openapi::{
     RefOr, Required, ResponseBuilder, ResponsesBuilder, ServerBuilder,
 };
 
+use super::format::{self, Format};
 use super::query::{equality_parameters, COMMON_PARAMETERS, CRS84};
 use crate::atlas::Snapshot;
 use crate::filter::{Kind, Queryable};
@@ -64,7 +65,7 @@ fn common_schema(name: &str) -> RefOr<Schema> {
             .schema_type(Type::Number)
             .minimum(Some(0))
             .into(),
-        "f" => string().enum_values(Some(["json", "geojson"])).into(),
+        "f" => f_schema(format::ITEMS),
         "filter-lang" => string()
             .enum_values(Some(["cql2-text", "cql2-json"]))
             .default(Some("cql2-text".into()))
@@ -139,9 +140,55 @@ fn get(
         .build()
 }
 
-fn f_param() -> utoipa::openapi::path::Parameter {
-    query_param("f", "Output format", common_schema("f"))
+/// The `f` values that name `formats` (the first is the default; `json` is an alias of
+/// GeoJSON for features).
+fn f_schema(formats: &[Format]) -> RefOr<Schema> {
+    let mut names: Vec<&str> = formats.iter().map(|f| f.name()).collect();
+    if formats.contains(&Format::GeoJson) {
+        names.insert(1, "json");
+    }
+    string()
+        .enum_values(Some(names))
+        .default(formats.first().map(|f| f.name().into()))
+        .into()
 }
+
+fn f_param_of(formats: &[Format]) -> utoipa::openapi::path::Parameter {
+    query_param(
+        "f",
+        "Output format; wins over the Accept header",
+        f_schema(formats),
+    )
+}
+
+/// `f` on GeoJSON-only resources (geocoding).
+fn f_param() -> utoipa::openapi::path::Parameter {
+    f_param_of(&[Format::GeoJson])
+}
+
+/// A 200 response in each of `formats`, with the schema of the JSON ones.
+fn formats_response(
+    description: &str,
+    formats: &[Format],
+    schema: &str,
+) -> utoipa::openapi::Response {
+    let mut r = ResponseBuilder::new().description(description);
+    for f in formats {
+        let content = match f {
+            Format::Json | Format::GeoJson => {
+                ContentBuilder::new().schema(Some(schema_ref(schema)))
+            }
+            Format::FlatGeobuf => ContentBuilder::new().schema(Some(string().format(Some(
+                utoipa::openapi::SchemaFormat::KnownFormat(utoipa::openapi::KnownFormat::Binary),
+            )))),
+            _ => ContentBuilder::new().schema(Some(string())),
+        };
+        r = r.content(f.media_type(), content.build());
+    }
+    r.build()
+}
+
+const NOT_ACCEPTABLE: (&str, &str) = ("406", "No offered format satisfies the Accept header");
 
 fn body(
     media: &[&str],
@@ -199,9 +246,9 @@ pub fn document(snap: &Snapshot, base: &str) -> OpenApi {
             get(
                 id,
                 summary,
-                vec![f_param()],
-                json_response("OK", "application/json", schema),
-                &[("400", "Unknown parameter")],
+                vec![f_param_of(format::METADATA)],
+                formats_response("OK", format::METADATA, schema),
+                &[("400", "Unknown parameter or f value"), NOT_ACCEPTABLE],
             ),
         )
     };
@@ -245,10 +292,14 @@ pub fn document(snap: &Snapshot, base: &str) -> OpenApi {
                         string().enum_values(Some(ids.clone())),
                         true,
                     ),
-                    f_param(),
+                    f_param_of(format::METADATA),
                 ],
-                json_response("OK", "application/json", "Collection"),
-                &[("404", "No such collection")],
+                formats_response("OK", format::METADATA, "Collection"),
+                &[
+                    ("400", "Unknown parameter or f value"),
+                    ("404", "No such collection"),
+                    NOT_ACCEPTABLE,
+                ],
             ),
         ),
     );
@@ -279,20 +330,23 @@ pub fn document(snap: &Snapshot, base: &str) -> OpenApi {
             HttpMethod::Get,
             get(
                 &format!("get{}Features", camel(id)),
-                &format!("{} as GeoJSON, filtered and paged", c.title()),
+                &format!("{}, filtered and paged: GeoJSON, HTML, or downloads (CSV, GeoJSON text sequence, FlatGeobuf) that carry every match unless limit is given", c.title()),
                 params,
-                json_response(
-                    "A page of features, with numberMatched and next/prev links",
-                    "application/geo+json",
+                formats_response(
+                    "GeoJSON: a page of features with numberMatched and next/prev links. \
+                     CSV (ACLED's columns for incidents; WKT and properties otherwise), \
+                     GeoJSON text sequences (RFC 8142, streamed) and FlatGeobuf (with its \
+                     packed R-tree index): the paging links are in the Link header.",
+                    format::ITEMS,
                     "FeatureCollection",
                 ),
-                &[("400", "Unknown or malformed parameter")],
+                &[("400", "Unknown or malformed parameter"), NOT_ACCEPTABLE],
             ),
         );
         let fid = param("featureId", ParameterIn::Path, "Feature id", string(), true);
         let mut item_params = vec![
             fid.clone(),
-            f_param(),
+            f_param_of(format::ITEM),
             query_param(
                 "crs",
                 "CRS of the returned coordinates; only CRS84 is supported.",
@@ -316,8 +370,12 @@ pub fn document(snap: &Snapshot, base: &str) -> OpenApi {
                 &format!("get{}Feature", camel(id)),
                 &format!("One feature of {}", c.title()),
                 item_params,
-                json_response("The feature", "application/geo+json", "Feature"),
-                &[("404", "No such feature")],
+                formats_response("The feature", format::ITEM, "Feature"),
+                &[
+                    ("400", "Unknown parameter or f value"),
+                    ("404", "No such feature"),
+                    NOT_ACCEPTABLE,
+                ],
             ),
         );
         let writes = match id {

@@ -45,6 +45,9 @@ pub enum ApiError {
     /// Not allowed here; `allow` lists the methods that are (the Allow header).
     #[error("{detail}")]
     MethodNotAllowed { detail: String, allow: &'static str },
+    /// No representation the client accepts (406).
+    #[error("{0}")]
+    NotAcceptable(String),
     #[error("{0}")]
     UnsupportedMediaType(String),
     #[error("request body is larger than the limit of {0} bytes")]
@@ -113,6 +116,7 @@ impl ResponseError for ApiError {
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

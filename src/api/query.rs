@@ -17,8 +17,8 @@ pub const CRS84: &str = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
 /// The parameters every items request may carry, besides property filters, with the
 /// description the OpenAPI document gives them.
 pub const COMMON_PARAMETERS: &[(&str, &str)] = &[
-    ("f", "Output format: json or geojson (both GeoJSON)."),
-    ("limit", "Features per page, 1..10000 (default 100); larger values are clamped to 10000."),
+    ("f", "Output format: geojson (default; json is the same), html, csv, geojsonseq (RFC 8142, streamed) or fgb (FlatGeobuf); wins over Accept. csv, geojsonseq and fgb carry every match unless limit is given."),
+    ("limit", "Features per page, 1..10000 (default 100); larger values are clamped to 10000. Exports (csv, geojsonseq, fgb) have no default and no clamp."),
     ("offset", "Features to skip; next links set it."),
     ("bbox", "minLon,minLat,maxLon,maxLat (CRS84); 6 numbers accepted; minLon > maxLon crosses the antimeridian."),
     ("bbox-crs", "CRS of bbox; only CRS84 is supported."),
@@ -247,14 +247,9 @@ pub fn conjoin(mut parts: Vec<Expr>) -> Option<Expr> {
     }
 }
 
+/// `f` names one of the formats items come in (see `format`).
 pub fn check_format(f: &str) -> Result<(), ApiError> {
-    match f {
-        "json" | "geojson" | "application/geo+json" | "application/json" => Ok(()),
-        _ => Err(ApiError::bad(
-            "f",
-            format!("'{f}' is not supported; use json or geojson"),
-        )),
-    }
+    super::format::from_f(f, super::format::ITEMS).map(|_| ())
 }
 
 pub fn parse_bbox(v: &str) -> Result<Bbox, ApiError> {

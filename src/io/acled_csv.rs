@@ -82,53 +82,62 @@ pub fn write_iter(
     out: impl Write,
 ) -> Result<(), csv::Error> {
     let mut w = csv::Writer::from_writer(out);
-    w.write_record(COLUMNS)?;
+    write_header(&mut w)?;
     for i in incidents {
-        let i: &Incident = i.borrow();
-        w.write_record([
-            opt(&i.event_id_cnty),
-            &i.event_date.to_string(),
-            &i.event_date.year().to_string(),
-            &i.time_precision.to_string(),
-            i.disorder_type(),
-            &i.event_type,
-            &i.sub_event_type,
-            &i.actor1,
-            opt(&i.assoc_actor_1),
-            &num(i.inter1),
-            opt(&i.actor2),
-            opt(&i.assoc_actor_2),
-            &num(i.inter2),
-            "",
-            "",
-            &num(i.iso),
-            "",
-            opt(&i.country),
-            opt(&i.admin1),
-            opt(&i.admin2),
-            opt(&i.admin3),
-            &i.location,
-            &i.lat.to_string(),
-            &i.lon.to_string(),
-            &i.geo_precision.to_string(),
-            opt(&i.source),
-            "",
-            opt(&i.notes),
-            &i.fatalities.to_string(),
-            &i.tags.join("; "),
-            &i.updated_at.timestamp().to_string(),
-            &i.id.to_string(),
-            opt(&i.place_id),
-            i.placement.as_str(),
-            &num(i.fatalities_low),
-            &num(i.fatalities_high),
-            opt(&i.source_url),
-            &i.created_at.to_rfc3339(),
-            &i.updated_at.to_rfc3339(),
-        ])?;
+        write_row(&mut w, i.borrow())?;
     }
     w.flush()?;
     Ok(())
+}
+
+/// The header row: `COLUMNS`.
+pub fn write_header<W: Write>(w: &mut csv::Writer<W>) -> Result<(), csv::Error> {
+    w.write_record(COLUMNS)
+}
+
+/// One incident as a row under `write_header`'s columns.
+pub fn write_row<W: Write>(w: &mut csv::Writer<W>, i: &Incident) -> Result<(), csv::Error> {
+    w.write_record([
+        opt(&i.event_id_cnty),
+        &i.event_date.to_string(),
+        &i.event_date.year().to_string(),
+        &i.time_precision.to_string(),
+        i.disorder_type(),
+        &i.event_type,
+        &i.sub_event_type,
+        &i.actor1,
+        opt(&i.assoc_actor_1),
+        &num(i.inter1),
+        opt(&i.actor2),
+        opt(&i.assoc_actor_2),
+        &num(i.inter2),
+        "",
+        "",
+        &num(i.iso),
+        "",
+        opt(&i.country),
+        opt(&i.admin1),
+        opt(&i.admin2),
+        opt(&i.admin3),
+        &i.location,
+        &i.lat.to_string(),
+        &i.lon.to_string(),
+        &i.geo_precision.to_string(),
+        opt(&i.source),
+        "",
+        opt(&i.notes),
+        &i.fatalities.to_string(),
+        &i.tags.join("; "),
+        &i.updated_at.timestamp().to_string(),
+        &i.id.to_string(),
+        opt(&i.place_id),
+        i.placement.as_str(),
+        &num(i.fatalities_low),
+        &num(i.fatalities_high),
+        opt(&i.source_url),
+        &i.created_at.to_rfc3339(),
+        &i.updated_at.to_rfc3339(),
+    ])
 }
 
 /// Reads ACLED-format CSV (header row with ACLED's column names) into drafts. Errors name

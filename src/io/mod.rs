@@ -1,6 +1,10 @@
-//! Files in and out: GeoJSON FeatureCollections and ACLED-format CSV.
+//! Files in and out: GeoJSON FeatureCollections and ACLED-format CSV; any features as CSV
+//! with WKT or as FlatGeobuf.
 
 pub mod acled_csv;
+pub mod fgb;
+pub mod plain;
+pub mod wkt_csv;
 
 use std::borrow::Borrow;
 use std::io::Write;

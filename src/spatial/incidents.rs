@@ -495,6 +495,14 @@ impl FeatureSource for Vec<Arc<Incident>> {
     fn feature_id(&self, hit: &Hit) -> String {
         self[hit.index].id.to_string()
     }
+
+    fn holds_incidents(&self) -> bool {
+        true
+    }
+
+    fn incident(&self, hit: &Hit) -> Option<&Incident> {
+        self.get(hit.index).map(|i| i.as_ref())
+    }
 }
 
 impl FeatureSource for IncidentIndex {
@@ -515,6 +523,14 @@ impl FeatureSource for IncidentIndex {
 
     fn feature_id(&self, hit: &Hit) -> String {
         self.id_at(hit.index).to_string()
+    }
+
+    fn holds_incidents(&self) -> bool {
+        true
+    }
+
+    fn incident(&self, hit: &Hit) -> Option<&Incident> {
+        self.at(hit.index).map(|i| i.as_ref())
     }
 }
 

@@ -1,0 +1,289 @@
+//! Features in the download formats, streamed: CSV and GeoJSON text sequences (RFC 8142) are
+//! written chunk by chunk while they are sent, never held whole. FlatGeobuf is first built
+//! into a temporary file off the async workers (its packed index comes before the features)
+//! and then sent from it.
+//!
+//! Exports have no default page: without `limit` they carry every match from `offset` on
+//! (see `export_limit`); paging links travel in a Link header (RFC 8288).
+
+use std::io::{Read, Seek};
+use std::sync::Arc;
+
+use actix_web::http::header;
+use actix_web::web::{self, Bytes};
+use actix_web::HttpResponse;
+
+use super::format::Format;
+use super::links::Link;
+use super::problem::ApiError;
+use crate::collection::{FeatureSource, GeometryKind, Hit};
+use crate::io::plain::{PlainFeature, Schema};
+use crate::io::{acled_csv, fgb, wkt_csv};
+
+/// GeoJSON features per streamed chunk are written until the chunk holds this many bytes.
+const CHUNK_BYTES: usize = 64 * 1024;
+/// CSV rows per streamed chunk (a row is well under a kilobyte).
+const CHUNK_ROWS: usize = 64;
+/// The record separator that starts each text of a GeoJSON text sequence.
+const RS: u8 = 0x1e;
+
+/// Writes one feature as GeoJSON: every non-GeoJSON format is made from this.
+pub fn feature_json(source: &dyn FeatureSource, hit: &Hit, out: &mut Vec<u8>) {
+    source.write_feature(hit, out);
+}
+
+/// One feature read back into id, geometry and properties, for the tabular formats.
+pub fn plain_feature(source: &dyn FeatureSource, hit: &Hit) -> Result<PlainFeature, String> {
+    let mut json = Vec::with_capacity(1024);
+    feature_json(source, hit, &mut json);
+    PlainFeature::from_geojson(&json)
+}
+
+/// The features a response carries and how to describe them.
+pub struct Export {
+    pub format: Format,
+    pub source: Arc<dyn FeatureSource>,
+    /// The features to write, in order (a page of the matches, or one feature).
+    pub hits: Vec<Hit>,
+    /// The layer: name, title and description for FlatGeobuf's header.
+    pub name: String,
+    pub title: String,
+    pub description: String,
+    pub geometry: GeometryKind,
+    /// Sent as the Link header: self, alternates, collection, next and prev.
+    pub links: Vec<Link>,
+    /// The file name a download is saved under, without extension.
+    pub file_stem: String,
+}
+
+/// The `limit` of an export: every match unless the client set one. Parsing already
+/// checked the value (`parse_items_query`); it is not clamped, since streaming costs no memory.
+pub fn export_limit(pairs: &[(String, String)]) -> usize {
+    pairs
+        .iter()
+        .find(|(k, _)| k == "limit")
+        .and_then(|(_, v)| v.parse::<u64>().ok())
+        .map_or(usize::MAX, |n| usize::try_from(n).unwrap_or(usize::MAX))
+}
+
+pub async fn respond(export: Export) -> Result<HttpResponse, ApiError> {
+    let mut res = HttpResponse::Ok();
+    res.content_type(export.format.content_type());
+    res.insert_header((
+        header::CONTENT_DISPOSITION,
+        format!(
+            "attachment; filename=\"{}.{}\"",
+            safe_file_name(&export.file_stem),
+            export.format.extension()
+        ),
+    ));
+    if let Some(value) = link_header(&export.links) {
+        res.insert_header((header::LINK, value));
+    }
+    match export.format {
+        Format::GeoJsonSeq => Ok(res.streaming(chunks(export, Rows::Seq))),
+        Format::Csv if is_incidents(export.source.as_ref()) => {
+            Ok(res.streaming(chunks(export, Rows::Acled)))
+        }
+        Format::Csv => {
+            // The header needs every column before the first row: one pass to find them.
+            let (export, schema) = web::block(move || {
+                let schema = schema_of(export.source.as_ref(), &export.hits);
+                schema.map(|s| (export, s))
+            })
+            .await
+            .map_err(|e| ApiError::Internal(e.to_string()))?
+            .map_err(ApiError::Internal)?;
+            Ok(res.streaming(chunks(export, Rows::Wkt(schema))))
+        }
+        Format::FlatGeobuf => {
+            let file = web::block(move || flatgeobuf_file(&export))
+                .await
+                .map_err(|e| ApiError::Internal(e.to_string()))?
+                .map_err(ApiError::Internal)?;
+            Ok(res.streaming(file_chunks(file)))
+        }
+        other => Err(ApiError::Internal(format!(
+            "{} is not an export format",
+            other.name()
+        ))),
+    }
+}
+
+/// Whether the source writes incidents (ACLED's CSV layout then applies, even when empty).
+fn is_incidents(source: &dyn FeatureSource) -> bool {
+    source.holds_incidents()
+}
+
+fn schema_of(source: &dyn FeatureSource, hits: &[Hit]) -> Result<Schema, String> {
+    let mut schema = Schema::default();
+    for hit in hits {
+        schema.add(&plain_feature(source, hit)?);
+    }
+    Ok(schema)
+}
+
+/// The FlatGeobuf file in a temporary file (gone when closed), rewound: a large layer never
+/// sits in memory whole.
+fn flatgeobuf_file(export: &Export) -> Result<std::fs::File, String> {
+    let source = export.source.as_ref();
+    let schema = schema_of(source, &export.hits)?;
+    let features = export.hits.iter().map(|hit| plain_feature(source, hit));
+    let dataset = fgb::Dataset {
+        name: &export.name,
+        title: &export.title,
+        description: &export.description,
+        geometry: export.geometry,
+    };
+    let mut out = std::io::BufWriter::new(tempfile::tempfile().map_err(|e| e.to_string())?);
+    fgb::write(&dataset, &schema, features, &mut out)?;
+    let mut file = out.into_inner().map_err(|e| e.to_string())?;
+    file.rewind().map_err(|e| e.to_string())?;
+    Ok(file)
+}
+
+/// A file's bytes as a stream of chunks, each read when the connection asks for it.
+fn file_chunks(
+    mut file: std::fs::File,
+) -> impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> {
+    futures_util::stream::iter(std::iter::from_fn(move || {
+        let mut chunk = vec![0; CHUNK_BYTES];
+        match file.read(&mut chunk) {
+            Ok(0) => None,
+            Ok(n) => {
+                chunk.truncate(n);
+                Some(Ok(Bytes::from(chunk)))
+            }
+            Err(e) => Some(Err(e)),
+        }
+    }))
+}
+
+/// How rows are written.
+enum Rows {
+    /// RS, the feature's GeoJSON, LF.
+    Seq,
+    /// ACLED's columns, from the incident records.
+    Acled,
+    /// WKT, id and the properties.
+    Wkt(Schema),
+}
+
+/// The body as a stream of chunks, each written when the connection asks for it.
+fn chunks(
+    export: Export,
+    rows: Rows,
+) -> impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> {
+    futures_util::stream::iter(Chunks {
+        source: export.source,
+        hits: export.hits,
+        next: 0,
+        rows,
+        started: false,
+    })
+}
+
+struct Chunks {
+    source: Arc<dyn FeatureSource>,
+    hits: Vec<Hit>,
+    next: usize,
+    rows: Rows,
+    /// Whether the first chunk (with the CSV header) went out.
+    started: bool,
+}
+
+impl Chunks {
+    fn fill(&mut self, out: &mut Vec<u8>) -> Result<(), String> {
+        let source = self.source.as_ref();
+        let first = !self.started;
+        self.started = true;
+        let csv_error = |e: csv::Error| e.to_string();
+        match &self.rows {
+            Rows::Seq => {
+                while self.next < self.hits.len() && out.len() < CHUNK_BYTES {
+                    out.push(RS);
+                    feature_json(source, &self.hits[self.next], out);
+                    out.push(b'\n');
+                    self.next += 1;
+                }
+            }
+            Rows::Acled => {
+                let mut w = csv::Writer::from_writer(std::mem::take(out));
+                if first {
+                    acled_csv::write_header(&mut w).map_err(csv_error)?;
+                }
+                let mut written = 0;
+                while self.next < self.hits.len() && written < CHUNK_ROWS {
+                    let hit = &self.hits[self.next];
+                    let incident = source
+                        .incident(hit)
+                        .ok_or_else(|| format!("no incident at {}", hit.index))?;
+                    acled_csv::write_row(&mut w, incident).map_err(csv_error)?;
+                    self.next += 1;
+                    written += 1;
+                }
+                *out = w.into_inner().map_err(|e| e.to_string())?;
+            }
+            Rows::Wkt(schema) => {
+                let mut w = csv::Writer::from_writer(std::mem::take(out));
+                if first {
+                    wkt_csv::write_header(&mut w, schema).map_err(csv_error)?;
+                }
+                let mut written = 0;
+                while self.next < self.hits.len() && written < CHUNK_ROWS {
+                    let f = plain_feature(source, &self.hits[self.next])?;
+                    wkt_csv::write_row(&mut w, schema, &f).map_err(csv_error)?;
+                    self.next += 1;
+                    written += 1;
+                }
+                *out = w.into_inner().map_err(|e| e.to_string())?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Iterator for Chunks {
+    type Item = Result<Bytes, std::io::Error>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.started && self.next >= self.hits.len() {
+            return None;
+        }
+        let mut out = Vec::with_capacity(CHUNK_BYTES + 4096);
+        match self.fill(&mut out) {
+            // An empty sequence has no bytes at all.
+            Ok(()) if out.is_empty() => None,
+            Ok(()) => Some(Ok(Bytes::from(out))),
+            Err(e) => {
+                tracing::error!(error = %e, "export stopped");
+                // Nothing more is sent; the client sees a truncated body.
+                self.next = self.hits.len();
+                Some(Err(std::io::Error::other(e)))
+            }
+        }
+    }
+}
+
+/// Links as an RFC 8288 Link header value; `None` if a URL cannot go into a header.
+fn link_header(links: &[Link]) -> Option<header::HeaderValue> {
+    let value = links
+        .iter()
+        .map(|l| format!("<{}>; rel=\"{}\"; type=\"{}\"", l.href, l.rel, l.media_type))
+        .collect::<Vec<_>>()
+        .join(", ");
+    header::HeaderValue::from_str(&value).ok()
+}
+
+/// Letters, digits, '-' and '_' only: a file name no client can misread.
+fn safe_file_name(stem: &str) -> String {
+    stem.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
