@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use incident_atlas::collection::{FeatureSource, Hit, Selection, Spatial};
+use incident_atlas::feature_output::FeatureOutput;
 use incident_atlas::gazetteer::Gazetteer;
 use incident_atlas::generate::Generator;
 use incident_atlas::layers::clash_zones::ClashZones;
@@ -74,7 +75,7 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             let mut out = Vec::with_capacity(100 * 1200);
             for h in &page {
-                index.write_feature(h, &mut out);
+                index.write_feature(h, &FeatureOutput::DEFAULT, &mut out);
             }
             black_box(out)
         })

@@ -9,6 +9,7 @@ use super::problem::ApiError;
 use super::query::{check_format, pairs, parse_items_query, CRS84};
 use super::AppState;
 use crate::collection::{Collection, FeatureSource, Hit, Selection};
+use crate::feature_output::FeatureOutput;
 
 pub const CONFORMANCE: &[&str] = &[
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
@@ -162,6 +163,7 @@ pub async fn items(
     let page = page_of(hits, q.offset, q.limit);
     Ok(collection_response(feature_collection(
         matches.source.as_ref(),
+        &FeatureOutput::DEFAULT,
         page,
         hits.len(),
         &links,
@@ -185,6 +187,7 @@ pub struct FeatureCollectionBody {
 /// own writer, so no intermediate JSON values are built per feature.
 pub fn feature_collection(
     c: &dyn FeatureSource,
+    output: &FeatureOutput,
     page: &[Hit],
     matched: usize,
     links: &[Link],
@@ -202,7 +205,7 @@ pub fn feature_collection(
         if n > 0 {
             out.push(b',');
         }
-        c.write_feature(hit, &mut out);
+        c.write_feature(hit, output, &mut out);
     }
     out.extend_from_slice(b"]");
     let content_hash = xxhash_rust::xxh3::xxh3_64(&out);
@@ -240,6 +243,7 @@ pub async fn item(
     };
     Ok(geojson_response(feature_with_links(
         matches.source.as_ref(),
+        &FeatureOutput::DEFAULT,
         c.id(),
         hit,
         &base,
@@ -270,13 +274,14 @@ fn item_selection(req: &HttpRequest, c: &dyn Collection) -> Result<Selection, Ap
 /// One feature with its `self` (with `query`, when not empty) and `collection` links.
 pub fn feature_with_links(
     source: &dyn FeatureSource,
+    output: &FeatureOutput,
     collection: &str,
     hit: &Hit,
     base: &str,
     query: &str,
 ) -> Vec<u8> {
     let mut out = Vec::with_capacity(1024);
-    source.write_feature(hit, &mut out);
+    source.write_feature(hit, output, &mut out);
     // Every feature writer ends the object with '}'; put the links before it.
     out.pop();
     let id = source.feature_id(hit);

@@ -12,6 +12,7 @@ use super::problem::ApiError;
 use super::query::{parse_bbox, DEFAULT_LIMIT, MAX_LIMIT};
 use super::AppState;
 use crate::collection::{Selection, Spatial};
+use crate::feature_output::FeatureOutput;
 use crate::model::Interval;
 
 const MEMBERS: &[&str] = &[
@@ -128,6 +129,7 @@ pub async fn search(
     let page = page_of(hits, offset, limit);
     Ok(collection_response(feature_collection(
         matches.source.as_ref(),
+        &FeatureOutput::DEFAULT,
         page,
         hits.len(),
         &links,

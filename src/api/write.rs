@@ -14,6 +14,7 @@ use super::problem::ApiError;
 use super::AppState;
 use crate::atlas::{report_drafts, value_to_drafts, Atlas, AtlasError};
 use crate::collection::{FeatureSource, Hit};
+use crate::feature_output::FeatureOutput;
 use crate::layers::displacement::report_set;
 use crate::model::displacement::DisplacementReport;
 use crate::model::displacement::ReportDraft;
@@ -145,7 +146,14 @@ fn feature_response(
         index: 0,
         distance_m: None,
     };
-    let body = feature_with_links(written.source.as_ref(), collection, &hit, &base, "");
+    let body = feature_with_links(
+        written.source.as_ref(),
+        &FeatureOutput::DEFAULT,
+        collection,
+        &hit,
+        &base,
+        "",
+    );
     Ok(HttpResponse::build(status)
         .content_type(GEOJSON)
         .insert_header((
@@ -208,7 +216,13 @@ pub async fn create(
             distance_m: None,
         })
         .collect();
-    let body = feature_collection(written.source.as_ref(), &hits, hits.len(), &[]);
+    let body = feature_collection(
+        written.source.as_ref(),
+        &FeatureOutput::DEFAULT,
+        &hits,
+        hits.len(),
+        &[],
+    );
     Ok(HttpResponse::Created()
         .content_type(GEOJSON)
         .body(body.bytes))

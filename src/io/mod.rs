@@ -4,6 +4,7 @@ pub mod acled_csv;
 
 use std::io::Write;
 
+use crate::feature_output::FeatureOutput;
 use crate::model::{Incident, IncidentFeature};
 
 /// Writes incidents as one GeoJSON FeatureCollection, feature by feature.
@@ -27,6 +28,7 @@ pub fn write_geojson_iter(
             &IncidentFeature {
                 incident,
                 distance_m: None,
+                output: &FeatureOutput::DEFAULT,
             },
         )?;
     }

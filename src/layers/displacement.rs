@@ -287,6 +287,60 @@ const REPORT_FILTERS: &[(&str, &str)] = &[
 ];
 const ORIGIN_FILTERS: &[(&str, &str)] = &[("origin_id", "Gazetteer id of the origin place")];
 
+/// The properties of each view's features, in the order they are written.
+const REPORT_PROPERTIES: &[&str] = &[
+    "date_start",
+    "date_end",
+    "origin_id",
+    "origin_name",
+    "destination_id",
+    "destination_name",
+    "households",
+    "households_low",
+    "households_high",
+    "individuals",
+    "individuals_low",
+    "individuals_high",
+    "source",
+    "source_url",
+    "notes",
+    "created_at",
+    "updated_at",
+];
+const FLOW_PROPERTIES: &[&str] = &[
+    "origin_id",
+    "origin_name",
+    "destination_id",
+    "destination_name",
+    "households",
+    "households_low",
+    "households_high",
+    "individuals",
+    "individuals_low",
+    "individuals_high",
+    "report_count",
+    "first_date",
+    "last_date",
+    "report_ids",
+];
+const ORIGIN_PROPERTIES: &[&str] = &[
+    "origin_id",
+    "name",
+    "name_ar",
+    "households",
+    "households_low",
+    "households_high",
+    "individuals",
+    "individuals_low",
+    "individuals_high",
+    "report_count",
+    "first_date",
+    "last_date",
+    "report_ids",
+    "destinations",
+    "unknown_destination_reports",
+];
+
 impl Collection for DisplacementLayer {
     fn id(&self) -> &str {
         match self.view {
@@ -350,6 +404,14 @@ impl Collection for DisplacementLayer {
         match self.view {
             View::Origins => ORIGIN_FILTERS,
             _ => REPORT_FILTERS,
+        }
+    }
+
+    fn property_names(&self) -> &'static [&'static str] {
+        match self.view {
+            View::Reports => REPORT_PROPERTIES,
+            View::Flows => FLOW_PROPERTIES,
+            View::Origins => ORIGIN_PROPERTIES,
         }
     }
 

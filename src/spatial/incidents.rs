@@ -12,6 +12,7 @@ use crate::collection::{
     order_hits, Collection, Extent, FeatureSource, GeometryKind, Hit, Matches, SelectError,
     Selection, Spatial,
 };
+use crate::feature_output::FeatureOutput;
 use crate::model::incident::FILTERABLE;
 use crate::model::{Incident, IncidentFeature};
 
@@ -185,6 +186,10 @@ impl Collection for IncidentIndex {
         FILTERABLE
     }
 
+    fn property_names(&self) -> &'static [&'static str] {
+        crate::model::incident::PROPERTY_NAMES
+    }
+
     fn select(self: Arc<Self>, sel: &Selection) -> Result<Matches, SelectError> {
         let hits = self.selected(sel);
         Ok(Matches { hits, source: self })
@@ -264,10 +269,11 @@ impl IncidentIndex {
 
 /// Incidents just written, served from the values the write returned.
 impl FeatureSource for Vec<Arc<Incident>> {
-    fn write_feature(&self, hit: &Hit, out: &mut Vec<u8>) {
+    fn write_feature(&self, hit: &Hit, output: &FeatureOutput, out: &mut Vec<u8>) {
         let feature = IncidentFeature {
             incident: &self[hit.index],
             distance_m: hit.distance_m,
+            output,
         };
         // Writing plain fields into a Vec cannot fail.
         serde_json::to_writer(out, &feature).expect("incident serialises");
@@ -279,10 +285,11 @@ impl FeatureSource for Vec<Arc<Incident>> {
 }
 
 impl FeatureSource for IncidentIndex {
-    fn write_feature(&self, hit: &Hit, out: &mut Vec<u8>) {
+    fn write_feature(&self, hit: &Hit, output: &FeatureOutput, out: &mut Vec<u8>) {
         let feature = IncidentFeature {
             incident: &self.items[hit.index],
             distance_m: hit.distance_m,
+            output,
         };
         // Writing plain fields into a Vec cannot fail.
         serde_json::to_writer(out, &feature).expect("incident serialises");
