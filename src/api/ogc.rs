@@ -6,15 +6,17 @@ use serde_json::json;
 
 use super::links::{base_url, with_offset, Link, GEOJSON, JSON, OPENAPI};
 use super::problem::ApiError;
-use super::query::{check_format, pairs, parse_items_query, CRS84};
+use super::query::{check_format, pairs, parse_items_query, parse_output};
 use super::AppState;
 use crate::collection::{Collection, FeatureSource, Hit, Selection};
+use crate::crs::Crs;
 use crate::feature_output::FeatureOutput;
 
 pub const CONFORMANCE: &[&str] = &[
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
     "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete",
     "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/update",
 ];
@@ -60,6 +62,7 @@ pub async fn collections(
         .collect();
     Ok(json_response(&json!({
         "links": [Link::new(format!("{base}/collections"), "self", JSON)],
+        "crs": crs_uris(),
         "collections": list,
     })))
 }
@@ -98,7 +101,7 @@ fn collection_json(c: &dyn Collection, base: &str) -> serde_json::Value {
     let extent = c.extent();
     let mut ext = json!({});
     if let Some(b) = extent.bbox {
-        ext["spatial"] = json!({ "bbox": [b], "crs": CRS84 });
+        ext["spatial"] = json!({ "bbox": [b], "crs": Crs::Crs84.uri() });
     }
     if let Some((first, last)) = extent.interval {
         ext["temporal"] = json!({
@@ -111,8 +114,8 @@ fn collection_json(c: &dyn Collection, base: &str) -> serde_json::Value {
         "title": c.title(),
         "description": c.description(),
         "itemType": "feature",
-        "crs": [CRS84],
-        "storageCrs": CRS84,
+        "crs": crs_uris(),
+        "storageCrs": Crs::Crs84.uri(),
         "extent": ext,
         "geometryTypes": c.geometry_kind().geojson_types(),
         "links": [
@@ -120,6 +123,11 @@ fn collection_json(c: &dyn Collection, base: &str) -> serde_json::Value {
             Link::new(format!("{base}/collections/{id}/items"), "items", GEOJSON).titled(format!("{} as GeoJSON", c.title())),
         ],
     })
+}
+
+/// Every CRS features can be written in (OGC API – Features Part 2), the default first.
+fn crs_uris() -> Vec<&'static str> {
+    Crs::ALL.iter().map(|c| c.uri()).collect()
 }
 
 pub async fn items(
@@ -161,13 +169,10 @@ pub async fn items(
         );
     }
     let page = page_of(hits, q.offset, q.limit);
-    Ok(collection_response(feature_collection(
-        matches.source.as_ref(),
-        &FeatureOutput::DEFAULT,
-        page,
-        hits.len(),
-        &links,
-    )))
+    Ok(collection_response(
+        feature_collection(matches.source.as_ref(), &q.output, page, hits.len(), &links),
+        q.output.crs,
+    ))
 }
 
 pub fn page_of(hits: &[Hit], offset: usize, limit: usize) -> &[Hit] {
@@ -230,34 +235,46 @@ pub async fn item(
 ) -> Result<HttpResponse, ApiError> {
     let (cid, fid) = path.into_inner();
     let c = find_collection(&state, &cid)?;
-    let selection = item_selection(&req, c.as_ref())?;
+    let (selection, output) = item_query(&req, c.as_ref())?;
     let not_found = || ApiError::NotFound(format!("no feature '{fid}' in collection '{cid}'"));
     let matches = c.clone().find(&fid, &selection)?.ok_or_else(not_found)?;
     let hit = matches.hits.first().ok_or_else(not_found)?;
     let base = base_url(&req, &state);
-    // A computed feature exists for its parameters: its self link keeps them.
-    let query = if c.is_computed() {
-        req.query_string()
-    } else {
-        ""
-    };
-    Ok(geojson_response(feature_with_links(
-        matches.source.as_ref(),
-        &FeatureOutput::DEFAULT,
-        c.id(),
-        hit,
-        &base,
-        query,
-    )))
+    // The self link keeps the query: it says how the feature is written (crs, properties)
+    // and, for a computed feature, the parameters it exists for.
+    Ok(geojson_response(
+        feature_with_links(
+            matches.source.as_ref(),
+            &output,
+            c.id(),
+            hit,
+            &base,
+            req.query_string(),
+        ),
+        output.crs,
+    ))
 }
 
-/// An item request takes `f`, and for derived collections the parameters and time window
-/// their features are computed with.
-fn item_selection(req: &HttpRequest, c: &dyn Collection) -> Result<Selection, ApiError> {
+/// An item request takes `f`, `crs` and `properties`, and for derived collections the
+/// parameters and time window their features are computed with.
+fn item_query(
+    req: &HttpRequest,
+    c: &dyn Collection,
+) -> Result<(Selection, FeatureOutput), ApiError> {
+    let pairs = pairs(req.query_string());
+    let get = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let output = parse_output(&get, c)?;
     let mut selection = Selection::default();
-    for (k, v) in pairs(req.query_string()) {
+    for (k, v) in pairs.iter().cloned() {
         if k == "f" {
             check_format(&v)?;
+        } else if k == "crs" || k == "properties" {
+            // Parsed above.
         } else if k == "datetime" && c.is_computed() {
             let interval =
                 crate::model::Interval::parse(&v).map_err(|e| ApiError::bad("datetime", e))?;
@@ -268,7 +285,7 @@ fn item_selection(req: &HttpRequest, c: &dyn Collection) -> Result<Selection, Ap
             return Err(ApiError::bad(&k, "unknown parameter for a single feature"));
         }
     }
-    Ok(selection)
+    Ok((selection, output))
 }
 
 /// One feature with its `self` (with `query`, when not empty) and `collection` links.
@@ -328,13 +345,24 @@ pub fn json_response(value: &serde_json::Value) -> HttpResponse {
         .body(value.to_string())
 }
 
-pub fn geojson_response(body: Vec<u8>) -> HttpResponse {
-    HttpResponse::Ok().content_type(GEOJSON).body(body)
+/// A GeoJSON response whose geometries are in `crs`, named by the Content-Crs header.
+pub fn geojson_response(body: Vec<u8>, crs: Crs) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(GEOJSON)
+        .insert_header(content_crs(crs))
+        .body(body)
 }
 
+/// The Content-Crs header (OGC API – Features Part 2): the CRS URI in angle brackets.
+pub fn content_crs(crs: Crs) -> (&'static str, String) {
+    (CONTENT_CRS, format!("<{}>", crs.uri()))
+}
+
+pub const CONTENT_CRS: &str = "Content-Crs";
+
 /// A FeatureCollection response whose ETag comes from its content hash (see `etag`).
-pub fn collection_response(body: FeatureCollectionBody) -> HttpResponse {
-    let mut res = geojson_response(body.bytes);
+pub fn collection_response(body: FeatureCollectionBody, crs: Crs) -> HttpResponse {
+    let mut res = geojson_response(body.bytes, crs);
     res.extensions_mut()
         .insert(super::etag::ContentHash(body.content_hash));
     res

@@ -1,5 +1,6 @@
 //! POST /collections/{id}/search: features intersecting a GeoJSON geometry, with the same
-//! datetime, property filters and paging as items.
+//! datetime, property filters and paging as items. `crs` and `bbox-crs` members work as the
+//! items parameters do; `intersects` is GeoJSON, so CRS84.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use geo::Validation;
@@ -9,9 +10,10 @@ use super::body::json_body;
 use super::links::{base_url, Link, GEOJSON, JSON};
 use super::ogc::{collection_response, feature_collection, find_collection, page_of};
 use super::problem::ApiError;
-use super::query::{parse_bbox, DEFAULT_LIMIT, MAX_LIMIT};
+use super::query::{parse_bbox, parse_crs, DEFAULT_LIMIT, MAX_LIMIT};
 use super::AppState;
 use crate::collection::{Selection, Spatial};
+use crate::crs::Crs;
 use crate::feature_output::FeatureOutput;
 use crate::model::Interval;
 
@@ -21,6 +23,8 @@ const MEMBERS: &[&str] = &[
     "limit",
     "offset",
     "bbox",
+    "bbox-crs",
+    "crs",
     "properties",
 ];
 
@@ -69,6 +73,19 @@ pub async fn search(
             ))
         }
     };
+    let crs_member = |name: &str| match obj.get(name) {
+        None | Some(Value::Null) => Ok(Crs::Crs84),
+        Some(Value::String(s)) => parse_crs(&format!("/{name}"), s),
+        Some(_) => Err(ApiError::bad(
+            format!("/{name}"),
+            "expected a CRS URI string",
+        )),
+    };
+    let bbox_crs = crs_member("bbox-crs")?;
+    let output = FeatureOutput {
+        crs: crs_member("crs")?,
+        properties: None,
+    };
     let bbox = match obj.get("bbox") {
         None | Some(Value::Null) => None,
         Some(Value::Array(a)) => Some(
@@ -77,6 +94,7 @@ pub async fn search(
                     .map(|v| v.to_string())
                     .collect::<Vec<_>>()
                     .join(","),
+                bbox_crs,
             )
             .map_err(|e| ApiError::bad("/bbox", e.to_string()))?,
         ),
@@ -127,13 +145,10 @@ pub async fn search(
         links.push(link);
     }
     let page = page_of(hits, offset, limit);
-    Ok(collection_response(feature_collection(
-        matches.source.as_ref(),
-        &FeatureOutput::DEFAULT,
-        page,
-        hits.len(),
-        &links,
-    )))
+    Ok(collection_response(
+        feature_collection(matches.source.as_ref(), &output, page, hits.len(), &links),
+        output.crs,
+    ))
 }
 
 fn parse_properties(

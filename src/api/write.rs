@@ -9,11 +9,12 @@ use serde_json::Value;
 
 use super::body::json_body;
 use super::links::{base_url, GEOJSON};
-use super::ogc::{feature_collection, feature_with_links, find_collection};
+use super::ogc::{content_crs, feature_collection, feature_with_links, find_collection};
 use super::problem::ApiError;
 use super::AppState;
 use crate::atlas::{report_drafts, value_to_drafts, Atlas, AtlasError};
 use crate::collection::{FeatureSource, Hit};
+use crate::crs::Crs;
 use crate::feature_output::FeatureOutput;
 use crate::layers::displacement::report_set;
 use crate::model::displacement::DisplacementReport;
@@ -156,6 +157,7 @@ fn feature_response(
     );
     Ok(HttpResponse::build(status)
         .content_type(GEOJSON)
+        .insert_header(content_crs(Crs::Crs84))
         .insert_header((
             header::LOCATION,
             format!("{base}/collections/{collection}/items/{id}"),
@@ -225,6 +227,7 @@ pub async fn create(
     );
     Ok(HttpResponse::Created()
         .content_type(GEOJSON)
+        .insert_header(content_crs(Crs::Crs84))
         .body(body.bytes))
 }
 
