@@ -14,6 +14,8 @@ use utoipa::openapi::{
 
 use super::query::COMMON_PARAMETERS;
 use crate::atlas::Snapshot;
+use crate::collection::Collection;
+use crate::crs::Crs;
 use crate::model::taxonomy::EVENT_TYPES;
 
 /// The OpenAPI version the document is written to (see `api_document`).
@@ -69,6 +71,10 @@ fn common_schema(name: &str) -> RefOr<Schema> {
             .min_items(Some(4))
             .max_items(Some(6))
             .into(),
+        "crs" | "bbox-crs" => string()
+            .format(Some(utoipa::openapi::SchemaFormat::Custom("uri".into())))
+            .enum_values(Some(Crs::ALL.iter().map(|c| c.uri())))
+            .into(),
         "near" | "nearest" => ArrayBuilder::new()
             .items(ObjectBuilder::new().schema_type(Type::Number))
             .min_items(Some(2))
@@ -84,7 +90,7 @@ fn query_param(
     schema: RefOr<Schema>,
 ) -> utoipa::openapi::path::Parameter {
     let mut p = param(name, ParameterIn::Query, description, schema, false);
-    if matches!(name, "bbox" | "near" | "nearest") {
+    if matches!(name, "bbox" | "near" | "nearest" | "properties") {
         p.style = Some(utoipa::openapi::path::ParameterStyle::Form);
         p.explode = Some(false);
     }
@@ -101,6 +107,34 @@ fn json_response(description: &str, media: &str, schema: &str) -> utoipa::openap
                 .build(),
         )
         .build()
+}
+
+/// Features in GeoJSON, with the Content-Crs header naming their CRS (OGC API – Features
+/// Part 2).
+fn features_response(description: &str, schema: &str) -> utoipa::openapi::Response {
+    let mut r = json_response(description, "application/geo+json", schema);
+    r.headers.insert(
+        "Content-Crs".into(),
+        utoipa::openapi::header::HeaderBuilder::new()
+            .schema(string())
+            .description(Some(
+                "The CRS of the geometries: its URI in angle brackets, e.g. \
+                 <http://www.opengis.net/def/crs/OGC/1.3/CRS84>",
+            ))
+            .build(),
+    );
+    r
+}
+
+/// The `properties` parameter: names from the collection's own properties.
+fn properties_param(c: &dyn Collection, description: &str) -> utoipa::openapi::path::Parameter {
+    query_param(
+        "properties",
+        description,
+        ArrayBuilder::new()
+            .items(string().enum_values(Some(c.property_names().iter().copied())))
+            .into(),
+    )
 }
 
 fn problem(description: &str) -> utoipa::openapi::Response {
@@ -252,7 +286,10 @@ pub fn document(snap: &Snapshot, base: &str) -> OpenApi {
         let mut params: Vec<_> = COMMON_PARAMETERS
             .iter()
             .filter(|(name, _)| c.answers_distance() || !distance.contains(name))
-            .map(|(name, description)| query_param(name, description, common_schema(name)))
+            .map(|(name, description)| match *name {
+                "properties" => properties_param(c.as_ref(), description),
+                _ => query_param(name, description, common_schema(name)),
+            })
             .collect();
         for (name, description) in c.parameters() {
             params.push(query_param(name, description, string().into()));
@@ -284,16 +321,26 @@ pub fn document(snap: &Snapshot, base: &str) -> OpenApi {
                 &format!("get{}Features", camel(id)),
                 &format!("{} as GeoJSON, filtered and paged", c.title()),
                 params,
-                json_response(
+                features_response(
                     "A page of features, with numberMatched and next/prev links",
-                    "application/geo+json",
                     "FeatureCollection",
                 ),
                 &[("400", "Unknown or malformed parameter")],
             ),
         );
         let fid = param("featureId", ParameterIn::Path, "Feature id", string(), true);
-        let mut item_params = vec![fid.clone(), f_param()];
+        let common = |name: &str| {
+            COMMON_PARAMETERS
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map_or("", |(_, d)| *d)
+        };
+        let mut item_params = vec![
+            fid.clone(),
+            f_param(),
+            query_param("crs", common("crs"), common_schema("crs")),
+            properties_param(c.as_ref(), common("properties")),
+        ];
         if c.is_computed() {
             // A computed feature is found among those its window and parameters give.
             item_params.push(query_param(
@@ -311,8 +358,11 @@ pub fn document(snap: &Snapshot, base: &str) -> OpenApi {
                 &format!("get{}Feature", camel(id)),
                 &format!("One feature of {}", c.title()),
                 item_params,
-                json_response("The feature", "application/geo+json", "Feature"),
-                &[("404", "No such feature")],
+                features_response("The feature", "Feature"),
+                &[
+                    ("400", "Unknown or malformed parameter"),
+                    ("404", "No such feature"),
+                ],
             ),
         );
         let writes = match id {
@@ -404,16 +454,12 @@ pub fn document(snap: &Snapshot, base: &str) -> OpenApi {
                         .request_body(Some(body(
                             &["application/json"],
                             "SearchRequest",
-                            "intersects, datetime, bbox, properties, limit, offset",
+                            "intersects, datetime, bbox, bbox-crs, crs, properties, limit, offset",
                         )))
                         .responses(responses(
                             (
                                 "200",
-                                json_response(
-                                    "Matching features",
-                                    "application/geo+json",
-                                    "FeatureCollection",
-                                ),
+                                features_response("Matching features", "FeatureCollection"),
                             ),
                             &[("400", "Malformed request")],
                         ))
@@ -512,7 +558,8 @@ pub fn document(snap: &Snapshot, base: &str) -> OpenApi {
                     "collections",
                     ArrayBuilder::new().items(schema_ref("Collection")),
                 )
-                .property("links", ArrayBuilder::new().items(schema_ref("Link"))),
+                .property("links", ArrayBuilder::new().items(schema_ref("Link")))
+                .property("crs", ArrayBuilder::new().items(string())),
         )
         .schema(
             "Collection",
@@ -521,6 +568,13 @@ pub fn document(snap: &Snapshot, base: &str) -> OpenApi {
                 .property("id", string())
                 .property("title", string())
                 .property("extent", any())
+                .property(
+                    "crs",
+                    ArrayBuilder::new()
+                        .items(string())
+                        .description(Some("CRS URIs features can be requested in (crs)")),
+                )
+                .property("storageCrs", string())
                 .property("links", ArrayBuilder::new().items(schema_ref("Link")))
                 .required("id")
                 .required("links"),
@@ -589,7 +643,14 @@ pub fn document(snap: &Snapshot, base: &str) -> OpenApi {
                     "bbox",
                     ArrayBuilder::new().items(ObjectBuilder::new().schema_type(Type::Number)),
                 )
-                .property("properties", any())
+                .property("bbox-crs", common_schema("bbox-crs"))
+                .property("crs", common_schema("crs"))
+                .property(
+                    "properties",
+                    ObjectBuilder::new()
+                        .schema_type(Type::Object)
+                        .description(Some("Equality filters: property name → value")),
+                )
                 .property("limit", integer(1, 10_000))
                 .property("offset", integer(0, i64::MAX)),
         )
@@ -610,7 +671,7 @@ pub fn document(snap: &Snapshot, base: &str) -> OpenApi {
             InfoBuilder::new()
                 .title("Incident Atlas")
                 .version(env!("CARGO_PKG_VERSION"))
-                .description(Some("Conflict incidents placed against a gazetteer, as OGC API – Features (Part 1 core, GeoJSON, OAS 3.0; Part 4 writes on incidents). Errors are RFC 9457 problem+json."))
+                .description(Some("Conflict incidents placed against a gazetteer, as OGC API – Features (Part 1 core, GeoJSON, OAS 3.0; Part 2 CRS84, EPSG:4326 and EPSG:3857; Part 4 writes on incidents). Errors are RFC 9457 problem+json."))
                 .build(),
         )
         .servers(Some([ServerBuilder::new().url(base).build()]))
