@@ -353,12 +353,12 @@ pub fn geojson_response(body: Vec<u8>, crs: Crs) -> HttpResponse {
         .body(body)
 }
 
+pub const CONTENT_CRS: &str = "Content-Crs";
+
 /// The Content-Crs header (OGC API – Features Part 2): the CRS URI in angle brackets.
 pub fn content_crs(crs: Crs) -> (&'static str, String) {
     (CONTENT_CRS, format!("<{}>", crs.uri()))
 }
-
-pub const CONTENT_CRS: &str = "Content-Crs";
 
 /// A FeatureCollection response whose ETag comes from its content hash (see `etag`).
 pub fn collection_response(body: FeatureCollectionBody, crs: Crs) -> HttpResponse {
