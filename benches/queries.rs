@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use incident_atlas::collection::{FeatureSource, Hit, Selection, Spatial};
+use incident_atlas::feature_output::FeatureOutput;
 use incident_atlas::filter::{parse, Language};
 use incident_atlas::gazetteer::Gazetteer;
 use incident_atlas::generate::Generator;
@@ -118,11 +119,38 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             let mut out = Vec::with_capacity(100 * 1200);
             for h in &page {
-                index.write_feature(h, &mut out);
+                index.write_feature(h, &FeatureOutput::DEFAULT, &mut out);
             }
             black_box(out)
         })
     });
+    // The non-default outputs: Web Mercator, and two properties of 34.
+    for (name, output) in [
+        (
+            "serialise_100_features_3857",
+            FeatureOutput {
+                crs: incident_atlas::crs::Crs::WebMercator,
+                properties: None,
+            },
+        ),
+        (
+            "serialise_100_features_2_properties",
+            FeatureOutput {
+                crs: Default::default(),
+                properties: Some(vec!["event_type".into(), "fatalities".into()]),
+            },
+        ),
+    ] {
+        c.bench_function(name, |b| {
+            b.iter(|| {
+                let mut out = Vec::with_capacity(100 * 1200);
+                for h in &page {
+                    index.write_feature(h, &output, &mut out);
+                }
+                black_box(out)
+            })
+        });
+    }
     c.bench_function("geocode_arabic_prefixed", |b| {
         b.iter(|| black_box(gazetteer.search(black_box("وبالزهور"), 5)))
     });

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 
+use crate::feature_output::FeatureOutput;
 use crate::model::{Incident, Interval};
 use crate::spatial::Bbox;
 
@@ -66,8 +67,9 @@ impl SelectError {
 
 /// Writes the features a selection refers to.
 pub trait FeatureSource: Send + Sync {
-    /// Appends the feature as GeoJSON to `out`.
-    fn write_feature(&self, hit: &Hit, out: &mut Vec<u8>);
+    /// Appends the feature as GeoJSON to `out`, in `output`'s CRS with its properties.
+    /// `FeatureOutput::DEFAULT` is the hot path: keep it free of per-feature allocation.
+    fn write_feature(&self, hit: &Hit, output: &FeatureOutput, out: &mut Vec<u8>);
     /// The id of the feature, as it appears in URLs.
     fn feature_id(&self, hit: &Hit) -> String;
     /// Whether this source's features are incidents (formats with a layout of their own,
@@ -140,6 +142,9 @@ pub trait Collection: Send + Sync {
     fn filterable(&self) -> &'static [(&'static str, &'static str)];
     /// The properties a filter or sortby may name (OGC API – Features Part 3 queryables).
     fn queryables(&self) -> Vec<crate::filter::Queryable>;
+    /// Every property this collection's features may have, in the order they are written:
+    /// the names a `properties` selection may use.
+    fn property_names(&self) -> &'static [&'static str];
     /// Query parameters of this collection alone (e.g. clustering distance), described.
     fn parameters(&self) -> &'static [(&'static str, &'static str)] {
         &[]

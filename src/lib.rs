@@ -8,6 +8,8 @@ pub mod api;
 pub mod atlas;
 pub mod cli;
 pub mod collection;
+pub mod crs;
+pub mod feature_output;
 pub mod filter;
 pub mod gazetteer;
 pub mod generate;

@@ -17,6 +17,7 @@ use super::format::Format;
 use super::links::Link;
 use super::problem::ApiError;
 use crate::collection::{FeatureSource, GeometryKind, Hit};
+use crate::feature_output::FeatureOutput;
 use crate::io::plain::{PlainFeature, Schema};
 use crate::io::{acled_csv, fgb, wkt_csv};
 
@@ -29,7 +30,8 @@ const RS: u8 = 0x1e;
 
 /// Writes one feature as GeoJSON: every non-GeoJSON format is made from this.
 pub fn feature_json(source: &dyn FeatureSource, hit: &Hit, out: &mut Vec<u8>) {
-    source.write_feature(hit, out);
+    // Downloads are written in CRS84 with every property.
+    source.write_feature(hit, &FeatureOutput::DEFAULT, out);
 }
 
 /// One feature read back into id, geometry and properties, for the tabular formats.

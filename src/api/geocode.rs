@@ -7,6 +7,7 @@ use super::ogc::geojson_response;
 use super::problem::ApiError;
 use super::query::pairs;
 use super::AppState;
+use crate::crs::Crs;
 use crate::model::incident::PointGeometry;
 
 #[derive(Serialize)]
@@ -95,7 +96,7 @@ pub async fn geocode(
         "numberReturned": features.len(),
         "features": features,
     });
-    Ok(geojson_response(body.to_string().into_bytes()))
+    Ok(geojson_response(body.to_string().into_bytes(), Crs::Crs84))
 }
 
 pub async fn reverse(
@@ -134,5 +135,5 @@ pub async fn reverse(
         out.extend_from_slice(g.feature_json(i).get().as_bytes());
     }
     out.extend_from_slice(b"]}");
-    Ok(geojson_response(out))
+    Ok(geojson_response(out, Crs::Crs84))
 }

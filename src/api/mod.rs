@@ -145,7 +145,12 @@ pub fn app(
         .allow_any_origin()
         .allowed_methods(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
         .allow_any_header()
-        .expose_headers([header::ETAG, header::LOCATION, header::CONTENT_TYPE])
+        .expose_headers([
+            header::ETAG,
+            header::LOCATION,
+            header::CONTENT_TYPE,
+            header::HeaderName::from_static("content-crs"),
+        ])
         .max_age(86_400);
     actix_web::App::new()
         .app_data(state)

@@ -12,16 +12,19 @@ use super::links::{
     GEOJSON, JSON, OPENAPI,
 };
 use super::problem::ApiError;
-use super::query::{pairs, parse_items_query, CRS84};
+use super::query::{pairs, parse_items_query, parse_output};
 use super::queryables::{QUERYABLES_REL, SCHEMA_JSON, SORTABLES_REL};
 use super::{export, AppState};
 use crate::collection::{Collection, FeatureSource, Hit, Matches, Selection};
+use crate::crs::Crs;
+use crate::feature_output::FeatureOutput;
 use crate::io::plain::PlainFeature;
 
 pub const CONFORMANCE: &[&str] = &[
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
     "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete",
     "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/update",
     // Part 3 filtering and the CQL2 classes the filter module implements.
@@ -104,7 +107,7 @@ pub async fn collections(
         format,
         format::METADATA,
     );
-    let doc = json!({ "links": links, "collections": list });
+    let doc = json!({ "links": links, "crs": crs_uris(), "collections": list });
     Ok(metadata_response(format, &doc, || {
         html::collections(&doc, &base)
     }))
@@ -178,7 +181,7 @@ fn collection_json(c: &dyn Collection, base: &str, mut links: Vec<Link>) -> serd
     let extent = c.extent();
     let mut ext = json!({});
     if let Some(b) = extent.bbox {
-        ext["spatial"] = json!({ "bbox": [b], "crs": CRS84 });
+        ext["spatial"] = json!({ "bbox": [b], "crs": Crs::Crs84.uri() });
     }
     if let Some((first, last)) = extent.interval {
         ext["temporal"] = json!({
@@ -220,12 +223,17 @@ fn collection_json(c: &dyn Collection, base: &str, mut links: Vec<Link>) -> serd
         "title": c.title(),
         "description": c.description(),
         "itemType": "feature",
-        "crs": [CRS84],
-        "storageCrs": CRS84,
+        "crs": crs_uris(),
+        "storageCrs": Crs::Crs84.uri(),
         "extent": ext,
         "geometryTypes": c.geometry_kind().geojson_types(),
         "links": links,
     })
+}
+
+/// Every CRS features can be written in (OGC API – Features Part 2), the default first.
+fn crs_uris() -> Vec<&'static str> {
+    Crs::ALL.iter().map(|c| c.uri()).collect()
 }
 
 pub async fn items(
@@ -296,12 +304,10 @@ pub async fn items(
             let export = export_of(c.as_ref(), f, &matches, page.to_vec(), links);
             export::respond(export).await?
         }
-        _ => collection_response(feature_collection(
-            matches.source.as_ref(),
-            page,
-            hits.len(),
-            &links,
-        )),
+        _ => collection_response(
+            feature_collection(matches.source.as_ref(), &q.output, page, hits.len(), &links),
+            q.output.crs,
+        ),
     };
     format::vary(&mut res);
     Ok(res)
@@ -357,6 +363,7 @@ pub struct FeatureCollectionBody {
 /// own writer, so no intermediate JSON values are built per feature.
 pub fn feature_collection(
     c: &dyn FeatureSource,
+    output: &FeatureOutput,
     page: &[Hit],
     matched: usize,
     links: &[Link],
@@ -374,7 +381,7 @@ pub fn feature_collection(
         if n > 0 {
             out.push(b',');
         }
-        c.write_feature(hit, &mut out);
+        c.write_feature(hit, output, &mut out);
     }
     out.extend_from_slice(b"]");
     let content_hash = xxhash_rust::xxh3::xxh3_64(&out);
@@ -401,17 +408,31 @@ pub async fn item(
     let c = find_collection(&state, &cid)?;
     let pairs = pairs(req.query_string());
     let selection = item_selection(&pairs, c.as_ref())?;
+    let output = {
+        let get = |name: &str| {
+            pairs
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.as_str())
+        };
+        parse_output(&get, c.as_ref())?
+    };
     let format = format::negotiate(&req, &pairs, format::ITEM)?;
     let not_found = || ApiError::NotFound(format!("no feature '{fid}' in collection '{cid}'"));
     let matches = c.clone().find(&fid, &selection)?.ok_or_else(not_found)?;
     let hit = *matches.hits.first().ok_or_else(not_found)?;
     let base = base_url(&req, &state);
     let source = matches.source.as_ref();
-    // A computed feature exists for its parameters: its links keep them.
+    // A computed feature exists for its parameters: its links keep them; every feature's
+    // links keep how it is written (crs, properties).
     let kept: Vec<(String, String)> = if c.is_computed() {
         pairs.clone()
     } else {
-        pairs.iter().filter(|(k, _)| k == "f").cloned().collect()
+        pairs
+            .iter()
+            .filter(|(k, _)| matches!(k.as_str(), "f" | "crs" | "properties"))
+            .cloned()
+            .collect()
     };
     let id = source.feature_id(&hit);
     let item_url = format!("{base}/collections/{}/items/{id}", c.id());
@@ -438,7 +459,7 @@ pub async fn item(
             export.file_stem = format!("{}-{id}", c.id());
             export::respond(export).await?
         }
-        _ => geojson_response(feature_with(source, &hit, &links)),
+        _ => geojson_response(feature_with(source, &output, &hit, &links), output.crs),
     };
     format::vary(&mut res);
     Ok(res)
@@ -451,10 +472,8 @@ fn item_selection(pairs: &[(String, String)], c: &dyn Collection) -> Result<Sele
     for (k, v) in pairs {
         if k == "f" {
             // Checked by negotiation.
-        } else if k == "crs" {
-            if v != CRS84 {
-                return Err(ApiError::bad("crs", format!("only {CRS84} is supported")));
-            }
+        } else if k == "crs" || k == "properties" {
+            // Parsed by parse_output.
         } else if k == "datetime" && c.is_computed() {
             let interval =
                 crate::model::Interval::parse(v).map_err(|e| ApiError::bad("datetime", e))?;
@@ -472,6 +491,7 @@ fn item_selection(pairs: &[(String, String)], c: &dyn Collection) -> Result<Sele
 /// `query`, when not empty), `alternate` and `collection` links.
 pub fn feature_with_links(
     source: &dyn FeatureSource,
+    output: &FeatureOutput,
     collection: &str,
     hit: &Hit,
     base: &str,
@@ -489,13 +509,18 @@ pub fn feature_with_links(
         "collection",
         JSON,
     ));
-    feature_with(source, hit, &links)
+    feature_with(source, output, hit, &links)
 }
 
 /// One feature with `links` added as a member.
-fn feature_with(source: &dyn FeatureSource, hit: &Hit, links: &[Link]) -> Vec<u8> {
+fn feature_with(
+    source: &dyn FeatureSource,
+    output: &FeatureOutput,
+    hit: &Hit,
+    links: &[Link],
+) -> Vec<u8> {
     let mut out = Vec::with_capacity(1024);
-    source.write_feature(hit, &mut out);
+    source.write_feature(hit, output, &mut out);
     // Every feature writer ends the object with '}'; put the links before it.
     out.pop();
     out.extend_from_slice(b",\"links\":");
@@ -537,13 +562,24 @@ pub fn html_response(page: String) -> HttpResponse {
         .body(page)
 }
 
-pub fn geojson_response(body: Vec<u8>) -> HttpResponse {
-    HttpResponse::Ok().content_type(GEOJSON).body(body)
+/// A GeoJSON response whose geometries are in `crs`, named by the Content-Crs header.
+pub fn geojson_response(body: Vec<u8>, crs: Crs) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(GEOJSON)
+        .insert_header(content_crs(crs))
+        .body(body)
+}
+
+pub const CONTENT_CRS: &str = "Content-Crs";
+
+/// The Content-Crs header (OGC API – Features Part 2): the CRS URI in angle brackets.
+pub fn content_crs(crs: Crs) -> (&'static str, String) {
+    (CONTENT_CRS, format!("<{}>", crs.uri()))
 }
 
 /// A FeatureCollection response whose ETag comes from its content hash (see `etag`).
-pub fn collection_response(body: FeatureCollectionBody) -> HttpResponse {
-    let mut res = geojson_response(body.bytes);
+pub fn collection_response(body: FeatureCollectionBody, crs: Crs) -> HttpResponse {
+    let mut res = geojson_response(body.bytes, crs);
     res.extensions_mut()
         .insert(super::etag::ContentHash(body.content_hash));
     res

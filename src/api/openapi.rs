@@ -15,6 +15,8 @@ use utoipa::openapi::{
 use super::format::{self, Format};
 use super::query::{equality_parameters, COMMON_PARAMETERS, CRS84};
 use crate::atlas::Snapshot;
+use crate::collection::Collection;
+use crate::crs::Crs;
 use crate::filter::{Kind, Queryable};
 use crate::model::taxonomy::EVENT_TYPES;
 
@@ -70,11 +72,15 @@ fn common_schema(name: &str) -> RefOr<Schema> {
             .enum_values(Some(["cql2-text", "cql2-json"]))
             .default(Some("cql2-text".into()))
             .into(),
-        "filter-crs" | "bbox-crs" | "crs" => string().enum_values(Some([CRS84])).into(),
+        "filter-crs" => string().enum_values(Some([CRS84])).into(),
         "bbox" => ArrayBuilder::new()
             .items(ObjectBuilder::new().schema_type(Type::Number))
             .min_items(Some(4))
             .max_items(Some(6))
+            .into(),
+        "crs" | "bbox-crs" => string()
+            .format(Some(utoipa::openapi::SchemaFormat::Custom("uri".into())))
+            .enum_values(Some(Crs::ALL.iter().map(|c| c.uri())))
             .into(),
         "near" | "nearest" => ArrayBuilder::new()
             .items(ObjectBuilder::new().schema_type(Type::Number))
@@ -91,7 +97,7 @@ fn query_param(
     schema: RefOr<Schema>,
 ) -> utoipa::openapi::path::Parameter {
     let mut p = param(name, ParameterIn::Query, description, schema, false);
-    if matches!(name, "bbox" | "near" | "nearest") {
+    if matches!(name, "bbox" | "near" | "nearest" | "properties") {
         p.style = Some(utoipa::openapi::path::ParameterStyle::Form);
         p.explode = Some(false);
     }
@@ -108,6 +114,35 @@ fn json_response(description: &str, media: &str, schema: &str) -> utoipa::openap
                 .build(),
         )
         .build()
+}
+
+/// Features in GeoJSON, with the Content-Crs header naming their CRS (OGC API – Features
+/// Part 2).
+fn features_response(description: &str, schema: &str) -> utoipa::openapi::Response {
+    let mut r = json_response(description, "application/geo+json", schema);
+    r.headers.insert("Content-Crs".into(), content_crs_header());
+    r
+}
+
+fn content_crs_header() -> utoipa::openapi::header::Header {
+    utoipa::openapi::header::HeaderBuilder::new()
+        .schema(string())
+        .description(Some(
+            "The CRS of the geometries: its URI in angle brackets, e.g. \
+             <http://www.opengis.net/def/crs/OGC/1.3/CRS84>",
+        ))
+        .build()
+}
+
+/// The `properties` parameter: names from the collection's own properties.
+fn properties_param(c: &dyn Collection, description: &str) -> utoipa::openapi::path::Parameter {
+    query_param(
+        "properties",
+        description,
+        ArrayBuilder::new()
+            .items(string().enum_values(Some(c.property_names().iter().copied())))
+            .into(),
+    )
 }
 
 fn problem(description: &str) -> utoipa::openapi::Response {
@@ -185,7 +220,9 @@ fn formats_response(
         };
         r = r.content(f.media_type(), content.build());
     }
-    r.build()
+    let mut r = r.build();
+    r.headers.insert("Content-Crs".into(), content_crs_header());
+    r
 }
 
 const NOT_ACCEPTABLE: (&str, &str) = ("406", "No offered format satisfies the Accept header");
@@ -309,7 +346,10 @@ pub fn document(snap: &Snapshot, base: &str) -> OpenApi {
         let mut params: Vec<_> = COMMON_PARAMETERS
             .iter()
             .filter(|(name, _)| c.answers_distance() || !distance.contains(name))
-            .map(|(name, description)| query_param(name, description, common_schema(name)))
+            .map(|(name, description)| match *name {
+                "properties" => properties_param(c.as_ref(), description),
+                _ => query_param(name, description, common_schema(name)),
+            })
             .collect();
         for (name, description) in c.parameters() {
             params.push(query_param(name, description, string().into()));
@@ -344,14 +384,17 @@ pub fn document(snap: &Snapshot, base: &str) -> OpenApi {
             ),
         );
         let fid = param("featureId", ParameterIn::Path, "Feature id", string(), true);
+        let common = |name: &str| {
+            COMMON_PARAMETERS
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map_or("", |(_, d)| *d)
+        };
         let mut item_params = vec![
             fid.clone(),
             f_param_of(format::ITEM),
-            query_param(
-                "crs",
-                "CRS of the returned coordinates; only CRS84 is supported.",
-                common_schema("crs"),
-            ),
+            query_param("crs", common("crs"), common_schema("crs")),
+            properties_param(c.as_ref(), common("properties")),
         ];
         if c.is_computed() {
             // A computed feature is found among those its window and parameters give.
@@ -372,7 +415,7 @@ pub fn document(snap: &Snapshot, base: &str) -> OpenApi {
                 item_params,
                 formats_response("The feature", format::ITEM, "Feature"),
                 &[
-                    ("400", "Unknown parameter or f value"),
+                    ("400", "Unknown or malformed parameter, or f value"),
                     ("404", "No such feature"),
                     NOT_ACCEPTABLE,
                 ],
@@ -497,16 +540,12 @@ pub fn document(snap: &Snapshot, base: &str) -> OpenApi {
                         .request_body(Some(body(
                             &["application/json"],
                             "SearchRequest",
-                            "intersects, datetime, bbox, properties, filter, filter-lang, filter-crs, sortby, limit, offset",
+                            "intersects, datetime, bbox, bbox-crs, crs, properties, filter, filter-lang, filter-crs, sortby, limit, offset",
                         )))
                         .responses(responses(
                             (
                                 "200",
-                                json_response(
-                                    "Matching features",
-                                    "application/geo+json",
-                                    "FeatureCollection",
-                                ),
+                                features_response("Matching features", "FeatureCollection"),
                             ),
                             &[("400", "Malformed request")],
                         ))
@@ -605,7 +644,8 @@ pub fn document(snap: &Snapshot, base: &str) -> OpenApi {
                     "collections",
                     ArrayBuilder::new().items(schema_ref("Collection")),
                 )
-                .property("links", ArrayBuilder::new().items(schema_ref("Link"))),
+                .property("links", ArrayBuilder::new().items(schema_ref("Link")))
+                .property("crs", ArrayBuilder::new().items(string())),
         )
         .schema(
             "Collection",
@@ -614,6 +654,13 @@ pub fn document(snap: &Snapshot, base: &str) -> OpenApi {
                 .property("id", string())
                 .property("title", string())
                 .property("extent", any())
+                .property(
+                    "crs",
+                    ArrayBuilder::new()
+                        .items(string())
+                        .description(Some("CRS URIs features can be requested in (crs)")),
+                )
+                .property("storageCrs", string())
                 .property("links", ArrayBuilder::new().items(schema_ref("Link")))
                 .required("id")
                 .required("links"),
@@ -682,7 +729,14 @@ pub fn document(snap: &Snapshot, base: &str) -> OpenApi {
                     "bbox",
                     ArrayBuilder::new().items(ObjectBuilder::new().schema_type(Type::Number)),
                 )
-                .property("properties", any())
+                .property("bbox-crs", common_schema("bbox-crs"))
+                .property("crs", common_schema("crs"))
+                .property(
+                    "properties",
+                    ObjectBuilder::new()
+                        .schema_type(Type::Object)
+                        .description(Some("Equality filters: property name → value")),
+                )
                 .property(
                     "filter",
                     ObjectBuilder::new().description(Some(
@@ -720,7 +774,7 @@ pub fn document(snap: &Snapshot, base: &str) -> OpenApi {
             InfoBuilder::new()
                 .title("Incident Atlas")
                 .version(env!("CARGO_PKG_VERSION"))
-                .description(Some("Conflict incidents placed against a gazetteer, as OGC API – Features (Part 1 core, GeoJSON, OAS 3.0; Part 3 CQL2 filtering with queryables, and sortby; Part 4 writes on incidents). Errors are RFC 9457 problem+json."))
+                .description(Some("Conflict incidents placed against a gazetteer, as OGC API – Features (Part 1 core, GeoJSON, OAS 3.0; Part 2 CRS84, EPSG:4326 and EPSG:3857; Part 3 CQL2 filtering with queryables, and sortby; Part 4 writes on incidents). Errors are RFC 9457 problem+json."))
                 .build(),
         )
         .servers(Some([ServerBuilder::new().url(base).build()]))

@@ -2,6 +2,8 @@
 //! the query string. Unknown and malformed parameters are 400s that name the parameter.
 
 use crate::collection::{Collection, Selection, Spatial};
+use crate::crs::Crs;
+use crate::feature_output::FeatureOutput;
 use crate::filter::expr::{CompareOp, Expr, ExprKind, Loc, Operand, OperandKind};
 use crate::filter::{self, literal, Kind, Language, Queryable};
 use crate::model::Interval;
@@ -9,10 +11,11 @@ use crate::spatial::{Bbox, MAX_DISTANCE_M};
 
 use super::problem::ApiError;
 
+/// The default CRS's URI (lon/lat on WGS84).
+pub const CRS84: &str = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
 pub const DEFAULT_LIMIT: usize = 100;
 pub const MAX_LIMIT: usize = 10_000;
 pub const DEFAULT_K: usize = 10;
-pub const CRS84: &str = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
 
 /// The parameters every items request may carry, besides property filters, with the
 /// description the OpenAPI document gives them.
@@ -20,9 +23,10 @@ pub const COMMON_PARAMETERS: &[(&str, &str)] = &[
     ("f", "Output format: geojson (default; json is the same), html, csv, geojsonseq (RFC 8142, streamed) or fgb (FlatGeobuf); wins over Accept. csv, geojsonseq and fgb carry every match unless limit is given."),
     ("limit", "Features per page, 1..10000 (default 100); larger values are clamped to 10000. Exports (csv, geojsonseq, fgb) have no default and no clamp."),
     ("offset", "Features to skip; next links set it."),
-    ("bbox", "minLon,minLat,maxLon,maxLat (CRS84); 6 numbers accepted; minLon > maxLon crosses the antimeridian."),
-    ("bbox-crs", "CRS of bbox; only CRS84 is supported."),
-    ("crs", "CRS of the returned coordinates; only CRS84 is supported."),
+    ("bbox", "Lower corner, upper corner in bbox-crs: minLon,minLat,maxLon,maxLat in CRS84 (the default), minLat,minLon,maxLat,maxLon in EPSG:4326, minX,minY,maxX,maxY metres in EPSG:3857; 6 numbers accepted (heights ignored); a lower x/longitude greater than the upper crosses the antimeridian."),
+    ("bbox-crs", "CRS of bbox, a URI: http://www.opengis.net/def/crs/OGC/1.3/CRS84 (default), http://www.opengis.net/def/crs/EPSG/0/4326 or http://www.opengis.net/def/crs/EPSG/0/3857."),
+    ("crs", "CRS of the returned geometries, a URI: http://www.opengis.net/def/crs/OGC/1.3/CRS84 (default, lon/lat), http://www.opengis.net/def/crs/EPSG/0/4326 (lat/lon) or http://www.opengis.net/def/crs/EPSG/0/3857 (Web Mercator metres). The Content-Crs header names it."),
+    ("properties", "Comma-separated property names: only these properties are returned (id and geometry always are); empty for none."),
     ("datetime", "RFC 3339 instant or interval a/b; '..' or empty for an open end."),
     ("near", "lon,lat: with radius, features within radius metres (geodesic), nearest first, each with distance_m."),
     ("radius", "Metres, with near."),
@@ -39,6 +43,8 @@ pub struct ItemsQuery {
     pub selection: Selection,
     pub limit: usize,
     pub offset: usize,
+    /// How features are written (CRS, property selection).
+    pub output: FeatureOutput,
 }
 
 /// Splits a raw query string into (name, value) pairs.
@@ -82,13 +88,11 @@ pub fn parse_items_query(
     if let Some(f) = get("f") {
         check_format(f)?;
     }
-    // GDAL ≥ 3.7 sends crs=CRS84 to collections that list their `crs` (OGC API – Features
-    // Part 2); naming the one CRS we serve must work.
-    for name in ["bbox-crs", "crs"] {
-        if get(name).is_some_and(|crs| crs != CRS84) {
-            return Err(ApiError::bad(name, format!("only {CRS84} is supported")));
-        }
-    }
+    let bbox_crs = get("bbox-crs")
+        .map(|v| parse_crs("bbox-crs", v))
+        .transpose()?
+        .unwrap_or_default();
+    let output = parse_output(&get, c)?;
     let limit = match get("limit") {
         None => DEFAULT_LIMIT,
         Some(v) => match v.parse::<u64>() {
@@ -108,7 +112,7 @@ pub fn parse_items_query(
             .parse::<usize>()
             .map_err(|_| ApiError::bad("offset", format!("'{v}' is not a whole number ≥ 0")))?,
     };
-    let bbox = get("bbox").map(parse_bbox).transpose()?;
+    let bbox = get("bbox").map(|v| parse_bbox(v, bbox_crs)).transpose()?;
     let datetime = get("datetime")
         .map(|v| Interval::parse(v).map_err(|e| ApiError::bad("datetime", e)))
         .transpose()?;
@@ -189,7 +193,62 @@ pub fn parse_items_query(
         },
         limit,
         offset,
+        output,
     })
+}
+
+/// The output parameters, `crs` and `properties`, that items and a single item share.
+pub fn parse_output<'a>(
+    get: &impl Fn(&str) -> Option<&'a str>,
+    c: &dyn Collection,
+) -> Result<FeatureOutput, ApiError> {
+    Ok(FeatureOutput {
+        crs: get("crs")
+            .map(|v| parse_crs("crs", v))
+            .transpose()?
+            .unwrap_or_default(),
+        properties: get("properties")
+            .map(|v| parse_property_names(v, c))
+            .transpose()?,
+    })
+}
+
+/// One of the supported CRS URIs (see `Crs::from_uri`); a 400 naming `name` and listing them
+/// otherwise.
+pub fn parse_crs(name: &str, v: &str) -> Result<Crs, ApiError> {
+    Crs::from_uri(v).ok_or_else(|| {
+        let supported: Vec<&str> = Crs::ALL.iter().map(|c| c.uri()).collect();
+        ApiError::bad(
+            name,
+            format!(
+                "'{v}' is not a supported CRS; supported: {}",
+                supported.join(", ")
+            ),
+        )
+    })
+}
+
+/// Comma-separated property names of the collection; empty selects none.
+fn parse_property_names(v: &str, c: &dyn Collection) -> Result<Vec<String>, ApiError> {
+    let known = c.property_names();
+    v.split(',')
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(|n| {
+            if known.contains(&n) {
+                Ok(n.to_owned())
+            } else {
+                Err(ApiError::bad(
+                    "properties",
+                    format!(
+                        "'{n}' is not a property of collection '{}'; its properties are: {}",
+                        c.id(),
+                        known.join(", ")
+                    ),
+                ))
+            }
+        })
+        .collect()
 }
 
 /// Equality query parameters: every queryable but the geometry, and the collection's own
@@ -252,7 +311,8 @@ pub fn check_format(f: &str) -> Result<(), ApiError> {
     super::format::from_f(f, super::format::ITEMS).map(|_| ())
 }
 
-pub fn parse_bbox(v: &str) -> Result<Bbox, ApiError> {
+/// A bbox given in `crs`, as the CRS84 box the search uses.
+pub fn parse_bbox(v: &str, crs: Crs) -> Result<Bbox, ApiError> {
     let numbers: Result<Vec<f64>, _> = v.split(',').map(|n| n.trim().parse::<f64>()).collect();
     let numbers = numbers.map_err(|_| {
         ApiError::bad(
@@ -260,7 +320,10 @@ pub fn parse_bbox(v: &str) -> Result<Bbox, ApiError> {
             format!("'{v}' is not a comma-separated list of numbers"),
         )
     })?;
-    Bbox::from_numbers(&numbers).map_err(|e| ApiError::bad("bbox", e))
+    let crs84 = crs
+        .bbox_to_crs84(&numbers)
+        .map_err(|e| ApiError::bad("bbox", e))?;
+    Bbox::from_numbers(&crs84).map_err(|e| ApiError::bad("bbox", e))
 }
 
 /// "lon,lat" within WGS84 ranges.

@@ -1,7 +1,8 @@
 //! POST /collections/{id}/search: features intersecting a GeoJSON geometry, with the same
 //! datetime, property filters, CQL2 filter, sorting and paging as items. The body is shaped
 //! like a STAC search: `filter` is a cql2-json object (or cql2-text as a string),
-//! `sortby` a string as in items or STAC's `[{"field": …, "direction": "desc"}]`.
+//! `sortby` a string as in items or STAC's `[{"field": …, "direction": "desc"}]`. `crs` and
+//! `bbox-crs` members work as the items parameters do; `intersects` is GeoJSON, so CRS84.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use geo::Validation;
@@ -11,9 +12,11 @@ use super::body::json_body;
 use super::links::{base_url, Link, GEOJSON, JSON};
 use super::ogc::{collection_response, feature_collection, find_collection, page_of};
 use super::problem::ApiError;
-use super::query::{parse_bbox, CRS84, DEFAULT_LIMIT, MAX_LIMIT};
+use super::query::{parse_bbox, parse_crs, CRS84, DEFAULT_LIMIT, MAX_LIMIT};
 use super::AppState;
 use crate::collection::{Selection, Spatial};
+use crate::crs::Crs;
+use crate::feature_output::FeatureOutput;
 use crate::filter::{self, Expr, Language, SortKey};
 use crate::model::Interval;
 
@@ -23,6 +26,8 @@ const MEMBERS: &[&str] = &[
     "limit",
     "offset",
     "bbox",
+    "bbox-crs",
+    "crs",
     "properties",
     "filter",
     "filter-lang",
@@ -75,6 +80,19 @@ pub async fn search(
             ))
         }
     };
+    let crs_member = |name: &str| match obj.get(name) {
+        None | Some(Value::Null) => Ok(Crs::Crs84),
+        Some(Value::String(s)) => parse_crs(&format!("/{name}"), s),
+        Some(_) => Err(ApiError::bad(
+            format!("/{name}"),
+            "expected a CRS URI string",
+        )),
+    };
+    let bbox_crs = crs_member("bbox-crs")?;
+    let output = FeatureOutput {
+        crs: crs_member("crs")?,
+        properties: None,
+    };
     let bbox = match obj.get("bbox") {
         None | Some(Value::Null) => None,
         Some(Value::Array(a)) => Some(
@@ -83,6 +101,7 @@ pub async fn search(
                     .map(|v| v.to_string())
                     .collect::<Vec<_>>()
                     .join(","),
+                bbox_crs,
             )
             .map_err(|e| ApiError::bad("/bbox", e.to_string()))?,
         ),
@@ -137,12 +156,10 @@ pub async fn search(
         links.push(link);
     }
     let page = page_of(hits, offset, limit);
-    Ok(collection_response(feature_collection(
-        matches.source.as_ref(),
-        page,
-        hits.len(),
-        &links,
-    )))
+    Ok(collection_response(
+        feature_collection(matches.source.as_ref(), &output, page, hits.len(), &links),
+        output.crs,
+    ))
 }
 
 fn parse_filter(obj: &Map<String, Value>) -> Result<Option<Expr>, ApiError> {

@@ -9,11 +9,13 @@ use serde_json::Value;
 
 use super::body::json_body;
 use super::links::{base_url, GEOJSON};
-use super::ogc::{feature_collection, feature_with_links, find_collection};
+use super::ogc::{content_crs, feature_collection, feature_with_links, find_collection};
 use super::problem::ApiError;
 use super::AppState;
 use crate::atlas::{report_drafts, value_to_drafts, Atlas, AtlasError};
 use crate::collection::{FeatureSource, Hit};
+use crate::crs::Crs;
+use crate::feature_output::FeatureOutput;
 use crate::layers::displacement::report_set;
 use crate::model::displacement::DisplacementReport;
 use crate::model::displacement::ReportDraft;
@@ -145,9 +147,17 @@ fn feature_response(
         index: 0,
         distance_m: None,
     };
-    let body = feature_with_links(written.source.as_ref(), collection, &hit, &base, "");
+    let body = feature_with_links(
+        written.source.as_ref(),
+        &FeatureOutput::DEFAULT,
+        collection,
+        &hit,
+        &base,
+        "",
+    );
     Ok(HttpResponse::build(status)
         .content_type(GEOJSON)
+        .insert_header(content_crs(Crs::Crs84))
         .insert_header((
             header::LOCATION,
             format!("{base}/collections/{collection}/items/{id}"),
@@ -208,9 +218,16 @@ pub async fn create(
             distance_m: None,
         })
         .collect();
-    let body = feature_collection(written.source.as_ref(), &hits, hits.len(), &[]);
+    let body = feature_collection(
+        written.source.as_ref(),
+        &FeatureOutput::DEFAULT,
+        &hits,
+        hits.len(),
+        &[],
+    );
     Ok(HttpResponse::Created()
         .content_type(GEOJSON)
+        .insert_header(content_crs(Crs::Crs84))
         .body(body.bytes))
 }
 

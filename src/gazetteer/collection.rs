@@ -8,9 +8,11 @@ use crate::collection::{
     order_hits, Collection, Extent, FeatureSource, GeometryKind, Hit, Matches, SelectError,
     Selection, Spatial,
 };
+use crate::feature_output::{FeatureOutput, ShapedFeature};
 use crate::spatial::distance_m;
+use serde_json::Value;
 
-use super::{Gazetteer, Place, FILTERABLE, PROPERTIES};
+use super::{Gazetteer, Place, PlaceProperties, FILTERABLE, PROPERTIES};
 use crate::filter::{queryables, Query, Queryable};
 
 impl Gazetteer {
@@ -82,6 +84,10 @@ impl Collection for Gazetteer {
 
     fn queryables(&self) -> Vec<Queryable> {
         queryables(PROPERTIES)
+    }
+
+    fn property_names(&self) -> &'static [&'static str] {
+        PROPERTY_NAMES
     }
 
     fn select(self: Arc<Self>, sel: &Selection) -> Result<Matches, SelectError> {
@@ -165,7 +171,10 @@ impl Gazetteer {
 }
 
 impl FeatureSource for Gazetteer {
-    fn write_feature(&self, hit: &Hit, out: &mut Vec<u8>) {
+    fn write_feature(&self, hit: &Hit, output: &FeatureOutput, out: &mut Vec<u8>) {
+        if !output.is_default() {
+            return self.write_shaped(hit, output, out);
+        }
         let raw = self.feature_json(hit.index).get();
         match hit.distance_m {
             None => out.extend_from_slice(raw.as_bytes()),
@@ -184,3 +193,52 @@ impl FeatureSource for Gazetteer {
         self.place(hit.index).id.clone()
     }
 }
+
+impl Gazetteer {
+    /// A place in another CRS or with some properties: built from the place, not the bytes
+    /// kept for the default.
+    fn write_shaped(&self, hit: &Hit, output: &FeatureOutput, out: &mut Vec<u8>) {
+        let p = self.place(hit.index);
+        // A struct of strings and finite numbers always becomes a JSON object.
+        let Ok(Value::Object(mut properties)) = serde_json::to_value(PlaceProperties::of(p)) else {
+            unreachable!("place properties are an object")
+        };
+        if let Some(d) = hit.distance_m {
+            properties.insert("distance_m".into(), ((d * 100.0).round() / 100.0).into());
+        }
+        let feature = ShapedFeature {
+            id: &p.id,
+            geometry: &p.geometry,
+            properties: &properties,
+            output,
+        };
+        // As above: plain values always serialise.
+        serde_json::to_writer(out, &feature).expect("place serialises");
+    }
+}
+
+/// Every property a place Feature may have, in the order it is written (`footprint_m` only
+/// for places drawn as circles, `distance_m` only with near / nearest).
+pub const PROPERTY_NAMES: &[&str] = &[
+    "name",
+    "name_ar",
+    "variants",
+    "kind",
+    "parent",
+    "anchor",
+    "area_km2",
+    "confidence",
+    "uncertainty_m",
+    "coord_status",
+    "source",
+    "country",
+    "iso",
+    "admin1",
+    "admin2",
+    "admin3",
+    "pcode",
+    "geonames_id",
+    "population",
+    "footprint_m",
+    "distance_m",
+];

@@ -9,6 +9,7 @@ pub mod wkt_csv;
 use std::borrow::Borrow;
 use std::io::Write;
 
+use crate::feature_output::FeatureOutput;
 use crate::model::{Incident, IncidentFeature};
 
 /// Writes incidents as one GeoJSON FeatureCollection, feature by feature.
@@ -35,6 +36,7 @@ pub fn write_geojson_iter(
             &IncidentFeature {
                 incident,
                 distance_m: None,
+                output: &FeatureOutput::DEFAULT,
             },
         )?;
     }

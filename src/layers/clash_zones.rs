@@ -16,6 +16,7 @@ use super::zone_shape::hull_buffer;
 use crate::collection::{
     Collection, Extent, FeatureSource, GeometryKind, Hit, Matches, SelectError, Selection, Spatial,
 };
+use crate::feature_output::{FeatureOutput, ShapedFeature};
 use crate::filter::{queryables, GeometryRef, Kind, Property, Query, Queryable, Value};
 use crate::gazetteer::Gazetteer;
 use crate::model::{taxonomy, Incident, Interval, Placement};
@@ -221,7 +222,23 @@ pub struct ZoneSet {
 }
 
 impl FeatureSource for ZoneSet {
-    fn write_feature(&self, hit: &Hit, out: &mut Vec<u8>) {
+    fn write_feature(&self, hit: &Hit, output: &FeatureOutput, out: &mut Vec<u8>) {
+        let z = &self.zones[hit.index];
+        if !output.is_default() {
+            // Zone properties are plain structs of strings and finite numbers: an object.
+            let Ok(serde_json::Value::Object(properties)) = serde_json::to_value(&z.properties)
+            else {
+                unreachable!("zone properties are an object")
+            };
+            let feature = ShapedFeature {
+                id: &z.id,
+                geometry: &zone_geometry(&z.shape),
+                properties: &properties,
+                output,
+            };
+            serde_json::to_writer(out, &feature).expect("zone serialises");
+            return;
+        }
         #[derive(Serialize)]
         struct Feature<'a> {
             r#type: &'static str,
@@ -229,7 +246,6 @@ impl FeatureSource for ZoneSet {
             geometry: &'a RawValue,
             properties: &'a ZoneProperties,
         }
-        let z = &self.zones[hit.index];
         let f = Feature {
             r#type: "Feature",
             id: &z.id,
@@ -244,6 +260,28 @@ impl FeatureSource for ZoneSet {
         self.zones[hit.index].id.clone()
     }
 }
+
+/// A zone's shape as served: a Polygon when it is one piece.
+fn zone_geometry(shape: &MultiPolygon<f64>) -> Geometry<f64> {
+    match shape.0.as_slice() {
+        [single] => Geometry::Polygon(single.clone()),
+        _ => Geometry::MultiPolygon(shape.clone()),
+    }
+}
+
+/// Every property a zone Feature has, in the order it is written.
+pub const PROPERTY_NAMES: &[&str] = &[
+    "incident_count",
+    "fatalities",
+    "intensity",
+    "event_types",
+    "sub_event_types",
+    "first_event_date",
+    "last_event_date",
+    "places",
+    "incident_ids",
+    "area_km2",
+];
 
 pub fn intensity(fatalities: u64) -> &'static str {
     match fatalities {
@@ -381,10 +419,7 @@ impl ClashZones {
                 }
             })
             .collect();
-        let geometry_value = match shape.0.as_slice() {
-            [single] => geojson::GeometryValue::from(single),
-            _ => geojson::GeometryValue::from(&shape),
-        };
+        let geometry_value = geojson::GeometryValue::from(&zone_geometry(&shape));
         // Finite coordinates always serialise.
         let geometry_json =
             serde_json::value::to_raw_value(&geometry_value).expect("geometry serialises");
@@ -476,6 +511,10 @@ impl Collection for ClashZones {
 
     fn filterable(&self) -> &'static [(&'static str, &'static str)] {
         FILTERABLE
+    }
+
+    fn property_names(&self) -> &'static [&'static str] {
+        PROPERTY_NAMES
     }
 
     fn parameters(&self) -> &'static [(&'static str, &'static str)] {

@@ -427,6 +427,60 @@ static ORIGIN_PROPERTIES: &[Property<ComputedFeature>] = &{
     ]
 };
 
+/// The properties of each view's features, in the order they are written.
+const REPORT_NAMES: &[&str] = &[
+    "date_start",
+    "date_end",
+    "origin_id",
+    "origin_name",
+    "destination_id",
+    "destination_name",
+    "households",
+    "households_low",
+    "households_high",
+    "individuals",
+    "individuals_low",
+    "individuals_high",
+    "source",
+    "source_url",
+    "notes",
+    "created_at",
+    "updated_at",
+];
+const FLOW_NAMES: &[&str] = &[
+    "origin_id",
+    "origin_name",
+    "destination_id",
+    "destination_name",
+    "households",
+    "households_low",
+    "households_high",
+    "individuals",
+    "individuals_low",
+    "individuals_high",
+    "report_count",
+    "first_date",
+    "last_date",
+    "report_ids",
+];
+const ORIGIN_NAMES: &[&str] = &[
+    "origin_id",
+    "name",
+    "name_ar",
+    "households",
+    "households_low",
+    "households_high",
+    "individuals",
+    "individuals_low",
+    "individuals_high",
+    "report_count",
+    "first_date",
+    "last_date",
+    "report_ids",
+    "destinations",
+    "unknown_destination_reports",
+];
+
 impl Collection for DisplacementLayer {
     fn id(&self) -> &str {
         match self.view {
@@ -495,6 +549,14 @@ impl Collection for DisplacementLayer {
 
     fn queryables(&self) -> Vec<Queryable> {
         queryables(self.properties())
+    }
+
+    fn property_names(&self) -> &'static [&'static str] {
+        match self.view {
+            View::Reports => REPORT_NAMES,
+            View::Flows => FLOW_NAMES,
+            View::Origins => ORIGIN_NAMES,
+        }
     }
 
     fn answers_distance(&self) -> bool {

@@ -6,6 +6,7 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 
 use crate::collection::{FeatureSource, Hit, Selection, Spatial};
+use crate::feature_output::{FeatureOutput, ShapedFeature};
 use crate::filter::{GeometryRef, Kind, Property, Query, Value};
 
 /// A feature id: stored records keep their numeric ids (as incidents do); aggregates are
@@ -133,7 +134,19 @@ impl FeatureSet {
 }
 
 impl FeatureSource for FeatureSet {
-    fn write_feature(&self, hit: &Hit, out: &mut Vec<u8>) {
+    fn write_feature(&self, hit: &Hit, output: &FeatureOutput, out: &mut Vec<u8>) {
+        let f = &self.features[hit.index];
+        if !output.is_default() {
+            let feature = ShapedFeature {
+                id: &f.id,
+                geometry: &f.geometry,
+                properties: &f.properties,
+                output,
+            };
+            // JSON values and finite coordinates always serialise.
+            serde_json::to_writer(out, &feature).expect("feature serialises");
+            return;
+        }
         #[derive(Serialize)]
         struct Feature<'a> {
             r#type: &'static str,
@@ -141,7 +154,6 @@ impl FeatureSource for FeatureSet {
             geometry: &'a RawValue,
             properties: &'a serde_json::Map<String, serde_json::Value>,
         }
-        let f = &self.features[hit.index];
         let feature = Feature {
             r#type: "Feature",
             id: &f.id,

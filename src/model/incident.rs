@@ -5,6 +5,7 @@ use serde::ser::{SerializeStruct, Serializer};
 use serde::{Deserialize, Serialize};
 
 use super::taxonomy;
+use crate::feature_output::FeatureOutput;
 use crate::filter::{GeometryRef, Kind, Property, Value};
 
 /// How an incident's point was obtained.
@@ -328,6 +329,8 @@ pub struct IncidentFeature<'a> {
     pub incident: &'a Incident,
     /// Geodesic distance from a query point, when the request asked for one.
     pub distance_m: Option<f64>,
+    /// The CRS and properties to write.
+    pub output: &'a FeatureOutput,
 }
 
 impl Serialize for IncidentFeature<'_> {
@@ -335,11 +338,28 @@ impl Serialize for IncidentFeature<'_> {
         let mut f = s.serialize_struct("Feature", 4)?;
         f.serialize_field("type", "Feature")?;
         f.serialize_field("id", &self.incident.id)?;
-        f.serialize_field(
-            "geometry",
-            &PointGeometry(self.incident.lon, self.incident.lat),
-        )?;
-        f.serialize_field("properties", &IncidentProperties(self))?;
+        let [x, y] = self
+            .output
+            .crs
+            .from_lon_lat(self.incident.lon, self.incident.lat);
+        f.serialize_field("geometry", &PointGeometry(x, y))?;
+        // Two instances: with every property the check compiles away (the default path).
+        match &self.output.properties {
+            None => f.serialize_field(
+                "properties",
+                &IncidentProperties {
+                    feature: self,
+                    wants: |_: &str| true,
+                },
+            )?,
+            Some(names) => f.serialize_field(
+                "properties",
+                &IncidentProperties {
+                    feature: self,
+                    wants: |name: &str| names.iter().any(|n| n == name),
+                },
+            )?,
+        }
         f.end()
     }
 }
@@ -356,48 +376,99 @@ impl Serialize for PointGeometry {
     }
 }
 
-struct IncidentProperties<'a>(&'a IncidentFeature<'a>);
+/// Every property an incident Feature has, in the order it is written (`distance_m` only
+/// with near / nearest).
+pub const PROPERTY_NAMES: &[&str] = &[
+    "event_id_cnty",
+    "event_date",
+    "year",
+    "time_precision",
+    "disorder_type",
+    "event_type",
+    "sub_event_type",
+    "actor1",
+    "assoc_actor_1",
+    "inter1",
+    "actor2",
+    "assoc_actor_2",
+    "inter2",
+    "country",
+    "iso",
+    "admin1",
+    "admin2",
+    "admin3",
+    "location",
+    "latitude",
+    "longitude",
+    "geo_precision",
+    "place_id",
+    "placement",
+    "source",
+    "source_url",
+    "notes",
+    "fatalities",
+    "fatalities_low",
+    "fatalities_high",
+    "tags",
+    "created_at",
+    "updated_at",
+    "distance_m",
+];
 
-impl Serialize for IncidentProperties<'_> {
+struct IncidentProperties<'a, W: Fn(&str) -> bool> {
+    feature: &'a IncidentFeature<'a>,
+    wants: W,
+}
+
+impl<W: Fn(&str) -> bool> Serialize for IncidentProperties<'_, W> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let i = self.0.incident;
+        let i = self.feature.incident;
         let mut p = s.serialize_struct("properties", 34)?;
-        p.serialize_field("event_id_cnty", &i.event_id_cnty)?;
-        p.serialize_field("event_date", &i.event_date)?;
-        p.serialize_field("year", &i.event_date.year())?;
-        p.serialize_field("time_precision", &i.time_precision)?;
-        p.serialize_field("disorder_type", i.disorder_type())?;
-        p.serialize_field("event_type", &i.event_type)?;
-        p.serialize_field("sub_event_type", &i.sub_event_type)?;
-        p.serialize_field("actor1", &i.actor1)?;
-        p.serialize_field("assoc_actor_1", &i.assoc_actor_1)?;
-        p.serialize_field("inter1", &i.inter1)?;
-        p.serialize_field("actor2", &i.actor2)?;
-        p.serialize_field("assoc_actor_2", &i.assoc_actor_2)?;
-        p.serialize_field("inter2", &i.inter2)?;
-        p.serialize_field("country", &i.country)?;
-        p.serialize_field("iso", &i.iso)?;
-        p.serialize_field("admin1", &i.admin1)?;
-        p.serialize_field("admin2", &i.admin2)?;
-        p.serialize_field("admin3", &i.admin3)?;
-        p.serialize_field("location", &i.location)?;
-        p.serialize_field("latitude", &i.lat)?;
-        p.serialize_field("longitude", &i.lon)?;
-        p.serialize_field("geo_precision", &i.geo_precision)?;
-        p.serialize_field("place_id", &i.place_id)?;
-        p.serialize_field("placement", &i.placement)?;
-        p.serialize_field("source", &i.source)?;
-        p.serialize_field("source_url", &i.source_url)?;
-        p.serialize_field("notes", &i.notes)?;
-        p.serialize_field("fatalities", &i.fatalities)?;
-        p.serialize_field("fatalities_low", &i.fatalities_low)?;
-        p.serialize_field("fatalities_high", &i.fatalities_high)?;
-        p.serialize_field("tags", &i.tags)?;
-        p.serialize_field("created_at", &i.created_at)?;
-        p.serialize_field("updated_at", &i.updated_at)?;
-        if let Some(d) = self.0.distance_m {
+        macro_rules! fields {
+            ($($name:literal => $value:expr),* $(,)?) => {
+                $(if (self.wants)($name) {
+                    p.serialize_field($name, $value)?;
+                })*
+            };
+        }
+        fields! {
+            "event_id_cnty" => &i.event_id_cnty,
+            "event_date" => &i.event_date,
+            "year" => &i.event_date.year(),
+            "time_precision" => &i.time_precision,
+            "disorder_type" => i.disorder_type(),
+            "event_type" => &i.event_type,
+            "sub_event_type" => &i.sub_event_type,
+            "actor1" => &i.actor1,
+            "assoc_actor_1" => &i.assoc_actor_1,
+            "inter1" => &i.inter1,
+            "actor2" => &i.actor2,
+            "assoc_actor_2" => &i.assoc_actor_2,
+            "inter2" => &i.inter2,
+            "country" => &i.country,
+            "iso" => &i.iso,
+            "admin1" => &i.admin1,
+            "admin2" => &i.admin2,
+            "admin3" => &i.admin3,
+            "location" => &i.location,
+            "latitude" => &i.lat,
+            "longitude" => &i.lon,
+            "geo_precision" => &i.geo_precision,
+            "place_id" => &i.place_id,
+            "placement" => &i.placement,
+            "source" => &i.source,
+            "source_url" => &i.source_url,
+            "notes" => &i.notes,
+            "fatalities" => &i.fatalities,
+            "fatalities_low" => &i.fatalities_low,
+            "fatalities_high" => &i.fatalities_high,
+            "tags" => &i.tags,
+            "created_at" => &i.created_at,
+            "updated_at" => &i.updated_at,
+        }
+        if let Some(d) = self.feature.distance_m {
             // Centimetres are more than any source supports.
-            p.serialize_field("distance_m", &((d * 100.0).round() / 100.0))?;
+            fields! { "distance_m" => &((d * 100.0).round() / 100.0) }
         }
         p.end()
     }

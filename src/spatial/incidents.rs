@@ -15,6 +15,7 @@ use super::{distance_m, radius_envelopes, MAX_DISTANCE_M};
 use crate::collection::{
     Collection, Extent, FeatureSource, GeometryKind, Hit, Matches, SelectError, Selection, Spatial,
 };
+use crate::feature_output::FeatureOutput;
 use crate::filter::{queryables, Query, Queryable};
 use crate::model::incident::{FILTERABLE, PROPERTIES};
 use crate::model::{Incident, IncidentFeature};
@@ -464,6 +465,10 @@ impl Collection for IncidentIndex {
         queryables(PROPERTIES)
     }
 
+    fn property_names(&self) -> &'static [&'static str] {
+        crate::model::incident::PROPERTY_NAMES
+    }
+
     fn select(self: Arc<Self>, sel: &Selection) -> Result<Matches, SelectError> {
         let hits = self.selected(sel)?;
         Ok(Matches { hits, source: self })
@@ -483,10 +488,11 @@ impl Collection for IncidentIndex {
 
 /// Incidents just written, served from the values the write returned.
 impl FeatureSource for Vec<Arc<Incident>> {
-    fn write_feature(&self, hit: &Hit, out: &mut Vec<u8>) {
+    fn write_feature(&self, hit: &Hit, output: &FeatureOutput, out: &mut Vec<u8>) {
         let feature = IncidentFeature {
             incident: &self[hit.index],
             distance_m: hit.distance_m,
+            output,
         };
         // Writing plain fields into a Vec cannot fail.
         serde_json::to_writer(out, &feature).expect("incident serialises");
@@ -506,7 +512,7 @@ impl FeatureSource for Vec<Arc<Incident>> {
 }
 
 impl FeatureSource for IncidentIndex {
-    fn write_feature(&self, hit: &Hit, out: &mut Vec<u8>) {
+    fn write_feature(&self, hit: &Hit, output: &FeatureOutput, out: &mut Vec<u8>) {
         // Hits come from this index, so the position exists; `null` keeps the JSON valid if
         // a caller ever mixes indexes up.
         let Some(incident) = self.at(hit.index) else {
@@ -516,6 +522,7 @@ impl FeatureSource for IncidentIndex {
         let feature = IncidentFeature {
             incident,
             distance_m: hit.distance_m,
+            output,
         };
         // Writing plain fields into a Vec cannot fail.
         serde_json::to_writer(out, &feature).expect("incident serialises");
