@@ -1,5 +1,5 @@
-//! ETag / If-None-Match for every successful read, in one place: the body's hash is the tag,
-//! so a client revalidating an unchanged answer gets a 304 and no body.
+//! ETag / If-None-Match and Cache-Control for every read, in one place: the body's hash is
+//! the tag, so a client revalidating an unchanged answer gets a 304 and no body.
 
 use actix_web::body::{to_bytes, BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -12,18 +12,36 @@ use actix_web::{Error, HttpResponse};
 #[derive(Clone, Copy)]
 pub struct ContentHash(pub u64);
 
+/// How long caches may use a read without asking again. The landing page, conformance and
+/// OpenAPI documents change only with a new release: an hour. Everything else changes with
+/// writes: keep it, but revalidate every time (cheap: a 304). Errors likewise, so that a
+/// 404 for a feature created later is not reused.
+pub fn cache_control(path: &str) -> &'static str {
+    match path {
+        "/" | "/conformance" | "/api" => "public, max-age=3600",
+        _ => "no-cache",
+    }
+}
+
 pub async fn etag(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
     let is_read = matches!(*req.method(), Method::GET | Method::HEAD);
+    let policy = header::HeaderValue::from_static(cache_control(req.path()));
     let if_none_match = req
         .headers()
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let res = next.call(req).await?;
-    if !is_read || res.status() != StatusCode::OK {
+    let mut res = next.call(req).await?;
+    if !is_read {
+        return Ok(res.map_into_boxed_body());
+    }
+    if !res.headers().contains_key(header::CACHE_CONTROL) {
+        res.headers_mut().insert(header::CACHE_CONTROL, policy);
+    }
+    if res.status() != StatusCode::OK {
         return Ok(res.map_into_boxed_body());
     }
     let content_hash = res.response().extensions().get::<ContentHash>().copied();
@@ -44,19 +62,14 @@ pub async fn etag(
     if matches {
         let mut not_modified = HttpResponse::NotModified();
         not_modified.insert_header((header::ETAG, etag_value));
+        // As the 200 would (RFC 9110 §15.4.5): the compression layer varies it by encoding.
+        not_modified.insert_header((header::VARY, "accept-encoding"));
         if let Some(cc) = head.headers().get(header::CACHE_CONTROL) {
             not_modified.insert_header((header::CACHE_CONTROL, cc.clone()));
         }
         return Ok(ServiceResponse::new(req, not_modified.finish()));
     }
     head.headers_mut().insert(header::ETAG, etag_value);
-    if !head.headers().contains_key(header::CACHE_CONTROL) {
-        // Data change on writes: caches may keep answers but must revalidate (cheap: 304).
-        head.headers_mut().insert(
-            header::CACHE_CONTROL,
-            header::HeaderValue::from_static("no-cache"),
-        );
-    }
     Ok(ServiceResponse::new(
         req,
         head.set_body(bytes).map_into_boxed_body(),

@@ -12,6 +12,7 @@ pub mod problem;
 pub mod query;
 mod queryables;
 mod search;
+pub mod sync;
 mod write;
 
 use std::sync::Arc;
@@ -61,6 +62,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(read(
             "/collections/{collectionId}/sortables",
             queryables::sortables,
+        ))
+        .service(read(
+            "/collections/{collectionId}/deletions",
+            sync::deletions,
         ))
         .service(
             read("/collections/{collectionId}/items", ogc::items)
@@ -142,13 +147,19 @@ pub fn app(
         .allow_any_origin()
         .allowed_methods(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
         .allow_any_header()
-        .expose_headers([header::ETAG, header::LOCATION, header::CONTENT_TYPE])
+        .expose_headers([
+            header::ETAG,
+            header::LOCATION,
+            header::CONTENT_TYPE,
+            header::HeaderName::from_static(sync::CURSOR_HEADER),
+        ])
         .max_age(86_400);
     actix_web::App::new()
         .app_data(state)
         .configure(routes)
         .default_service(web::to(not_found))
         .wrap(middleware::from_fn(etag::etag))
+        .wrap(middleware::from_fn(sync::cursor))
         .wrap(middleware::Compress::default())
         .wrap(cors)
         .wrap(middleware::Logger::new("%r %s %b %Dms").log_target("incident_atlas::http"))

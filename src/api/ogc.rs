@@ -8,7 +8,9 @@ use super::links::{base_url, with_offset, Link, GEOJSON, JSON, OPENAPI};
 use super::problem::ApiError;
 use super::query::{check_format, pairs, parse_items_query, CRS84};
 use super::queryables::{QUERYABLES_REL, SCHEMA_JSON, SORTABLES_REL};
+use super::sync::DELETIONS_REL;
 use super::AppState;
+use crate::atlas::sync::DELETIONS_OF;
 use crate::collection::{Collection, FeatureSource, Hit, Selection};
 
 pub const CONFORMANCE: &[&str] = &[
@@ -121,7 +123,7 @@ fn collection_json(c: &dyn Collection, base: &str) -> serde_json::Value {
             "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian",
         });
     }
-    json!({
+    let mut collection = json!({
         "id": id,
         "title": c.title(),
         "description": c.description(),
@@ -136,7 +138,19 @@ fn collection_json(c: &dyn Collection, base: &str) -> serde_json::Value {
             Link::new(format!("{base}/collections/{id}/queryables"), QUERYABLES_REL, SCHEMA_JSON).titled("Properties to filter on"),
             Link::new(format!("{base}/collections/{id}/sortables"), SORTABLES_REL, SCHEMA_JSON).titled("Properties to sort by"),
         ],
-    })
+    });
+    if id == DELETIONS_OF {
+        let deletions = Link::new(
+            format!("{base}/collections/{id}/deletions"),
+            DELETIONS_REL,
+            JSON,
+        )
+        .titled("Deleted incidents and when, for mirrors (deleted_after=…)");
+        if let Some(links) = collection["links"].as_array_mut() {
+            links.push(json!(deletions));
+        }
+    }
+    collection
 }
 
 pub async fn items(
