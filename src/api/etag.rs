@@ -12,10 +12,9 @@ use actix_web::{Error, HttpResponse};
 #[derive(Clone, Copy)]
 pub struct ContentHash(pub u64);
 
-/// How long caches may use a read without asking again. The landing page, conformance and
-/// OpenAPI documents change only with a new release: an hour. Everything else changes with
-/// writes: keep it, but revalidate every time (cheap: a 304). Errors likewise, so that a
-/// 404 for a feature created later is not reused.
+/// How long caches may use a successful read without asking again. The landing page,
+/// conformance and OpenAPI documents change only with a new release: an hour. Everything
+/// else changes with writes: keep it, but revalidate every time (cheap: a 304).
 pub fn cache_control(path: &str) -> &'static str {
     match path {
         "/" | "/conformance" | "/api" => "public, max-age=3600",
@@ -28,7 +27,7 @@ pub async fn etag(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
     let is_read = matches!(*req.method(), Method::GET | Method::HEAD);
-    let policy = header::HeaderValue::from_static(cache_control(req.path()));
+    let policy = cache_control(req.path());
     let if_none_match = req
         .headers()
         .get(header::IF_NONE_MATCH)
@@ -39,7 +38,16 @@ pub async fn etag(
         return Ok(res.map_into_boxed_body());
     }
     if !res.headers().contains_key(header::CACHE_CONTROL) {
-        res.headers_mut().insert(header::CACHE_CONTROL, policy);
+        // Errors are revalidated too: a 404 for a feature created later must not be reused.
+        let value = if res.status() == StatusCode::OK {
+            policy
+        } else {
+            "no-cache"
+        };
+        res.headers_mut().insert(
+            header::CACHE_CONTROL,
+            header::HeaderValue::from_static(value),
+        );
     }
     if res.status() != StatusCode::OK {
         return Ok(res.map_into_boxed_body());

@@ -81,7 +81,7 @@ pub async fn cursor(
     let path = req.path();
     let read = matches!(*req.method(), Method::GET | Method::HEAD)
         || (req.method() == Method::POST && path.ends_with("/search"));
-    let stamp = (read && path.starts_with("/collections/"))
+    let stamp = (read && path.starts_with("/collections"))
         .then(|| req.app_data::<web::Data<AppState>>())
         .flatten()
         .map(|state| state.atlas.snapshot().last_change);
