@@ -1,7 +1,7 @@
-//! ETag / If-None-Match for every successful read, in one place: the body's hash (with its
-//! media type, so each representation of a resource has its own tag) is the tag, so a client
-//! revalidating an unchanged answer gets a 304 and no body. Streamed bodies (large exports)
-//! pass through untagged: their hash is known only once they have been sent.
+//! ETag / If-None-Match and Cache-Control for every read, in one place: the body's hash (with
+//! its media type, so each representation of a resource has its own tag) is the tag, so a
+//! client revalidating an unchanged answer gets a 304 and no body. Streamed bodies (large
+//! exports) pass through untagged: their hash is known only once they have been sent.
 
 use actix_web::body::{to_bytes, BodySize, BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -14,19 +14,45 @@ use actix_web::{Error, HttpResponse};
 #[derive(Clone, Copy)]
 pub struct ContentHash(pub u64);
 
+/// How long caches may use a successful read without asking again. The landing page,
+/// conformance and OpenAPI documents change only with a new release: an hour. Everything
+/// else changes with writes: keep it, but revalidate every time (cheap: a 304).
+pub fn cache_control(path: &str) -> &'static str {
+    match path {
+        "/" | "/conformance" | "/api" => "public, max-age=3600",
+        _ => "no-cache",
+    }
+}
+
 pub async fn etag(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
     let is_read = matches!(*req.method(), Method::GET | Method::HEAD);
+    let policy = cache_control(req.path());
     let if_none_match = req
         .headers()
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let res = next.call(req).await?;
+    let mut res = next.call(req).await?;
+    if !is_read {
+        return Ok(res.map_into_boxed_body());
+    }
+    if !res.headers().contains_key(header::CACHE_CONTROL) {
+        // Errors are revalidated too: a 404 for a feature created later must not be reused.
+        let value = if res.status() == StatusCode::OK {
+            policy
+        } else {
+            "no-cache"
+        };
+        res.headers_mut().insert(
+            header::CACHE_CONTROL,
+            header::HeaderValue::from_static(value),
+        );
+    }
     let streamed = matches!(res.response().body().size(), BodySize::Stream);
-    if !is_read || res.status() != StatusCode::OK || streamed {
+    if res.status() != StatusCode::OK || streamed {
         return Ok(res.map_into_boxed_body());
     }
     let content_hash = res.response().extensions().get::<ContentHash>().copied();
@@ -52,22 +78,21 @@ pub async fn etag(
     if matches {
         let mut not_modified = HttpResponse::NotModified();
         not_modified.insert_header((header::ETAG, etag_value));
-        // A 304 carries the headers a 200 would have for caching (RFC 9110 §15.4.5).
-        for name in [header::CACHE_CONTROL, header::VARY] {
-            if let Some(v) = head.headers().get(&name) {
-                not_modified.insert_header((name, v.clone()));
-            }
+        // A 304 carries the headers a 200 would have for caching (RFC 9110 §15.4.5); the
+        // compression layer varies every answer by encoding.
+        not_modified.insert_header((
+            header::VARY,
+            head.headers()
+                .get(header::VARY)
+                .cloned()
+                .unwrap_or(header::HeaderValue::from_static("accept-encoding")),
+        ));
+        if let Some(cc) = head.headers().get(header::CACHE_CONTROL) {
+            not_modified.insert_header((header::CACHE_CONTROL, cc.clone()));
         }
         return Ok(ServiceResponse::new(req, not_modified.finish()));
     }
     head.headers_mut().insert(header::ETAG, etag_value);
-    if !head.headers().contains_key(header::CACHE_CONTROL) {
-        // Data change on writes: caches may keep answers but must revalidate (cheap: 304).
-        head.headers_mut().insert(
-            header::CACHE_CONTROL,
-            header::HeaderValue::from_static("no-cache"),
-        );
-    }
     Ok(ServiceResponse::new(
         req,
         head.set_body(bytes).map_into_boxed_body(),

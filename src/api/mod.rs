@@ -15,6 +15,7 @@ pub mod problem;
 pub mod query;
 mod queryables;
 mod search;
+pub mod sync;
 mod write;
 
 use std::sync::Arc;
@@ -64,6 +65,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(read(
             "/collections/{collectionId}/sortables",
             queryables::sortables,
+        ))
+        .service(read(
+            "/collections/{collectionId}/deletions",
+            sync::deletions,
         ))
         .service(
             read("/collections/{collectionId}/items", ogc::items)
@@ -150,6 +155,7 @@ pub fn app(
             header::LOCATION,
             header::CONTENT_TYPE,
             header::HeaderName::from_static("content-crs"),
+            header::HeaderName::from_static(sync::CURSOR_HEADER),
         ])
         .max_age(86_400);
     actix_web::App::new()
@@ -157,6 +163,7 @@ pub fn app(
         .configure(routes)
         .default_service(web::to(not_found))
         .wrap(middleware::from_fn(etag::etag))
+        .wrap(middleware::from_fn(sync::cursor))
         .wrap(middleware::Compress::default())
         .wrap(cors)
         .wrap(middleware::Logger::new("%r %s %b %Dms").log_target("incident_atlas::http"))

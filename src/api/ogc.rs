@@ -14,7 +14,9 @@ use super::links::{
 use super::problem::ApiError;
 use super::query::{pairs, parse_items_query, parse_output};
 use super::queryables::{QUERYABLES_REL, SCHEMA_JSON, SORTABLES_REL};
+use super::sync::DELETIONS_REL;
 use super::{export, AppState};
+use crate::atlas::sync::DELETIONS_OF;
 use crate::collection::{Collection, FeatureSource, Hit, Matches, Selection};
 use crate::crs::Crs;
 use crate::feature_output::FeatureOutput;
@@ -218,6 +220,16 @@ fn collection_json(c: &dyn Collection, base: &str, mut links: Vec<Link>) -> serd
         )
         .titled("Properties to sort by"),
     );
+    if id == DELETIONS_OF {
+        links.push(
+            Link::new(
+                format!("{base}/collections/{id}/deletions"),
+                DELETIONS_REL,
+                JSON,
+            )
+            .titled("Deleted incidents and when, for mirrors (deleted_after=…)"),
+        );
+    }
     json!({
         "id": id,
         "title": c.title(),

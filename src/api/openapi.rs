@@ -14,6 +14,7 @@ use utoipa::openapi::{
 
 use super::format::{self, Format};
 use super::query::{equality_parameters, COMMON_PARAMETERS, CRS84};
+use super::sync::{self, sync_parameters};
 use crate::atlas::Snapshot;
 use crate::collection::Collection;
 use crate::crs::Crs;
@@ -23,11 +24,16 @@ use crate::model::taxonomy::EVENT_TYPES;
 /// The OpenAPI version the document is written to (see `api_document`).
 pub const OPENAPI_VERSION: &str = "3.0.3";
 
-fn string() -> ObjectBuilder {
+pub fn string() -> ObjectBuilder {
     ObjectBuilder::new().schema_type(Type::String)
 }
 
-fn integer(min: i64, max: i64) -> ObjectBuilder {
+pub fn date_time() -> ObjectBuilder {
+    use utoipa::openapi::{KnownFormat, SchemaFormat};
+    string().format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
+}
+
+pub fn integer(min: i64, max: i64) -> ObjectBuilder {
     ObjectBuilder::new()
         .schema_type(Type::Integer)
         .minimum(Some(min))
@@ -91,7 +97,7 @@ fn common_schema(name: &str) -> RefOr<Schema> {
     }
 }
 
-fn query_param(
+pub fn query_param(
     name: &str,
     description: &str,
     schema: RefOr<Schema>,
@@ -104,7 +110,7 @@ fn query_param(
     p
 }
 
-fn json_response(description: &str, media: &str, schema: &str) -> utoipa::openapi::Response {
+pub fn json_response(description: &str, media: &str, schema: &str) -> utoipa::openapi::Response {
     ResponseBuilder::new()
         .description(description)
         .content(
@@ -160,7 +166,7 @@ fn responses(
     r.build()
 }
 
-fn get(
+pub fn get(
     id: &str,
     summary: &str,
     params: Vec<utoipa::openapi::path::Parameter>,
@@ -194,6 +200,11 @@ fn f_param_of(formats: &[Format]) -> utoipa::openapi::path::Parameter {
         "Output format; wins over the Accept header",
         f_schema(formats),
     )
+}
+
+/// `f` on JSON-only resources (the deletions feed).
+pub fn json_f_param() -> utoipa::openapi::path::Parameter {
+    f_param_of(&[Format::Json])
 }
 
 /// `f` on GeoJSON-only resources (geocoding).
@@ -354,6 +365,9 @@ pub fn document(snap: &Snapshot, base: &str) -> OpenApi {
         for (name, description) in c.parameters() {
             params.push(query_param(name, description, string().into()));
         }
+        for (name, description) in sync_parameters(c.as_ref()) {
+            params.push(query_param(name, description, date_time().into()));
+        }
         let queryables = c.queryables();
         for (name, description) in equality_parameters(c.as_ref()) {
             let schema = match queryables.iter().find(|q| q.name == name) {
@@ -366,20 +380,32 @@ pub fn document(snap: &Snapshot, base: &str) -> OpenApi {
                 schema,
             ));
         }
+        let mut page = json_response(
+            "A page of features, with numberMatched and next/prev links",
+            "application/geo+json",
+            "FeatureCollection",
+        );
+        page.headers
+            .insert(sync::CURSOR_HEADER.into(), sync::cursor_header());
         let mut items = PathItem::new(
             HttpMethod::Get,
             get(
                 &format!("get{}Features", camel(id)),
                 &format!("{}, filtered and paged: GeoJSON, HTML, or downloads (CSV, GeoJSON text sequence, FlatGeobuf) that carry every match unless limit is given", c.title()),
                 params,
-                formats_response(
+                {
+                    let mut page = formats_response(
                     "GeoJSON: a page of features with numberMatched and next/prev links. \
                      CSV (ACLED's columns for incidents; WKT and properties otherwise), \
                      GeoJSON text sequences (RFC 8142, streamed) and FlatGeobuf (with its \
                      packed R-tree index): the paging links are in the Link header.",
                     format::ITEMS,
                     "FeatureCollection",
-                ),
+                    );
+                    page.headers
+                        .insert(sync::CURSOR_HEADER.into(), sync::cursor_header());
+                    page
+                },
                 &[("400", "Unknown or malformed parameter"), NOT_ACCEPTABLE],
             ),
         );
@@ -619,6 +645,7 @@ pub fn document(snap: &Snapshot, base: &str) -> OpenApi {
             ),
         );
     paths = super::geoparse::document(paths);
+    paths = sync::document(paths);
     let any = || ObjectBuilder::new().schema_type(Type::Object).build();
     let components = ComponentsBuilder::new()
         .schema("Any", any())
@@ -755,7 +782,13 @@ pub fn document(snap: &Snapshot, base: &str) -> OpenApi {
                     )),
                 )
                 .property("limit", integer(1, 10_000))
-                .property("offset", integer(0, i64::MAX)),
+                .property("offset", integer(0, i64::MAX))
+                .property(
+                    "updated_after",
+                    date_time().description(Some(
+                        "Only features created or changed strictly after this RFC 3339 time",
+                    )),
+                ),
         )
         .schema("IncidentInput", incident_input())
         .schema("ReportInput", report_input())

@@ -10,6 +10,7 @@ use crate::model::Interval;
 use crate::spatial::{Bbox, MAX_DISTANCE_M};
 
 use super::problem::ApiError;
+use super::sync::{sync_parameters, updated_after};
 
 /// The default CRS's URI (lon/lat on WGS84).
 pub const CRS84: &str = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
@@ -64,10 +65,12 @@ pub fn parse_items_query(
             return Err(ApiError::bad(k, "given more than once"));
         }
         let known = COMMON_PARAMETERS.iter().any(|(n, _)| n == k)
+            || sync_parameters(c).iter().any(|(n, _)| n == k)
             || equality_parameters(c).iter().any(|(n, _)| n == k)
             || c.parameters().iter().any(|(n, _)| n == k);
         if !known {
             let mut names: Vec<&str> = COMMON_PARAMETERS.iter().map(|(n, _)| *n).collect();
+            names.extend(sync_parameters(c).iter().map(|(n, _)| *n));
             names.extend(equality_parameters(c).iter().map(|(n, _)| *n));
             names.extend(c.parameters().iter().map(|(n, _)| *n));
             return Err(ApiError::bad(
@@ -171,6 +174,9 @@ pub fn parse_items_query(
                 format!("only {CRS84} is supported"),
             ));
         }
+    }
+    if let Some(t) = get("updated_after") {
+        conjuncts.push(updated_after(c, "updated_after", t)?);
     }
     if let Some(text) = get("filter") {
         conjuncts.push(filter::parse(text, language).map_err(|e| ApiError::bad("filter", e.0))?);

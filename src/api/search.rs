@@ -1,5 +1,5 @@
 //! POST /collections/{id}/search: features intersecting a GeoJSON geometry, with the same
-//! datetime, property filters, CQL2 filter, sorting and paging as items. The body is shaped
+//! datetime, property filters, CQL2 filter, `updated_after`, sorting and paging as items. The body is shaped
 //! like a STAC search: `filter` is a cql2-json object (or cql2-text as a string),
 //! `sortby` a string as in items or STAC's `[{"field": …, "direction": "desc"}]`. `crs` and
 //! `bbox-crs` members work as the items parameters do; `intersects` is GeoJSON, so CRS84.
@@ -12,7 +12,8 @@ use super::body::json_body;
 use super::links::{base_url, Link, GEOJSON, JSON};
 use super::ogc::{collection_response, feature_collection, find_collection, page_of};
 use super::problem::ApiError;
-use super::query::{parse_bbox, parse_crs, CRS84, DEFAULT_LIMIT, MAX_LIMIT};
+use super::query::{conjoin, parse_bbox, parse_crs, CRS84, DEFAULT_LIMIT, MAX_LIMIT};
+use super::sync::updated_after;
 use super::AppState;
 use crate::collection::{Selection, Spatial};
 use crate::crs::Crs;
@@ -33,6 +34,7 @@ const MEMBERS: &[&str] = &[
     "filter-lang",
     "filter-crs",
     "sortby",
+    "updated_after",
 ];
 
 pub async fn search(
@@ -127,12 +129,26 @@ pub async fn search(
             as usize,
     };
     let equals = parse_properties(obj.get("properties"), c.filterable())?;
+    let mut filter = parse_filter(obj)?;
+    match obj.get("updated_after") {
+        None | Some(Value::Null) => {}
+        Some(Value::String(t)) => {
+            let after = updated_after(c.as_ref(), "/updated_after", t)?;
+            filter = conjoin(filter.into_iter().chain([after]).collect());
+        }
+        Some(_) => {
+            return Err(ApiError::bad(
+                "/updated_after",
+                "expected an RFC 3339 timestamp string",
+            ))
+        }
+    }
     let selection = Selection {
         bbox,
         datetime: if c.is_temporal() { datetime } else { None },
         equals,
         spatial,
-        filter: parse_filter(obj)?,
+        filter,
         sortby: parse_sortby(obj.get("sortby"))?,
         params: Vec::new(),
         // Only the page served need be in order.

@@ -5,11 +5,12 @@
 pub mod editable;
 pub mod import;
 pub mod placement;
+pub mod sync;
 
 use std::sync::{Arc, Mutex};
 
 use arc_swap::ArcSwap;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use crate::collection::Collection;
@@ -22,6 +23,7 @@ use crate::model::{FieldError, Incident, IncidentDraft};
 use crate::spatial::IncidentIndex;
 use crate::store::{Store, StoreError};
 pub use placement::{Candidate, PlacementError};
+use sync::{Deletion, Deletions};
 
 /// The January 2022 al-Hasakah scenario, loaded into an empty database on first start.
 pub const EMBEDDED_SCENARIO: &str = include_str!("../../data/scenario/hasakah-2022-01.geojson");
@@ -52,6 +54,10 @@ pub struct Snapshot {
     pub displacement: Arc<Displacement>,
     /// Every served collection, built once per snapshot (requests only clone the list).
     collections: Vec<Arc<dyn Collection>>,
+    /// Deleted incidents and when, for mirrors (see `sync`).
+    pub deletions: Arc<Deletions>,
+    /// The stamp of the newest write in this snapshot: a cursor for mirrors (see `sync`).
+    pub last_change: DateTime<Utc>,
     /// Bumped on every published write.
     pub version: u64,
 }
@@ -67,6 +73,7 @@ impl Snapshot {
         gazetteer: Arc<Gazetteer>,
         incidents: Arc<IncidentIndex>,
         displacement: Arc<Displacement>,
+        (deletions, last_change): (Arc<Deletions>, DateTime<Utc>),
         version: u64,
     ) -> Snapshot {
         let clash_zones = Arc::new(ClashZones::new(incidents.clone(), gazetteer.clone()));
@@ -87,10 +94,12 @@ impl Snapshot {
         Snapshot {
             clash_zones,
             collections,
+            deletions,
             displacement,
             gazetteer,
             geoparser,
             incidents,
+            last_change,
             version,
         }
     }
@@ -130,13 +139,29 @@ fn lock_ignoring_poison<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 impl Atlas {
     pub fn open(store: Store, gazetteer: Gazetteer) -> Result<Atlas, AtlasError> {
         let incidents = store.load_all()?;
-        let reports = store.load_reports()?.into_iter().map(Arc::new).collect();
+        let reports: Vec<Arc<DisplacementReport>> =
+            store.load_reports()?.into_iter().map(Arc::new).collect();
+        let deletions = Deletions::new(
+            store
+                .load_deletions()?
+                .into_iter()
+                .map(|(id, deleted_at)| Deletion { id, deleted_at })
+                .collect(),
+        );
+        let last_change = incidents
+            .iter()
+            .map(|i| i.updated_at)
+            .chain(reports.iter().map(|r| r.updated_at))
+            .chain(deletions.latest())
+            .max()
+            .unwrap_or_else(sync::no_change);
         let gazetteer = Arc::new(gazetteer);
         let snapshot = Snapshot::new(
             Arc::new(Geoparser::new(&gazetteer)),
             gazetteer.clone(),
             Arc::new(IncidentIndex::new(incidents)),
             Arc::new(Displacement::new(reports, gazetteer)),
+            (Arc::new(deletions), last_change),
             0,
         );
         Ok(Atlas {
@@ -155,12 +180,30 @@ impl Atlas {
         lock_ignoring_poison(&self.store)
     }
 
-    fn publish(&self, base: &Snapshot, upserts: &[Arc<Incident>], removed: &[i64]) {
+    /// The stamp of a write about to commit on top of `base`; call under the writer lock.
+    fn stamp(base: &Snapshot) -> DateTime<Utc> {
+        sync::next_stamp(base.last_change)
+    }
+
+    /// Publishes incident changes committed at `stamp`; `removed` are recorded as deleted then.
+    fn publish(
+        &self,
+        base: &Snapshot,
+        upserts: &[Arc<Incident>],
+        removed: &[i64],
+        stamp: DateTime<Utc>,
+    ) {
+        let deletions = if removed.is_empty() {
+            base.deletions.clone()
+        } else {
+            Arc::new(base.deletions.with(removed, stamp))
+        };
         self.current.store(Arc::new(Snapshot::new(
             base.geoparser.clone(),
             base.gazetteer.clone(),
             Arc::new(base.incidents.with_changes(upserts, removed)),
             base.displacement.clone(),
+            (deletions, stamp),
             base.version + 1,
         )));
     }
@@ -170,12 +213,14 @@ impl Atlas {
         base: &Snapshot,
         upserts: &[Arc<DisplacementReport>],
         removed: &[i64],
+        stamp: DateTime<Utc>,
     ) {
         self.current.store(Arc::new(Snapshot::new(
             base.geoparser.clone(),
             base.gazetteer.clone(),
             base.incidents.clone(),
             Arc::new(base.displacement.with_changes(upserts, removed)),
+            (base.deletions.clone(), stamp),
             base.version + 1,
         )));
     }
@@ -188,7 +233,7 @@ impl Atlas {
     ) -> Result<Vec<Arc<DisplacementReport>>, AtlasError> {
         let mut store = self.lock();
         let base = self.snapshot();
-        let now = Utc::now();
+        let now = Self::stamp(&base);
         let mut reports = Vec::with_capacity(drafts.len());
         for (n, d) in drafts.iter().enumerate() {
             reports.push(
@@ -203,7 +248,7 @@ impl Atlas {
             })
         })?;
         let stored: Vec<Arc<DisplacementReport>> = reports.into_iter().map(Arc::new).collect();
-        self.publish_reports(&base, &stored, &[]);
+        self.publish_reports(&base, &stored, &[], now);
         Ok(stored)
     }
 
@@ -242,13 +287,14 @@ impl Atlas {
             .get(id)
             .ok_or(AtlasError::NotFound("displacement report", id))?;
         let draft = change(old)?;
-        let mut new = placement::place_report(&base.gazetteer, &draft, "", Utc::now())
+        let now = Self::stamp(&base);
+        let mut new = placement::place_report(&base.gazetteer, &draft, "", now)
             .map_err(AtlasError::Placement)?;
         new.id = id;
         new.created_at = old.created_at;
         store.write(|w| w.put_report(Some(id), &new).map(|_| ()))?;
         let new = Arc::new(new);
-        self.publish_reports(&base, std::slice::from_ref(&new), &[]);
+        self.publish_reports(&base, std::slice::from_ref(&new), &[], now);
         Ok(new)
     }
 
@@ -258,7 +304,7 @@ impl Atlas {
         if !store.write(|w| w.delete_report(id))? {
             return Err(AtlasError::NotFound("displacement report", id));
         }
-        self.publish_reports(&base, &[], &[id]);
+        self.publish_reports(&base, &[], &[id], Self::stamp(&base));
         Ok(())
     }
 
@@ -295,10 +341,16 @@ impl Atlas {
         }
         let jobs = std::mem::take(&mut *lock_ignoring_poison(&self.queue));
         let base = self.snapshot();
+        // Placed before the lock; stamped now, in commit order (see `sync`).
+        let stamp = Self::stamp(&base);
         let outcome = store.write(|w| {
             let mut results = Vec::with_capacity(jobs.len());
             for job in &jobs {
                 let mut incidents = std::mem::take(&mut *lock_ignoring_poison(&job.incidents));
+                for i in &mut incidents {
+                    i.created_at = stamp;
+                    i.updated_at = stamp;
+                }
                 let written =
                     w.all_or_nothing(|w| incidents.iter_mut().try_for_each(|i| w.insert(i)));
                 results.push(written.map(|()| incidents));
@@ -321,7 +373,7 @@ impl Atlas {
                     })
                     .collect();
                 if !published.is_empty() {
-                    self.publish(&base, &published, &[]);
+                    self.publish(&base, &published, &[], stamp);
                 }
                 for (job, result) in jobs.iter().zip(results) {
                     *lock_ignoring_poison(&job.result) = Some(result);
@@ -370,25 +422,27 @@ impl Atlas {
             .get(id)
             .ok_or(AtlasError::NotFound("incident", id))?;
         let draft = change(old)?;
-        let mut new = placement::place(&base.gazetteer, &draft, "", Utc::now())
-            .map_err(AtlasError::Placement)?;
+        let now = Self::stamp(&base);
+        let mut new =
+            placement::place(&base.gazetteer, &draft, "", now).map_err(AtlasError::Placement)?;
         new.id = id;
         new.created_at = old.created_at;
         if !store.write(|w| w.replace(&new))? {
             return Err(AtlasError::NotFound("incident", id));
         }
         let new = Arc::new(new);
-        self.publish(&base, std::slice::from_ref(&new), &[]);
+        self.publish(&base, std::slice::from_ref(&new), &[], now);
         Ok(new)
     }
 
     pub fn delete(&self, id: i64) -> Result<(), AtlasError> {
         let mut store = self.lock();
         let base = self.snapshot();
-        if !store.write(|w| w.delete(id, Utc::now()))? {
+        let now = Self::stamp(&base);
+        if !store.write(|w| w.delete(id, now))? {
             return Err(AtlasError::NotFound("incident", id));
         }
-        self.publish(&base, &[], &[id]);
+        self.publish(&base, &[], &[id], now);
         Ok(())
     }
 
@@ -401,7 +455,7 @@ impl Atlas {
             return Ok(0);
         }
         let base = self.snapshot();
-        let now = Utc::now();
+        let now = Self::stamp(&base);
         let drafts = features_to_drafts(EMBEDDED_SCENARIO).map_err(AtlasError::Invalid)?;
         let displacement: Value = serde_json::from_str(EMBEDDED_DISPLACEMENT).map_err(|e| {
             AtlasError::Invalid(vec![FieldError::new(
@@ -448,6 +502,7 @@ impl Atlas {
             base.gazetteer.clone(),
             Arc::new(base.incidents.with_changes(&incidents, &[])),
             Arc::new(base.displacement.with_changes(&reports, &[])),
+            (base.deletions.clone(), now),
             base.version + 1,
         )));
         Ok(incidents.len())

@@ -172,6 +172,15 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// Every recorded incident deletion, as (id, deleted_at).
+    pub fn load_deletions(&self) -> Result<Vec<(i64, DateTime<Utc>)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, deleted_at FROM incident_deletion")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, time_column(r, 1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     pub fn count(&self) -> Result<usize, StoreError> {
         Ok(self
             .conn
