@@ -5,12 +5,12 @@ use std::io::Write;
 use std::sync::Arc;
 
 use crate::collection::{
-    order_hits, Collection, Extent, FeatureSource, GeometryKind, Hit, Matches, SelectError,
-    Selection, Spatial,
+    order_hits, Collection, Extent, FeatureData, FeatureSource, GeometryKind, Hit, Matches,
+    SelectError, Selection, Spatial,
 };
 use crate::spatial::distance_m;
 
-use super::{Gazetteer, FILTERABLE};
+use super::{Gazetteer, PlaceProperties, FILTERABLE};
 
 impl Gazetteer {
     fn matches_filters(&self, i: usize, sel: &Selection) -> bool {
@@ -176,5 +176,19 @@ impl FeatureSource for Gazetteer {
 
     fn feature_id(&self, hit: &Hit) -> String {
         self.place(hit.index).id.clone()
+    }
+}
+
+impl FeatureData for Gazetteer {
+    fn geometry(&self, hit: &Hit) -> std::borrow::Cow<'_, geo::Geometry<f64>> {
+        std::borrow::Cow::Borrowed(&self.place(hit.index).geometry)
+    }
+
+    fn properties(&self, hit: &Hit) -> serde_json::Map<String, serde_json::Value> {
+        match serde_json::to_value(PlaceProperties::of(self.place(hit.index))) {
+            Ok(serde_json::Value::Object(map)) => map,
+            // A struct of strings and finite numbers always serialises to an object.
+            _ => serde_json::Map::new(),
+        }
     }
 }

@@ -5,7 +5,7 @@ use geo::{BoundingRect, Geometry, Intersects};
 use serde::Serialize;
 use serde_json::value::RawValue;
 
-use crate::collection::{FeatureSource, Hit, Selection, Spatial};
+use crate::collection::{FeatureData, FeatureSource, Hit, Selection, Spatial};
 
 /// A feature id: stored records keep their numeric ids (as incidents do); aggregates are
 /// named ("al-zuhur~tal-hajar").
@@ -123,5 +123,15 @@ impl FeatureSource for FeatureSet {
 
     fn feature_id(&self, hit: &Hit) -> String {
         self.features[hit.index].id.to_string()
+    }
+}
+
+impl FeatureData for FeatureSet {
+    fn geometry(&self, hit: &Hit) -> std::borrow::Cow<'_, Geometry<f64>> {
+        std::borrow::Cow::Borrowed(&self.features[hit.index].geometry)
+    }
+
+    fn properties(&self, hit: &Hit) -> serde_json::Map<String, serde_json::Value> {
+        self.features[hit.index].properties.clone()
     }
 }

@@ -9,8 +9,8 @@ use rstar::{RTree, AABB};
 
 use super::{distance_m, radius_envelopes, MAX_DISTANCE_M};
 use crate::collection::{
-    order_hits, Collection, Extent, FeatureSource, GeometryKind, Hit, Matches, SelectError,
-    Selection, Spatial,
+    order_hits, Collection, Extent, FeatureData, FeatureSource, GeometryKind, Hit, Matches,
+    SelectError, Selection, Spatial,
 };
 use crate::model::incident::FILTERABLE;
 use crate::model::{Incident, IncidentFeature};
@@ -290,5 +290,37 @@ impl FeatureSource for IncidentIndex {
 
     fn feature_id(&self, hit: &Hit) -> String {
         self.items[hit.index].id.to_string()
+    }
+}
+
+fn incident_geometry(i: &Incident) -> std::borrow::Cow<'static, geo::Geometry<f64>> {
+    std::borrow::Cow::Owned(geo::Geometry::Point(Point::new(i.lon, i.lat)))
+}
+
+fn incident_properties(i: &Incident, hit: &Hit) -> serde_json::Map<String, serde_json::Value> {
+    IncidentFeature {
+        incident: i,
+        distance_m: hit.distance_m,
+    }
+    .properties()
+}
+
+impl FeatureData for IncidentIndex {
+    fn geometry(&self, hit: &Hit) -> std::borrow::Cow<'_, geo::Geometry<f64>> {
+        incident_geometry(&self.items[hit.index])
+    }
+
+    fn properties(&self, hit: &Hit) -> serde_json::Map<String, serde_json::Value> {
+        incident_properties(&self.items[hit.index], hit)
+    }
+}
+
+impl FeatureData for Vec<Arc<Incident>> {
+    fn geometry(&self, hit: &Hit) -> std::borrow::Cow<'_, geo::Geometry<f64>> {
+        incident_geometry(&self[hit.index])
+    }
+
+    fn properties(&self, hit: &Hit) -> serde_json::Map<String, serde_json::Value> {
+        incident_properties(&self[hit.index], hit)
     }
 }
