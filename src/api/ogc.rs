@@ -30,6 +30,12 @@ pub async fn landing(
             .titled("The OpenAPI 3 definition"),
         Link::new(format!("{base}/conformance"), "conformance", JSON).titled("Conformance classes"),
         Link::new(format!("{base}/collections"), "data", JSON).titled("Collections"),
+        Link::new(
+            format!("{base}/tileMatrixSets"),
+            super::tiles::REL_TILING_SCHEMES,
+            JSON,
+        )
+        .titled("Tile matrix sets of the vector tiles"),
     ];
     Ok(json_response(&json!({
         "title": "Incident Atlas",
@@ -42,7 +48,12 @@ pub async fn landing(
 
 pub async fn conformance(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     only_format(&req)?;
-    Ok(json_response(&json!({ "conformsTo": CONFORMANCE })))
+    let classes: Vec<&str> = CONFORMANCE
+        .iter()
+        .chain(super::tiles::CONFORMANCE)
+        .copied()
+        .collect();
+    Ok(json_response(&json!({ "conformsTo": classes })))
 }
 
 pub async fn collections(
@@ -117,6 +128,7 @@ fn collection_json(c: &dyn Collection, base: &str) -> serde_json::Value {
         "links": [
             Link::new(format!("{base}/collections/{id}"), "self", JSON),
             Link::new(format!("{base}/collections/{id}/items"), "items", GEOJSON).titled(format!("{} as GeoJSON", c.title())),
+            Link::new(format!("{base}/collections/{id}/tiles"), super::tiles::REL_TILESETS_VECTOR, JSON).titled(format!("{} as vector tiles", c.title())),
         ],
     })
 }

@@ -19,11 +19,11 @@ use crate::model::taxonomy::EVENT_TYPES;
 /// The OpenAPI version the document is written to (see `api_document`).
 pub const OPENAPI_VERSION: &str = "3.0.3";
 
-fn string() -> ObjectBuilder {
+pub(super) fn string() -> ObjectBuilder {
     ObjectBuilder::new().schema_type(Type::String)
 }
 
-fn integer(min: i64, max: i64) -> ObjectBuilder {
+pub(super) fn integer(min: i64, max: i64) -> ObjectBuilder {
     ObjectBuilder::new()
         .schema_type(Type::Integer)
         .minimum(Some(min))
@@ -34,7 +34,7 @@ fn schema_ref(name: &str) -> RefOr<Schema> {
     RefOr::Ref(Ref::from_schema_name(name))
 }
 
-fn param(
+pub(super) fn param(
     name: &str,
     place: ParameterIn,
     description: &str,
@@ -78,7 +78,7 @@ fn common_schema(name: &str) -> RefOr<Schema> {
     }
 }
 
-fn query_param(
+pub(super) fn query_param(
     name: &str,
     description: &str,
     schema: RefOr<Schema>,
@@ -91,7 +91,11 @@ fn query_param(
     p
 }
 
-fn json_response(description: &str, media: &str, schema: &str) -> utoipa::openapi::Response {
+pub(super) fn json_response(
+    description: &str,
+    media: &str,
+    schema: &str,
+) -> utoipa::openapi::Response {
     ResponseBuilder::new()
         .description(description)
         .content(
@@ -107,7 +111,7 @@ fn problem(description: &str) -> utoipa::openapi::Response {
     json_response(description, "application/problem+json", "Problem")
 }
 
-fn responses(
+pub(super) fn responses(
     ok: (&str, utoipa::openapi::Response),
     errors: &[(&str, &str)],
 ) -> utoipa::openapi::Responses {
@@ -487,6 +491,7 @@ pub fn document(snap: &Snapshot, base: &str) -> OpenApi {
             ),
         );
     paths = super::geoparse::document(paths);
+    paths = super::tiles::document(paths, snap);
     let any = || ObjectBuilder::new().schema_type(Type::Object).build();
     let components = ComponentsBuilder::new()
         .schema("Any", any())
@@ -733,7 +738,7 @@ fn report_input() -> ObjectBuilder {
         .required("type")
 }
 
-fn camel(id: &str) -> String {
+pub(super) fn camel(id: &str) -> String {
     id.split(['-', '_'])
         .map(|w| {
             let mut c = w.chars();

@@ -51,7 +51,7 @@ pub fn to_grid(geometry: &Geometry<f64>, tile: TileId, buffer: u32) -> Option<Ge
                 .filter_map(|p| point_on_grid(tile, p.x(), p.y(), buffer))
                 .map(|(x, y)| Point::new(f64::from(x), f64::from(y)))
                 .collect();
-            (!points.is_empty()).then(|| Geometry::MultiPoint(MultiPoint(points)))
+            (!points.is_empty()).then_some(Geometry::MultiPoint(MultiPoint(points)))
         }
         Geometry::Line(l) => lines(
             MultiLineString(vec![LineString(vec![l.start, l.end])]).map_coords(project),
