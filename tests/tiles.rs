@@ -236,10 +236,15 @@ fn datetime_filters_tiles_and_empty_tiles_are_204() {
     // A tile far from al-Hasakah (the Atlantic at z4).
     let (status, _, _) = tile_bytes(&s, "/collections/incidents/tiles/WebMercatorQuad/4/7/6");
     assert_eq!(status, 204);
-    // A write shows in the next tile.
+    // A write shows in the next tile (the server keeps rendered tiles per snapshot).
+    let before = layer(&s, "incidents", PRISON_Z14, "");
+    assert_eq!(before.len(), 13);
     let (st, body) = s.post("/collections/incidents/items", &incident("al-Zuhur"));
     assert_eq!(st, 201, "{body}");
     let new_id = body["id"].as_u64().unwrap();
+    let after = layer(&s, "incidents", PRISON_Z14, "");
+    assert_eq!(after.len(), 14);
+    assert!(ids(&after).contains(&new_id));
     let third = layer(&s, "incidents", PRISON_Z14, "?datetime=2022-01-22");
     assert_eq!(ids(&third), vec![new_id]);
 }

@@ -14,6 +14,7 @@ use super::query::pairs;
 use super::AppState;
 use crate::collection::{Collection, GeometryKind, Selection};
 use crate::model::Interval;
+use crate::tiles::cache::{TileCache, TileKey};
 use crate::tiles::matrix::{self, tile_matrix, TileId, MAX_ZOOM};
 use crate::tiles::{layer_fields, render, MVT_MEDIA_TYPE};
 
@@ -36,6 +37,13 @@ pub const TILEJSON: &str = "application/vnd.mapbox.tile+json";
 const CRS84: &str = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
 /// Tiles change only on writes: browsers may keep one a minute, then revalidate by ETag.
 const TILE_CACHE_CONTROL: &str = "public, max-age=60";
+/// Rendered tiles kept per snapshot (a z6 tile over a million points is rendered once).
+const TILE_CACHE_BYTES: usize = 64 << 20;
+
+fn tile_cache() -> &'static TileCache {
+    static CACHE: std::sync::OnceLock<TileCache> = std::sync::OnceLock::new();
+    CACHE.get_or_init(|| TileCache::new(TILE_CACHE_BYTES))
+}
 
 /// The parameters a tile, tileset or TileJSON request of `c` takes, with the description
 /// the OpenAPI document gives them (besides `f`, the collection's filters and parameters).
@@ -398,7 +406,13 @@ pub async fn tile(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let (cid, tms, z, row, col) = path.into_inner();
-    let c = find_collection(&state, &cid)?;
+    // One snapshot for the collection and the cache's version, so a tile is never kept
+    // under a newer snapshot than it was rendered from.
+    let snap = state.atlas.snapshot();
+    let c = match snap.collection(&cid) {
+        Some(c) => c,
+        None => find_collection(&state, &cid)?,
+    };
     check_tile_matrix_set(&tms)?;
     let (z, y, x) = (
         tile_number("tileMatrix", &z)?,
@@ -410,15 +424,27 @@ pub async fn tile(
         reason: e.reason,
     })?;
     let query = TileQuery::parse(&req, c.as_ref(), &["mvt"])?;
-    let bytes = web::block(move || render(&c, tile, &query.selection))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))??;
+    let mut carried = query.carried.clone();
+    carried.sort();
+    let key = TileKey {
+        collection: cid,
+        tile,
+        query: form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(carried)
+            .finish(),
+    };
+    let version = snap.version;
+    let bytes = web::block(move || {
+        tile_cache().get_or_render(version, key, || render(&c, tile, &query.selection))
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))??;
     let cache = (header::CACHE_CONTROL, TILE_CACHE_CONTROL);
-    Ok(match bytes {
+    Ok(match bytes.as_ref() {
         Some(bytes) => HttpResponse::Ok()
             .content_type(MVT_MEDIA_TYPE)
             .insert_header(cache)
-            .body(bytes),
+            .body(bytes.clone()),
         None => HttpResponse::NoContent().insert_header(cache).finish(),
     })
 }

@@ -2,6 +2,7 @@
 //! geometries on a tile's grid (clipped, simplified, wound for MVT), thinning of crowded
 //! point tiles, and Mapbox Vector Tile 2.1 encoding.
 
+pub mod cache;
 pub mod encode;
 pub mod geometry;
 pub mod matrix;
