@@ -5,13 +5,35 @@
 //! whatever the number of points.
 
 use std::collections::HashMap;
-
-use xxhash_rust::xxh3::Xxh3DefaultBuilder;
+use std::hash::{BuildHasherDefault, Hasher};
 
 /// log2 of the first cell side in grid units: 4 units, a quarter pixel at 256 px per tile.
 const FIRST_CELL_SHIFT: u32 = 2;
 /// A cell of 2^13 units is wider than a tile with its buffer: at most 4 cells remain.
 const LAST_CELL_SHIFT: u32 = 13;
+
+/// Cell keys are two packed grid numbers: one multiplication (Fibonacci hashing) spreads
+/// them well, at a fraction of a general-purpose hash's cost per point.
+#[derive(Default)]
+struct CellHasher(u64);
+
+impl Hasher for CellHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.write_u64(u64::from(*b));
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0 ^ n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0.rotate_left(26)
+    }
+}
+
+type Cells = HashMap<u64, Kept, BuildHasherDefault<CellHasher>>;
 
 /// A point kept for its cell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,8 +59,7 @@ pub fn thin(points: &[(i32, i32)], max_kept: usize) -> Thinned {
         (u64::from(cx as u32) << 32) | u64::from(cy as u32)
     };
     let mut shift = FIRST_CELL_SHIFT;
-    let mut cells: HashMap<u64, Kept, Xxh3DefaultBuilder> =
-        HashMap::with_capacity_and_hasher(points.len().min(1 << 16), Xxh3DefaultBuilder);
+    let mut cells = Cells::with_capacity_and_hasher(points.len().min(1 << 16), Default::default());
     for (n, &(x, y)) in points.iter().enumerate() {
         cells
             .entry(key(x, y, shift))
@@ -47,8 +68,7 @@ pub fn thin(points: &[(i32, i32)], max_kept: usize) -> Thinned {
     }
     while cells.len() > max_kept && shift < LAST_CELL_SHIFT {
         shift += 1;
-        let mut coarser: HashMap<u64, Kept, Xxh3DefaultBuilder> =
-            HashMap::with_capacity_and_hasher(cells.len() / 2, Xxh3DefaultBuilder);
+        let mut coarser = Cells::with_capacity_and_hasher(cells.len() / 2, Default::default());
         for k in cells.into_values() {
             let (x, y) = points[k.first];
             coarser
