@@ -2,6 +2,7 @@
 //! by the OGC query model, and writing one feature as GeoJSON. The API layer serves any
 //! `Collection` the same way (links, paging, ETags), like martin's `Source`.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
@@ -66,7 +67,7 @@ impl SelectError {
 }
 
 /// Writes the features a selection refers to.
-pub trait FeatureSource: Send + Sync {
+pub trait FeatureSource: FeatureData + Send + Sync {
     /// Appends the feature as GeoJSON to `out`, in `output`'s CRS with its properties.
     /// `FeatureOutput::DEFAULT` is the hot path: keep it free of per-feature allocation.
     fn write_feature(&self, hit: &Hit, output: &FeatureOutput, out: &mut Vec<u8>);
@@ -82,6 +83,16 @@ pub trait FeatureSource: Send + Sync {
     fn incident(&self, _hit: &Hit) -> Option<&Incident> {
         None
     }
+}
+
+/// A feature's geometry and properties as values, for encoders that are not GeoJSON text
+/// (vector tiles). Apart from `FeatureSource::write_feature`, which writes GeoJSON straight
+/// to bytes.
+pub trait FeatureData {
+    /// The geometry in WGS84 lon/lat.
+    fn geometry(&self, hit: &Hit) -> Cow<'_, geo::Geometry<f64>>;
+    /// The properties, named and valued as in the GeoJSON form.
+    fn properties(&self, hit: &Hit) -> serde_json::Map<String, serde_json::Value>;
 }
 
 /// The features a selection matched, in order, and where to write them from. Derived

@@ -1,7 +1,7 @@
 //! Incident Atlas: conflict incidents placed against a gazetteer, indexed in R-trees, stored
 //! in SQLite and served as OGC API – Features.
 //!
-//! The core (model, gazetteer, spatial, filter, store, atlas, io) knows nothing of HTTP; `api` is a
+//! The core (model, gazetteer, spatial, filter, store, atlas, io, tiles) knows nothing of HTTP; `api` is a
 //! thin layer on top; `config` and `cli` wire them to the command line.
 
 pub mod api;
@@ -19,3 +19,4 @@ pub mod layers;
 pub mod model;
 pub mod spatial;
 pub mod store;
+pub mod tiles;

@@ -204,7 +204,14 @@ fn owslib_reads_landing_conformance_collections_items_and_features() {
     assert_eq!(got["landing_rels"], json!(rels));
     assert_eq!(
         got["landing_rels"],
-        json!(["self", "alternate", "service-desc", "conformance", "data"])
+        json!([
+            "self",
+            "alternate",
+            "service-desc",
+            "conformance",
+            "data",
+            "http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes"
+        ])
     );
     let (_, api) = s.get_json("/api");
     assert_eq!(got["openapi"], api["openapi"]);

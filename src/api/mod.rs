@@ -16,6 +16,7 @@ pub mod query;
 mod queryables;
 mod search;
 pub mod sync;
+pub mod tiles;
 mod write;
 
 use std::sync::Arc;
@@ -85,6 +86,20 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route(web::post().to(search::search))
                 .default_service(web::to(method_not_allowed)),
         )
+        .service(read("/tileMatrixSets", tiles::tile_matrix_sets))
+        .service(read(
+            "/tileMatrixSets/{tileMatrixSetId}",
+            tiles::tile_matrix_set,
+        ))
+        .service(read("/collections/{collectionId}/tiles", tiles::tilesets))
+        .service(read(
+            "/collections/{collectionId}/tiles/{tileMatrixSetId}",
+            tiles::tileset,
+        ))
+        .service(read(
+            "/collections/{collectionId}/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}",
+            tiles::tile,
+        ))
         .service(read("/geocode", geocode::geocode))
         .service(read("/reverse", geocode::reverse))
         .configure(geoparse::routes);

@@ -58,6 +58,12 @@ pub async fn landing(
             .titled("The OpenAPI 3 definition"),
         Link::new(format!("{base}/conformance"), "conformance", JSON).titled("Conformance classes"),
         Link::new(format!("{base}/collections"), "data", JSON).titled("Collections"),
+        Link::new(
+            format!("{base}/tileMatrixSets"),
+            super::tiles::REL_TILING_SCHEMES,
+            JSON,
+        )
+        .titled("Tile matrix sets of the vector tiles"),
     ]);
     let doc = json!({
         "title": "Incident Atlas",
@@ -81,7 +87,12 @@ pub async fn conformance(
         format,
         format::METADATA,
     );
-    let doc = json!({ "conformsTo": CONFORMANCE, "links": links });
+    let classes: Vec<&str> = CONFORMANCE
+        .iter()
+        .chain(super::tiles::CONFORMANCE)
+        .copied()
+        .collect();
+    let doc = json!({ "conformsTo": classes, "links": links });
     Ok(metadata_response(format, &doc, || {
         html::conformance(&doc, &base)
     }))
@@ -219,6 +230,14 @@ fn collection_json(c: &dyn Collection, base: &str, mut links: Vec<Link>) -> serd
             SCHEMA_JSON,
         )
         .titled("Properties to sort by"),
+    );
+    links.push(
+        Link::new(
+            format!("{base}/collections/{id}/tiles"),
+            super::tiles::REL_TILESETS_VECTOR,
+            JSON,
+        )
+        .titled(format!("{} as vector tiles", c.title())),
     );
     if id == DELETIONS_OF {
         links.push(

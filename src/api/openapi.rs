@@ -44,7 +44,7 @@ fn schema_ref(name: &str) -> RefOr<Schema> {
     RefOr::Ref(Ref::from_schema_name(name))
 }
 
-fn param(
+pub(super) fn param(
     name: &str,
     place: ParameterIn,
     description: &str,
@@ -155,7 +155,7 @@ fn problem(description: &str) -> utoipa::openapi::Response {
     json_response(description, "application/problem+json", "Problem")
 }
 
-fn responses(
+pub(super) fn responses(
     ok: (&str, utoipa::openapi::Response),
     errors: &[(&str, &str)],
 ) -> utoipa::openapi::Responses {
@@ -646,6 +646,7 @@ pub fn document(snap: &Snapshot, base: &str) -> OpenApi {
         );
     paths = super::geoparse::document(paths);
     paths = sync::document(paths);
+    paths = super::tiles::document(paths, snap);
     let any = || ObjectBuilder::new().schema_type(Type::Object).build();
     let components = ComponentsBuilder::new()
         .schema("Any", any())
@@ -949,7 +950,7 @@ fn queryable_schema(q: &Queryable) -> RefOr<Schema> {
     }
 }
 
-fn camel(id: &str) -> String {
+pub(super) fn camel(id: &str) -> String {
     id.split(['-', '_'])
         .map(|w| {
             let mut c = w.chars();

@@ -38,6 +38,9 @@ pub enum ApiError {
     Placement(crate::atlas::PlacementError),
     #[error("{0}")]
     NotFound(String),
+    /// A path parameter names nothing that exists (404), e.g. a tile outside the matrix.
+    #[error("{field}: {reason}")]
+    PathNotFound { field: String, reason: String },
     #[error("{0}")]
     Unauthorized(String),
     #[error("{0}")]
@@ -67,7 +70,7 @@ impl ApiError {
     pub fn problem(&self) -> Problem {
         let status = self.status_code();
         let (errors, candidates) = match self {
-            ApiError::BadParameter { field, reason } => {
+            ApiError::BadParameter { field, reason } | ApiError::PathNotFound { field, reason } => {
                 (vec![FieldError::new(field, reason)], None)
             }
             ApiError::Invalid(errors) => (errors.clone(), None),
@@ -112,7 +115,7 @@ impl ResponseError for ApiError {
         match self {
             ApiError::BadParameter { .. } | ApiError::BadJson(_) => StatusCode::BAD_REQUEST,
             ApiError::Invalid(_) | ApiError::Placement(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::NotFound(_) | ApiError::PathNotFound { .. } => StatusCode::NOT_FOUND,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,

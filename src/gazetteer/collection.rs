@@ -5,8 +5,8 @@ use std::io::Write;
 use std::sync::Arc;
 
 use crate::collection::{
-    order_hits, Collection, Extent, FeatureSource, GeometryKind, Hit, Matches, SelectError,
-    Selection, Spatial,
+    order_hits, Collection, Extent, FeatureData, FeatureSource, GeometryKind, Hit, Matches,
+    SelectError, Selection, Spatial,
 };
 use crate::feature_output::{FeatureOutput, ShapedFeature};
 use crate::spatial::distance_m;
@@ -242,3 +242,17 @@ pub const PROPERTY_NAMES: &[&str] = &[
     "footprint_m",
     "distance_m",
 ];
+
+impl FeatureData for Gazetteer {
+    fn geometry(&self, hit: &Hit) -> std::borrow::Cow<'_, geo::Geometry<f64>> {
+        std::borrow::Cow::Borrowed(&self.place(hit.index).geometry)
+    }
+
+    fn properties(&self, hit: &Hit) -> serde_json::Map<String, serde_json::Value> {
+        match serde_json::to_value(PlaceProperties::of(self.place(hit.index))) {
+            Ok(serde_json::Value::Object(map)) => map,
+            // A struct of strings and finite numbers always serialises to an object.
+            _ => serde_json::Map::new(),
+        }
+    }
+}

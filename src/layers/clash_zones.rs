@@ -14,7 +14,8 @@ use serde_json::value::RawValue;
 use super::clustering::dbscan;
 use super::zone_shape::hull_buffer;
 use crate::collection::{
-    Collection, Extent, FeatureSource, GeometryKind, Hit, Matches, SelectError, Selection, Spatial,
+    Collection, Extent, FeatureData, FeatureSource, GeometryKind, Hit, Matches, SelectError,
+    Selection, Spatial,
 };
 use crate::feature_output::{FeatureOutput, ShapedFeature};
 use crate::filter::{queryables, GeometryRef, Kind, Property, Query, Queryable, Value};
@@ -282,6 +283,20 @@ pub const PROPERTY_NAMES: &[&str] = &[
     "incident_ids",
     "area_km2",
 ];
+
+impl FeatureData for ZoneSet {
+    fn geometry(&self, hit: &Hit) -> std::borrow::Cow<'_, Geometry<f64>> {
+        std::borrow::Cow::Owned(Geometry::MultiPolygon(self.zones[hit.index].shape.clone()))
+    }
+
+    fn properties(&self, hit: &Hit) -> serde_json::Map<String, serde_json::Value> {
+        match serde_json::to_value(&self.zones[hit.index].properties) {
+            Ok(serde_json::Value::Object(map)) => map,
+            // Plain structs of strings and finite numbers always serialise to an object.
+            _ => serde_json::Map::new(),
+        }
+    }
+}
 
 pub fn intensity(fatalities: u64) -> &'static str {
     match fatalities {

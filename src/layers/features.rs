@@ -5,7 +5,7 @@ use geo::{BoundingRect, Geometry, Intersects};
 use serde::Serialize;
 use serde_json::value::RawValue;
 
-use crate::collection::{FeatureSource, Hit, Selection, Spatial};
+use crate::collection::{FeatureData, FeatureSource, Hit, Selection, Spatial};
 use crate::feature_output::{FeatureOutput, ShapedFeature};
 use crate::filter::{GeometryRef, Kind, Property, Query, Value};
 
@@ -166,5 +166,15 @@ impl FeatureSource for FeatureSet {
 
     fn feature_id(&self, hit: &Hit) -> String {
         self.features[hit.index].id.to_string()
+    }
+}
+
+impl FeatureData for FeatureSet {
+    fn geometry(&self, hit: &Hit) -> std::borrow::Cow<'_, Geometry<f64>> {
+        std::borrow::Cow::Borrowed(&self.features[hit.index].geometry)
+    }
+
+    fn properties(&self, hit: &Hit) -> serde_json::Map<String, serde_json::Value> {
+        self.features[hit.index].properties.clone()
     }
 }

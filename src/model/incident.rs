@@ -364,6 +364,21 @@ impl Serialize for IncidentFeature<'_> {
     }
 }
 
+impl IncidentFeature<'_> {
+    /// The properties as JSON values, for encoders that take them one by one (vector tiles).
+    pub fn properties(&self) -> serde_json::Map<String, serde_json::Value> {
+        let every = IncidentProperties {
+            feature: self,
+            wants: |_: &str| true,
+        };
+        match serde_json::to_value(every) {
+            Ok(serde_json::Value::Object(map)) => map,
+            // A struct of plain fields and chrono values always serialises to an object.
+            _ => serde_json::Map::new(),
+        }
+    }
+}
+
 /// A GeoJSON Point geometry.
 pub struct PointGeometry(pub f64, pub f64);
 
