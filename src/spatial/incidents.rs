@@ -542,6 +542,45 @@ impl FeatureSource for IncidentIndex {
     }
 }
 
+fn incident_geometry(i: &Incident) -> std::borrow::Cow<'static, geo::Geometry<f64>> {
+    std::borrow::Cow::Owned(geo::Geometry::Point(Point::new(i.lon, i.lat)))
+}
+
+fn incident_properties(i: &Incident, hit: &Hit) -> serde_json::Map<String, serde_json::Value> {
+    IncidentFeature {
+        incident: i,
+        distance_m: hit.distance_m,
+        output: &FeatureOutput::DEFAULT,
+    }
+    .properties()
+}
+
+impl FeatureData for IncidentIndex {
+    fn geometry(&self, hit: &Hit) -> std::borrow::Cow<'_, geo::Geometry<f64>> {
+        // Hits come from this index; an empty collection stands for a mixed-up one.
+        match self.at(hit.index) {
+            Some(i) => incident_geometry(i),
+            None => std::borrow::Cow::Owned(geo::Geometry::GeometryCollection(Default::default())),
+        }
+    }
+
+    fn properties(&self, hit: &Hit) -> serde_json::Map<String, serde_json::Value> {
+        self.at(hit.index)
+            .map(|i| incident_properties(i, hit))
+            .unwrap_or_default()
+    }
+}
+
+impl FeatureData for Vec<Arc<Incident>> {
+    fn geometry(&self, hit: &Hit) -> std::borrow::Cow<'_, geo::Geometry<f64>> {
+        incident_geometry(&self[hit.index])
+    }
+
+    fn properties(&self, hit: &Hit) -> serde_json::Map<String, serde_json::Value> {
+        incident_properties(&self[hit.index], hit)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
@@ -711,44 +750,5 @@ mod tests {
         }
         // The runs were really merged along the way, not left to grow.
         assert!(index.runs[2].len() <= LATEST_MAX);
-    }
-}
-
-fn incident_geometry(i: &Incident) -> std::borrow::Cow<'static, geo::Geometry<f64>> {
-    std::borrow::Cow::Owned(geo::Geometry::Point(Point::new(i.lon, i.lat)))
-}
-
-fn incident_properties(i: &Incident, hit: &Hit) -> serde_json::Map<String, serde_json::Value> {
-    IncidentFeature {
-        incident: i,
-        distance_m: hit.distance_m,
-        output: &FeatureOutput::DEFAULT,
-    }
-    .properties()
-}
-
-impl FeatureData for IncidentIndex {
-    fn geometry(&self, hit: &Hit) -> std::borrow::Cow<'_, geo::Geometry<f64>> {
-        // Hits come from this index; an empty collection stands for a mixed-up one.
-        match self.at(hit.index) {
-            Some(i) => incident_geometry(i),
-            None => std::borrow::Cow::Owned(geo::Geometry::GeometryCollection(Default::default())),
-        }
-    }
-
-    fn properties(&self, hit: &Hit) -> serde_json::Map<String, serde_json::Value> {
-        self.at(hit.index)
-            .map(|i| incident_properties(i, hit))
-            .unwrap_or_default()
-    }
-}
-
-impl FeatureData for Vec<Arc<Incident>> {
-    fn geometry(&self, hit: &Hit) -> std::borrow::Cow<'_, geo::Geometry<f64>> {
-        incident_geometry(&self[hit.index])
-    }
-
-    fn properties(&self, hit: &Hit) -> serde_json::Map<String, serde_json::Value> {
-        incident_properties(&self[hit.index], hit)
     }
 }
