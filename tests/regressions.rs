@@ -307,3 +307,47 @@ fn kill_server_on(db: &std::path::Path) {
         db.display()
     );
 }
+
+/// Served features are cached as bytes; an edit or a deletion must show at once in every
+/// form a map reads (pages, bbox, a single item).
+#[test]
+fn edited_and_deleted_incidents_are_never_served_stale() {
+    let s = Server::start();
+    let page = "/collections/incidents/items?bbox=40.70,36.40,40.80,36.55&limit=100";
+    // Serve everything twice, so the cache holds every feature.
+    for _ in 0..2 {
+        let (st, fc) = s.get_json(page);
+        assert_eq!(st, 200);
+        assert_eq!(fc["numberMatched"], 16);
+    }
+    let (st, body) = s.send_json(
+        reqwest::Method::PATCH,
+        "/collections/incidents/items/10",
+        &json!({"properties": {"notes": "Edited after it was served", "fatalities": 5}}),
+        Some(TOKEN),
+    );
+    assert_eq!(st, 200, "{body}");
+    let (_, fc) = s.get_json(page);
+    let ten = fc["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == 10)
+        .expect("incident 10");
+    assert_eq!(ten["properties"]["notes"], "Edited after it was served");
+    assert_eq!(ten["properties"]["fatalities"], 5);
+    let (_, one) = s.get_json("/collections/incidents/items/10");
+    assert_eq!(one["properties"]["fatalities"], 5);
+
+    let res = s
+        .client()
+        .delete(s.url("/collections/incidents/items/10"))
+        .bearer_auth(TOKEN)
+        .send()
+        .unwrap();
+    assert_eq!(res.status(), 204);
+    let (_, fc) = s.get_json(page);
+    assert_eq!(fc["numberMatched"], 15);
+    assert!(!ids(&fc).contains(&json!(10)));
+    assert_eq!(s.get("/collections/incidents/items/10").status(), 404);
+}

@@ -399,7 +399,7 @@ pub fn feature_collection(
     matched: usize,
     links: &[Link],
 ) -> FeatureCollectionBody {
-    let mut out = Vec::with_capacity(256 + page.len() * 900);
+    let mut out = Vec::with_capacity(1024 + page.len() * 1280);
     out.extend_from_slice(b"{\"type\":\"FeatureCollection\",\"numberMatched\":");
     out.extend_from_slice(matched.to_string().as_bytes());
     out.extend_from_slice(b",\"numberReturned\":");

@@ -10,6 +10,7 @@ use chrono::NaiveDate;
 use geo::{Intersects, Point};
 use rstar::AABB;
 
+use super::feature_cache::write_cached;
 use super::run::{merge, union, Entry, Run};
 use super::{distance_m, radius_envelopes, MAX_DISTANCE_M};
 use crate::collection::{
@@ -520,13 +521,22 @@ impl FeatureSource for IncidentIndex {
             out.extend_from_slice(b"null");
             return;
         };
-        let feature = IncidentFeature {
-            incident,
-            distance_m: hit.distance_m,
-            output,
+        let write = |out: &mut Vec<u8>| {
+            let feature = IncidentFeature {
+                incident,
+                distance_m: hit.distance_m,
+                output,
+            };
+            // Writing plain fields into a Vec cannot fail.
+            serde_json::to_writer(out, &feature).expect("incident serialises");
         };
-        // Writing plain fields into a Vec cannot fail.
-        serde_json::to_writer(out, &feature).expect("incident serialises");
+        // The plain form (no distance, CRS84, every property) is what maps ask for again
+        // and again: keep it.
+        if hit.distance_m.is_none() && output.is_default() {
+            write_cached(incident, out, write);
+        } else {
+            write(out);
+        }
     }
 
     fn feature_id(&self, hit: &Hit) -> String {

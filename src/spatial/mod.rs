@@ -1,6 +1,7 @@
 //! Spatial primitives shared by every collection: bounding boxes (antimeridian aware),
 //! geodesic distance, and the envelopes that bound a radius search.
 
+mod feature_cache;
 pub mod incidents;
 mod run;
 
