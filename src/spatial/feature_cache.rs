@@ -16,9 +16,12 @@ const SHARDS: usize = 64;
 const BUDGET_BYTES: usize = 64 << 20;
 const ENTRY_OVERHEAD: usize = 640;
 
+/// The incident the bytes were written from, and the bytes.
+type Written = (Arc<Incident>, Arc<[u8]>);
+
 #[derive(Default)]
 struct Shard {
-    entries: HashMap<i64, (Arc<Incident>, Arc<[u8]>), xxhash_rust::xxh3::Xxh3DefaultBuilder>,
+    entries: HashMap<i64, Written, xxhash_rust::xxh3::Xxh3DefaultBuilder>,
     bytes: usize,
 }
 
