@@ -588,41 +588,7 @@ mod tests {
     use geo::{Validation, Winding};
 
     fn incident(id: i64, lon: f64, lat: f64) -> Arc<Incident> {
-        let now = Utc::now();
-        Arc::new(Incident {
-            id,
-            event_id_cnty: None,
-            event_date: NaiveDate::from_ymd_opt(2022, 1, 20).unwrap(),
-            time_precision: 1,
-            event_type: "Battles".into(),
-            sub_event_type: "Armed clash".into(),
-            actor1: "A".into(),
-            assoc_actor_1: None,
-            inter1: None,
-            actor2: None,
-            assoc_actor_2: None,
-            inter2: None,
-            country: None,
-            iso: None,
-            admin1: None,
-            admin2: None,
-            admin3: None,
-            location: "x".into(),
-            lon,
-            lat,
-            geo_precision: 1,
-            place_id: None,
-            placement: Placement::Coordinates,
-            fatalities: 1,
-            fatalities_low: None,
-            fatalities_high: None,
-            source: None,
-            source_url: None,
-            notes: None,
-            tags: vec![],
-            created_at: now,
-            updated_at: now,
-        })
+        Arc::new(Incident::sample(id, lon, lat))
     }
 
     #[test]

@@ -82,6 +82,47 @@ pub struct Incident {
 }
 
 impl Incident {
+    /// A minimal valid incident for unit tests: Battles / Armed clash on 2022-01-20 at
+    /// (lon, lat), one fatality.
+    #[cfg(test)]
+    pub(crate) fn sample(id: i64, lon: f64, lat: f64) -> Incident {
+        let now = Utc::now();
+        Incident {
+            id,
+            event_id_cnty: None,
+            event_date: NaiveDate::from_ymd_opt(2022, 1, 20).expect("a real date"),
+            time_precision: 1,
+            event_type: "Battles".into(),
+            sub_event_type: "Armed clash".into(),
+            actor1: "A".into(),
+            assoc_actor_1: None,
+            inter1: None,
+            actor2: None,
+            assoc_actor_2: None,
+            inter2: None,
+            country: None,
+            iso: None,
+            admin1: None,
+            admin2: None,
+            admin3: None,
+            location: "x".into(),
+            lon,
+            lat,
+            geo_precision: 1,
+            place_id: None,
+            placement: Placement::Coordinates,
+            fatalities: 1,
+            fatalities_low: None,
+            fatalities_high: None,
+            source: None,
+            source_url: None,
+            notes: None,
+            tags: vec![],
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
     pub fn disorder_type(&self) -> &'static str {
         taxonomy::disorder_type(&self.event_type, &self.sub_event_type)
     }

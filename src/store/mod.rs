@@ -525,41 +525,7 @@ mod tests {
     use crate::model::Incident;
 
     fn incident(lon: f64) -> Incident {
-        let now = Utc::now();
-        Incident {
-            id: 0,
-            event_id_cnty: None,
-            event_date: chrono::NaiveDate::from_ymd_opt(2022, 1, 20).unwrap(),
-            time_precision: 1,
-            event_type: "Battles".into(),
-            sub_event_type: "Armed clash".into(),
-            actor1: "A".into(),
-            assoc_actor_1: None,
-            inter1: None,
-            actor2: None,
-            assoc_actor_2: None,
-            inter2: None,
-            country: None,
-            iso: None,
-            admin1: None,
-            admin2: None,
-            admin3: None,
-            location: "x".into(),
-            lon,
-            lat: 36.5,
-            geo_precision: 1,
-            place_id: None,
-            placement: Placement::Coordinates,
-            fatalities: 1,
-            fatalities_low: None,
-            fatalities_high: None,
-            source: None,
-            source_url: None,
-            notes: None,
-            tags: vec![],
-            created_at: now,
-            updated_at: now,
-        }
+        Incident::sample(0, lon, 36.5)
     }
 
     /// In a group commit a write that fails is undone alone; the others commit.
