@@ -584,7 +584,6 @@ impl Collection for ClashZones {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::Utc;
     use geo::{Validation, Winding};
 
     fn incident(id: i64, lon: f64, lat: f64) -> Arc<Incident> {

@@ -595,10 +595,9 @@ impl FeatureData for Vec<Arc<Incident>> {
 mod tests {
     use std::collections::BTreeMap;
 
-    use chrono::{TimeDelta, Utc};
+    use chrono::TimeDelta;
 
     use super::*;
-    use crate::model::incident::Placement;
     use crate::model::Interval;
     use crate::spatial::Bbox;
 
