@@ -274,7 +274,7 @@ pub async fn items(
 ) -> Result<HttpResponse, ApiError> {
     let c = find_collection(&state, &path)?;
     let pairs = pairs(req.query_string());
-    let q = parse_items_query(&pairs, c.as_ref())?;
+    let mut q = parse_items_query(&pairs, c.as_ref())?;
     let format = format::negotiate(&req, &pairs, format::ITEMS)?;
     // Downloads carry every match unless limited; pages are pages.
     let limit = if format.is_export() {
@@ -282,6 +282,8 @@ pub async fn items(
     } else {
         q.limit
     };
+    // Everything served must be in order: a download's whole range, not a page's.
+    q.selection.ordered_prefix = Some(q.offset.saturating_add(limit));
     let matches = c.clone().select(&q.selection)?;
     let hits = &matches.hits;
     let base = base_url(&req, &state);
