@@ -186,8 +186,18 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
 }
 
 fn import(args: ImportArgs) -> anyhow::Result<()> {
-    let text = std::fs::read_to_string(&args.file)
+    let open = || {
+        std::fs::File::open(&args.file)
+            .with_context(|| format!("cannot read {}", args.file.display()))
+    };
+    // CSV is streamed from the file (a million rows need not sit in memory); the start of the
+    // file tells the formats apart when the extension does not.
+    let mut head = [0u8; 1024];
+    let read = std::io::Read::read(&mut open()?, &mut head)
         .with_context(|| format!("cannot read {}", args.file.display()))?;
+    let looks_like_json = String::from_utf8_lossy(&head[..read])
+        .trim_start()
+        .starts_with('{');
     let format = match args.format {
         ImportFormat::Auto => {
             let ext = args
@@ -199,7 +209,7 @@ fn import(args: ImportArgs) -> anyhow::Result<()> {
             match ext.as_str() {
                 "csv" => ImportFormat::Csv,
                 "geojson" | "json" => ImportFormat::Geojson,
-                _ if text.trim_start().starts_with('{') => ImportFormat::Geojson,
+                _ if looks_like_json => ImportFormat::Geojson,
                 _ => ImportFormat::Csv,
             }
         }
@@ -208,21 +218,19 @@ fn import(args: ImportArgs) -> anyhow::Result<()> {
     let gazetteer = Gazetteer::load(!args.data.no_default_gazetteer, &args.data.gazetteers)?;
     let existed = args.data.db.exists();
     let mut store = Store::open(&args.data.db)?;
-    // Quoted notes may span lines: the bar's length is an estimate.
-    let bar = indicatif::ProgressBar::new(text.lines().count().saturating_sub(1) as u64);
+    // The count is known only at the end of a streamed file: show how many and how fast.
+    let bar = indicatif::ProgressBar::new_spinner();
     bar.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{msg} [{bar:40}] {pos}/{len} ({per_sec}, eta {eta})",
-        )
-        .expect("static template is valid")
-        .progress_chars("=> "),
+        indicatif::ProgressStyle::with_template("{spinner} {msg}: {pos} incidents ({per_sec})")
+            .expect("static template is valid"),
     );
     bar.set_message("placing and storing");
     const CHUNK: usize = 4096;
     let progress = |done: usize| bar.set_position(done as u64);
     let result = match format {
         ImportFormat::Csv => {
-            let (headers, chunks) = io::acled_csv::record_chunks(text.as_bytes(), CHUNK)
+            let input = std::io::BufReader::with_capacity(1 << 20, open()?);
+            let (headers, chunks) = io::acled_csv::record_chunks(input, CHUNK)
                 .map_err(|e| anyhow::anyhow!("{e}; nothing imported"))?;
             atlas::import::import(
                 &mut store,
@@ -237,6 +245,8 @@ fn import(args: ImportArgs) -> anyhow::Result<()> {
             )
         }
         _ => {
+            let text = std::fs::read_to_string(&args.file)
+                .with_context(|| format!("cannot read {}", args.file.display()))?;
             let drafts = match features_to_drafts(&text) {
                 Ok(d) => d,
                 Err(errors) => {
