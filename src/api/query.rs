@@ -194,8 +194,8 @@ pub fn parse_items_query(
             filter: conjoin(conjuncts),
             sortby,
             params,
-            // Only the page served need be in order.
-            ordered_prefix: Some(offset.saturating_add(limit)),
+            // The handler knows the range it serves (a page or a whole download).
+            ordered_prefix: None,
         },
         limit,
         offset,

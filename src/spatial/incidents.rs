@@ -380,25 +380,10 @@ impl IncidentIndex {
         if plan.query.sorts() {
             // sortby is a stable sort over the full default order.
             self.order(&mut hits, None);
-            let items: Vec<&Incident> = hits
-                .iter()
-                .filter_map(|h| self.at(h.index).map(|i| i.as_ref()))
-                .collect();
-            // Positions in `items` stand for the hits while sorting; map back after.
-            let mut by_item: Vec<Hit> = (0..hits.len())
-                .map(|n| Hit {
-                    index: n,
-                    distance_m: hits[n].distance_m,
-                })
-                .collect();
-            plan.query.sort(&mut by_item, |n| items[n]);
-            hits = by_item
-                .iter()
-                .map(|h| Hit {
-                    index: hits[h.index].index,
-                    distance_m: h.distance_m,
-                })
-                .collect();
+            // Every hit is a position this index just returned, so it holds an incident.
+            plan.query.sort(&mut hits, |n| {
+                self.at(n).expect("hits come from this index").as_ref()
+            });
         } else if !matches!(sel.spatial, Some(Spatial::Nearest { .. })) {
             self.order(&mut hits, sel.ordered_prefix);
         }
