@@ -6,7 +6,6 @@ mod common;
 use common::*;
 
 use std::io::Cursor;
-use std::process::Command;
 
 use flatgeobuf::{FallibleStreamingIterator, FeatureProperties, FgbReader, GeometryType};
 use geozero::ToGeo;
@@ -295,22 +294,6 @@ fn flatgeobuf_reads_back_with_the_crate_and_its_index() {
     let reader = FgbReader::open(Cursor::new(&bytes)).unwrap();
     assert_eq!(reader.header().geometry_type(), GeometryType::MultiPolygon);
     assert_eq!(reader.header().features_count(), SEEDED_PLACES as u64);
-}
-
-fn ogrinfo(args: &[&str]) -> Option<String> {
-    if std::env::var_os("ATLAS_SKIP_GDAL").is_some() {
-        return None;
-    }
-    let out = Command::new("ogrinfo")
-        .args(args)
-        .output()
-        .expect("ogrinfo not found: install gdal-bin (or set ATLAS_SKIP_GDAL=1)");
-    assert!(
-        out.status.success(),
-        "ogrinfo {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Some(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 #[test]

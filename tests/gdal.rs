@@ -2,7 +2,6 @@
 //! gdal-bin; set ATLAS_SKIP_GDAL=1 only on a machine that cannot have it.
 mod common;
 use common::*;
-use std::process::Command;
 
 use serde_json::Value;
 
@@ -15,28 +14,6 @@ const COLLECTIONS: [(&str, &str); 6] = [
     ("displacement-flows", "Line String"),
     ("displacement-origins", "Polygon"),
 ];
-
-fn skipped() -> bool {
-    std::env::var_os("ATLAS_SKIP_GDAL").is_some()
-}
-
-/// Runs a GDAL utility; stdout and stderr.
-fn gdal(tool: &str, args: &[&str]) -> (String, String) {
-    let out = Command::new(tool)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("{tool}: {e}: install gdal-bin (or set ATLAS_SKIP_GDAL=1)"));
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(out.status.success(), "{tool} {args:?}: {stderr}");
-    (String::from_utf8_lossy(&out.stdout).into_owned(), stderr)
-}
-
-fn ogrinfo(args: &[&str]) -> Option<String> {
-    if skipped() {
-        return None;
-    }
-    Some(gdal("ogrinfo", args).0)
-}
 
 fn feature_count(summary: &str) -> i64 {
     summary
@@ -171,7 +148,7 @@ fn ogrinfo_where_and_spatial_filters_match_the_server() {
 
 #[test]
 fn ogrinfo_pages_with_a_small_page_size() {
-    if skipped() {
+    if gdal_skipped() {
         return;
     }
     let s = Server::start();
@@ -212,7 +189,7 @@ fn ogrinfo_pages_with_a_small_page_size() {
 
 #[test]
 fn ogr2ogr_copies_every_collection_to_geopackage() {
-    if skipped() {
+    if gdal_skipped() {
         return;
     }
     let s = atlas();

@@ -686,23 +686,6 @@ fn crowded_tiles_are_thinned_with_counts_that_add_up() {
 
 // --- GDAL -------------------------------------------------------------------------------
 
-/// GDAL's MVT driver; CI installs gdal-bin (ATLAS_SKIP_GDAL=1 only where it cannot).
-fn ogrinfo(args: &[&str]) -> Option<String> {
-    if std::env::var_os("ATLAS_SKIP_GDAL").is_some() {
-        return None;
-    }
-    let out = Command::new("ogrinfo")
-        .args(args)
-        .output()
-        .expect("ogrinfo not found: install gdal-bin (or set ATLAS_SKIP_GDAL=1)");
-    assert!(
-        out.status.success(),
-        "ogrinfo {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Some(String::from_utf8_lossy(&out.stdout).into_owned())
-}
-
 #[test]
 fn gdal_opens_saved_tiles() {
     let s = Server::start();

@@ -187,3 +187,28 @@ pub fn ids(fc: &Value) -> Vec<Value> {
         .map(|f| f.iter().map(|x| x["id"].clone()).collect())
         .unwrap_or_default()
 }
+
+/// Whether the GDAL tests are skipped: only with ATLAS_SKIP_GDAL=1, on a machine that cannot
+/// have gdal-bin (CI installs it).
+pub fn gdal_skipped() -> bool {
+    std::env::var_os("ATLAS_SKIP_GDAL").is_some()
+}
+
+/// Runs a GDAL utility; stdout and stderr. It must succeed.
+pub fn gdal(tool: &str, args: &[&str]) -> (String, String) {
+    let out = Command::new(tool)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{tool}: {e}: install gdal-bin (or set ATLAS_SKIP_GDAL=1)"));
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{tool} {args:?}: {stderr}");
+    (String::from_utf8_lossy(&out.stdout).into_owned(), stderr)
+}
+
+/// `ogrinfo`'s output, or `None` when the GDAL tests are skipped.
+pub fn ogrinfo(args: &[&str]) -> Option<String> {
+    if gdal_skipped() {
+        return None;
+    }
+    Some(gdal("ogrinfo", args).0)
+}
