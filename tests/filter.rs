@@ -540,6 +540,17 @@ fn search_takes_a_cql2_json_filter_and_sortby() {
         None,
     );
     assert_eq!(ids(&fc), [7, 14, 10, 2, 15].map(Value::from));
+    // `properties` equalities are typed as items' parameters are: 4.0 is the number 4, and
+    // any queryable may be named.
+    let typed = json!({"properties": {"fatalities": 4.0, "event_date": "2022-01-21"}});
+    let (status, fc) = s.send_json(
+        reqwest::Method::POST,
+        "/collections/incidents/search",
+        &typed,
+        None,
+    );
+    assert_eq!(status, 200, "{fc}");
+    assert_eq!(ids(&fc), [10].map(Value::from));
     let unknown = json!({"filter": {"op": "=", "args": [{"property": "nope"}, 1]}});
     let (status, problem) = s.send_json(
         reqwest::Method::POST,

@@ -59,20 +59,16 @@ pub fn parse_items_query(
     pairs: &[(String, String)],
     c: &dyn Collection,
 ) -> Result<ItemsQuery, ApiError> {
+    let mut names: Vec<&str> = COMMON_PARAMETERS.iter().map(|(n, _)| *n).collect();
+    names.extend(sync_parameters(c).iter().map(|(n, _)| *n));
+    names.extend(equality_parameters(c).iter().map(|(n, _)| *n));
+    names.extend(c.parameters().iter().map(|(n, _)| *n));
     let mut seen = std::collections::HashSet::new();
     for (k, _) in pairs {
         if !seen.insert(k.as_str()) {
             return Err(ApiError::bad(k, "given more than once"));
         }
-        let known = COMMON_PARAMETERS.iter().any(|(n, _)| n == k)
-            || sync_parameters(c).iter().any(|(n, _)| n == k)
-            || equality_parameters(c).iter().any(|(n, _)| n == k)
-            || c.parameters().iter().any(|(n, _)| n == k);
-        if !known {
-            let mut names: Vec<&str> = COMMON_PARAMETERS.iter().map(|(n, _)| *n).collect();
-            names.extend(sync_parameters(c).iter().map(|(n, _)| *n));
-            names.extend(equality_parameters(c).iter().map(|(n, _)| *n));
-            names.extend(c.parameters().iter().map(|(n, _)| *n));
+        if !names.contains(&k.as_str()) {
             return Err(ApiError::bad(
                 k,
                 format!(
@@ -143,21 +139,7 @@ pub fn parse_items_query(
         .filter(|(k, _)| c.parameters().iter().any(|(n, _)| n == k))
         .cloned()
         .collect();
-    // Queryables as parameters are typed equalities ANDed into the filter; the few equality
-    // parameters that are no queryable (a zone's place_id: one of its places) stay as text.
-    let queryables = c.queryables();
-    let mut conjuncts = Vec::new();
-    let mut equals = Vec::new();
-    for (k, v) in pairs {
-        if let Some(q) = queryables
-            .iter()
-            .find(|q| q.name == k && q.kind != Kind::Geometry)
-        {
-            conjuncts.push(equality(q, v)?);
-        } else if c.filterable().iter().any(|(n, _)| n == k) {
-            equals.push((k.clone(), v.clone()));
-        }
-    }
+    let (mut conjuncts, equals) = equalities(c, pairs)?;
     let language = match get("filter-lang") {
         None => Language::Text,
         Some(v) => Language::named(v).ok_or_else(|| {
@@ -272,6 +254,29 @@ pub fn equality_parameters(c: &dyn Collection) -> Vec<(&'static str, &'static st
         }
     }
     out
+}
+
+/// The equality filters among `pairs`: queryables as typed CQL2 equalities (to AND into the
+/// filter), and the few equality parameters that are no queryable (a zone's place_id: one of
+/// its places) as text. Other names are left to the caller.
+pub fn equalities(
+    c: &dyn Collection,
+    pairs: &[(String, String)],
+) -> Result<(Vec<Expr>, Vec<(String, String)>), ApiError> {
+    let queryables = c.queryables();
+    let mut conjuncts = Vec::new();
+    let mut equals = Vec::new();
+    for (k, v) in pairs {
+        if let Some(q) = queryables
+            .iter()
+            .find(|q| q.name == k && q.kind != Kind::Geometry)
+        {
+            conjuncts.push(equality(q, v)?);
+        } else if c.filterable().iter().any(|(n, _)| n == k) {
+            equals.push((k.clone(), v.clone()));
+        }
+    }
+    Ok((conjuncts, equals))
 }
 
 /// `name=value` as the CQL2 equality `name = value`, the value read as the queryable's type.

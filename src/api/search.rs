@@ -12,10 +12,13 @@ use super::body::json_body;
 use super::links::{base_url, Link, GEOJSON, JSON};
 use super::ogc::{collection_response, feature_collection, find_collection, page_of};
 use super::problem::ApiError;
-use super::query::{conjoin, parse_bbox, parse_crs, CRS84, DEFAULT_LIMIT, MAX_LIMIT};
+use super::query::{
+    conjoin, equalities, equality_parameters, parse_bbox, parse_crs, CRS84, DEFAULT_LIMIT,
+    MAX_LIMIT,
+};
 use super::sync::updated_after;
 use super::AppState;
-use crate::collection::{Selection, Spatial};
+use crate::collection::{Collection, Selection, Spatial};
 use crate::crs::Crs;
 use crate::feature_output::FeatureOutput;
 use crate::filter::{self, Expr, Language, SortKey};
@@ -128,8 +131,11 @@ pub async fn search(
             .ok_or_else(|| ApiError::bad("/offset", "expected a whole number ≥ 0"))?
             as usize,
     };
-    let equals = parse_properties(obj.get("properties"), c.filterable())?;
-    let mut filter = parse_filter(obj)?;
+    let (equal, equals) = equalities(
+        c.as_ref(),
+        &parse_properties(obj.get("properties"), c.as_ref())?,
+    )?;
+    let mut filter = conjoin(parse_filter(obj)?.into_iter().chain(equal).collect());
     match obj.get("updated_after") {
         None | Some(Value::Null) => {}
         Some(Value::String(t)) => {
@@ -244,10 +250,13 @@ fn parse_sortby(v: Option<&Value>) -> Result<Vec<SortKey>, ApiError> {
     }
 }
 
+/// The `properties` member as (name, value text) pairs, each naming an equality parameter of
+/// the collection (typed as items' parameters are, see `query::equalities`).
 fn parse_properties(
     v: Option<&Value>,
-    filterable: &[(&str, &str)],
+    c: &dyn Collection,
 ) -> Result<Vec<(String, String)>, ApiError> {
+    let names = equality_parameters(c);
     let Some(v) = v.filter(|v| !v.is_null()) else {
         return Ok(Vec::new());
     };
@@ -259,7 +268,7 @@ fn parse_properties(
     };
     map.iter()
         .map(|(k, v)| {
-            if !filterable.iter().any(|(n, _)| n == k) {
+            if !names.iter().any(|(n, _)| n == k) {
                 return Err(ApiError::bad(
                     format!("/properties/{k}"),
                     "not a filterable property of this collection",
