@@ -507,12 +507,14 @@ fn item_selection(pairs: &[(String, String)], c: &dyn Collection) -> Result<Sele
             // Checked by negotiation.
         } else if k == "crs" || k == "properties" {
             // Parsed by parse_output.
-        } else if k == "datetime" && c.is_computed() {
-            let interval =
-                crate::model::Interval::parse(v).map_err(|e| ApiError::bad("datetime", e))?;
-            selection.datetime = Some(interval);
-        } else if c.parameters().iter().any(|(n, _)| n == k) {
-            selection.params.push((k.clone(), v.clone()));
+        } else if is_item_parameter(c, k) {
+            if k == "datetime" {
+                let interval =
+                    crate::model::Interval::parse(v).map_err(|e| ApiError::bad("datetime", e))?;
+                selection.datetime = Some(interval);
+            } else {
+                selection.params.push((k.clone(), v.clone()));
+            }
         } else {
             return Err(ApiError::bad(k, "unknown parameter for a single feature"));
         }
@@ -567,12 +569,7 @@ fn feature_with(
 pub fn only_format(req: &HttpRequest) -> Result<(), ApiError> {
     for (k, v) in pairs(req.query_string()) {
         if k == "f" {
-            if v != "json" {
-                return Err(ApiError::bad(
-                    "f",
-                    format!("'{v}' is not supported; use json"),
-                ));
-            }
+            format::from_f(&v, &[Format::Json])?;
         } else {
             return Err(ApiError::bad(
                 &k,

@@ -47,14 +47,6 @@ impl Deletions {
     pub fn latest(&self) -> Option<DateTime<Utc>> {
         self.0.last().map(|d| d.deleted_at)
     }
-
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
 }
 
 /// The stamp of the next commit: now, to the microsecond (what JSON clients, Python and

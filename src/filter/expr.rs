@@ -140,17 +140,6 @@ impl CompareOp {
             _ => return None,
         })
     }
-
-    /// The same comparison with its operands swapped (`5 < x` is `x > 5`).
-    pub fn flipped(self) -> CompareOp {
-        match self {
-            CompareOp::Lt => CompareOp::Gt,
-            CompareOp::Le => CompareOp::Ge,
-            CompareOp::Gt => CompareOp::Lt,
-            CompareOp::Ge => CompareOp::Le,
-            same => same,
-        }
-    }
 }
 
 /// CQL2's spatial functions (DE-9IM relations).

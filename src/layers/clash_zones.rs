@@ -286,7 +286,7 @@ pub const PROPERTY_NAMES: &[&str] = &[
 
 impl FeatureData for ZoneSet {
     fn geometry(&self, hit: &Hit) -> std::borrow::Cow<'_, Geometry<f64>> {
-        std::borrow::Cow::Owned(Geometry::MultiPolygon(self.zones[hit.index].shape.clone()))
+        std::borrow::Cow::Borrowed(&self.zones[hit.index].geometry)
     }
 
     fn properties(&self, hit: &Hit) -> serde_json::Map<String, serde_json::Value> {

@@ -24,10 +24,6 @@ impl LayerBuilder {
         }
     }
 
-    pub fn len(&self) -> usize {
-        self.features.len()
-    }
-
     pub fn is_empty(&self) -> bool {
         self.features.is_empty()
     }

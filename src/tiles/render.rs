@@ -149,7 +149,12 @@ pub fn layer_fields(
     collection: &Arc<dyn Collection>,
     selection: &Selection,
 ) -> Result<BTreeMap<String, &'static str>, SelectError> {
-    let matches = collection.clone().select(selection)?;
+    // Only the sample is read: it need be the first in order, the rest not sorted at all.
+    let sample = Selection {
+        ordered_prefix: Some(FIELD_SAMPLE),
+        ..selection.clone()
+    };
+    let matches = collection.clone().select(&sample)?;
     let mut fields = BTreeMap::new();
     if matches!(
         collection.geometry_kind(),
