@@ -216,7 +216,7 @@ fn bbox_crs_selects_the_same_incidents() {
         "id 10 in 4326",
     );
     // A box 500 m west of al-Zuhur holds none of them; the whole Web Mercator world all 16.
-    let (_, _, west) = get(
+    let (west_status, _, west) = get(
         &s,
         &format!(
             "{ITEMS}?bbox=4537700,4366040,4538200,4366595&bbox-crs={}",
@@ -224,6 +224,14 @@ fn bbox_crs_selects_the_same_incidents() {
         ),
     );
     assert!(ids(&west).iter().all(|id| !want_ids.contains(id)), "{west}");
+    assert_eq!(west_status, 200, "{west}");
+    // The same box in CRS84 (corners through the inverse Web Mercator) selects the same.
+    let (_, _, west84) = get(
+        &s,
+        &format!("{ITEMS}?bbox=40.762853,36.473996,40.767344,36.478005"),
+    );
+    assert_eq!(west["numberMatched"], west84["numberMatched"], "{west}");
+    assert_eq!(ids(&west), ids(&west84));
     let (_, _, world) = get(
         &s,
         &format!(
