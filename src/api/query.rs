@@ -256,13 +256,13 @@ pub fn equality_parameters(c: &dyn Collection) -> Vec<(&'static str, &'static st
     out
 }
 
+/// Typed CQL2 equalities, and text equalities on non-queryables.
+pub type Equalities = (Vec<Expr>, Vec<(String, String)>);
+
 /// The equality filters among `pairs`: queryables as typed CQL2 equalities (to AND into the
 /// filter), and the few equality parameters that are no queryable (a zone's place_id: one of
 /// its places) as text. Other names are left to the caller.
-pub fn equalities(
-    c: &dyn Collection,
-    pairs: &[(String, String)],
-) -> Result<(Vec<Expr>, Vec<(String, String)>), ApiError> {
+pub fn equalities(c: &dyn Collection, pairs: &[(String, String)]) -> Result<Equalities, ApiError> {
     let queryables = c.queryables();
     let mut conjuncts = Vec::new();
     let mut equals = Vec::new();
