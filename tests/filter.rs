@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{assert_problem, ids, Server};
+use common::{assert_problem, ids, Server, TOKEN};
 use serde_json::{json, Value};
 
 /// GET items of a collection with these (unencoded) query parameters.
@@ -173,6 +173,35 @@ fn temporal_functions() {
         16
     );
     assert!(text(&s, "created_at < TIMESTAMP('2022-02-01T00:00:00Z')").is_empty());
+    // A timestamp that splits the records: everything was seeded at one instant; an edit
+    // after it moves incident 10 alone past it.
+    let (_, one) = s.get_json("/collections/incidents/items/1");
+    let seeded = one["properties"]["updated_at"].as_str().unwrap().to_owned();
+    let (status, body) = s.send_json(
+        reqwest::Method::PATCH,
+        "/collections/incidents/items/10",
+        &json!({"properties": {"notes": "Edited later"}}),
+        Some(TOKEN),
+    );
+    assert_eq!(status, 200, "{body}");
+    let ten = [10].map(Value::from).to_vec();
+    assert_eq!(
+        text(&s, &format!("updated_at > TIMESTAMP('{seeded}')")),
+        ten
+    );
+    assert_eq!(
+        text(&s, &format!("T_AFTER(updated_at, TIMESTAMP('{seeded}'))")),
+        ten
+    );
+    assert_eq!(
+        text(&s, &format!("updated_at <= TIMESTAMP('{seeded}')")).len(),
+        15
+    );
+    assert_eq!(
+        text(&s, &format!("created_at = TIMESTAMP('{seeded}')")).len(),
+        16,
+        "an edit keeps created_at"
+    );
 }
 
 #[test]
