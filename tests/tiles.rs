@@ -224,6 +224,11 @@ fn datetime_filters_tiles_and_empty_tiles_are_204() {
         "?event_type=Battles&datetime=2022-01-21",
     );
     assert_eq!(ids(&filtered), vec![11, 13, 14]);
+    // Any queryable filters tiles as it filters items, read as its type (4.0 is 4).
+    let deadly = layer(&s, "incidents", PRISON_Z14, "?fatalities=30");
+    assert_eq!(ids(&deadly), vec![5]);
+    let four = layer(&s, "incidents", PRISON_Z14, "?fatalities=4.0");
+    assert_eq!(ids(&four), vec![1, 10]);
     // Nothing after February: no content, not an empty protobuf.
     let (status, bytes, headers) = tile_bytes(
         &s,

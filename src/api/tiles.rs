@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use super::links::{base_url, Link, JSON};
 use super::ogc::{find_collection, json_response};
 use super::problem::ApiError;
-use super::query::pairs;
+use super::query::{conjoin, equalities, equality_parameters, pairs};
 use super::AppState;
 use crate::collection::{Collection, GeometryKind, Selection};
 use crate::model::Interval;
@@ -89,12 +89,12 @@ impl TileQuery {
                 query.selection.datetime = c.is_temporal().then_some(interval);
             } else if c.parameters().iter().any(|(n, _)| *n == k) {
                 query.selection.params.push((k.clone(), v.clone()));
-            } else if c.filterable().iter().any(|(n, _)| *n == k) {
-                query.selection.equals.push((k.clone(), v.clone()));
+            } else if equality_parameters(c).iter().any(|(n, _)| *n == k) {
+                // Handled with the others below, typed as on items.
             } else {
                 let mut names = vec!["f", "datetime"];
                 names.extend(c.parameters().iter().map(|(n, _)| *n));
-                names.extend(c.filterable().iter().map(|(n, _)| *n));
+                names.extend(equality_parameters(c).iter().map(|(n, _)| *n));
                 return Err(ApiError::bad(
                     &k,
                     format!(
@@ -105,6 +105,10 @@ impl TileQuery {
             }
             query.carried.push((k, v));
         }
+        // Equality parameters as items take them: typed CQL2 on queryables, text otherwise.
+        let (conjuncts, equals) = equalities(c, &query.carried)?;
+        query.selection.filter = conjoin(conjuncts);
+        query.selection.equals = equals;
         Ok(query)
     }
 
@@ -345,7 +349,7 @@ pub async fn tileset(
     doc["description"] = json!(format!(
         "{} Tiles hold one layer named '{}'. A tile with more than {} points is thinned: \
          each cell of the grid keeps its first point, with point_count (how many it stands \
-         for) and only the filterable properties. Empty tiles are 204 No Content.",
+         for) and equality filters on any queryable. Empty tiles are 204 No Content.",
         c.description(),
         c.id(),
         crate::tiles::render::FULL_DETAIL_MAX_POINTS
@@ -522,7 +526,7 @@ pub fn document(
         for (p, description) in c.parameters() {
             shared.push(query_param(p, description, string().into()));
         }
-        for (p, description) in c.filterable() {
+        for (p, description) in equality_parameters(c.as_ref()) {
             shared.push(query_param(
                 p,
                 &format!("Equality filter: {description}"),
