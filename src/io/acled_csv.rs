@@ -140,28 +140,6 @@ pub fn write_row<W: Write>(w: &mut csv::Writer<W>, i: &Incident) -> Result<(), c
     ])
 }
 
-/// Reads ACLED-format CSV (header row with ACLED's column names) into drafts. Errors name
-/// rows by their line number in the file.
-pub fn read(input: impl Read) -> Result<Vec<IncidentDraft>, Vec<FieldError>> {
-    let (headers, chunks) = record_chunks(input, usize::MAX).map_err(|e| vec![e])?;
-    let mut drafts = Vec::new();
-    let mut errors = Vec::new();
-    for chunk in chunks {
-        match chunk
-            .map_err(|e| vec![e])
-            .and_then(|c| drafts_from(&headers, c))
-        {
-            Ok(d) => drafts.extend(d.into_iter().map(|(_, d)| d)),
-            Err(e) => errors.extend(e),
-        }
-    }
-    if errors.is_empty() {
-        Ok(drafts)
-    } else {
-        Err(errors)
-    }
-}
-
 /// The header row, then the records in chunks of up to `size` (for bulk imports that
 /// convert chunks on several threads). A malformed record ends the stream with its error.
 pub fn record_chunks<R: Read>(

@@ -29,18 +29,18 @@ pub fn write(
 ) -> Result<(), String> {
     // Polygon layers hold MultiPolygons too (zones cut at the antimeridian): declare the multi
     // type and let the writer promote single polygons, as GDAL does.
-    let (geometry_type, detect_type) = match dataset.geometry {
-        GeometryKind::Point => (GeometryType::Point, false),
-        GeometryKind::LineString => (GeometryType::LineString, false),
-        GeometryKind::Polygon => (GeometryType::MultiPolygon, false),
+    let geometry_type = match dataset.geometry {
+        GeometryKind::Point => GeometryType::Point,
+        GeometryKind::LineString => GeometryType::LineString,
+        GeometryKind::Polygon => GeometryType::MultiPolygon,
         // Each feature then carries its own type.
-        GeometryKind::Mixed => (GeometryType::Unknown, false),
+        GeometryKind::Mixed => GeometryType::Unknown,
     };
     let mut features = features.peekable();
     let options = FgbWriterOptions {
         // An index over nothing is a file GDAL refuses; an empty layer goes without.
         write_index: features.peek().is_some(),
-        detect_type,
+        detect_type: false,
         promote_to_multi: true,
         crs: FgbCrs {
             code: 4326,
@@ -56,11 +56,11 @@ pub fn write(
         fgb.add_column(&c.name, column_type(c.kind), |_, col| col.nullable = true);
     }
     for f in features {
-        let f = f?;
-        match &f.geometry {
+        let mut f = f?;
+        match f.geometry.take() {
             Some(g) => {
                 let mut written = Ok(());
-                fgb.add_feature_geom(g.clone(), |w| {
+                fgb.add_feature_geom(g, |w| {
                     written = write_properties(w, schema, &f);
                 })
                 .map_err(|e| e.to_string())?;
