@@ -73,6 +73,10 @@ pub trait FeatureSource: FeatureData + Send + Sync {
     fn write_feature(&self, hit: &Hit, output: &FeatureOutput, out: &mut Vec<u8>);
     /// The id of the feature, as it appears in URLs.
     fn feature_id(&self, hit: &Hit) -> String;
+    /// The id as the GeoJSON Feature carries it: text unless the source says it is a number.
+    fn feature_id_value(&self, hit: &Hit) -> serde_json::Value {
+        serde_json::Value::String(self.feature_id(hit))
+    }
     /// Whether this source's features are incidents (formats with a layout of their own,
     /// ACLED's CSV columns, then apply even to an empty selection).
     fn holds_incidents(&self) -> bool {

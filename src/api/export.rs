@@ -28,17 +28,27 @@ const CHUNK_ROWS: usize = 64;
 /// The record separator that starts each text of a GeoJSON text sequence.
 const RS: u8 = 0x1e;
 
-/// Writes one feature as GeoJSON: every non-GeoJSON format is made from this.
-pub fn feature_json(source: &dyn FeatureSource, hit: &Hit, out: &mut Vec<u8>) {
+/// Writes one feature as GeoJSON, for text sequences.
+fn feature_json(source: &dyn FeatureSource, hit: &Hit, out: &mut Vec<u8>) {
     // Downloads are written in CRS84 with every property.
     source.write_feature(hit, &FeatureOutput::DEFAULT, out);
 }
 
-/// One feature read back into id, geometry and properties, for the tabular formats.
-pub fn plain_feature(source: &dyn FeatureSource, hit: &Hit) -> Result<PlainFeature, String> {
-    let mut json = Vec::with_capacity(1024);
-    feature_json(source, hit, &mut json);
-    PlainFeature::from_geojson(&json)
+/// One feature as id, geometry and properties, for the tabular formats: the values its
+/// GeoJSON form is written from (no JSON written and read back per feature).
+pub fn plain_feature(source: &dyn FeatureSource, hit: &Hit) -> PlainFeature {
+    let mut properties = source.properties(hit);
+    if let Some(d) = hit.distance_m {
+        // As the GeoJSON writers give it: centimetres.
+        properties
+            .entry("distance_m")
+            .or_insert_with(|| ((d * 100.0).round() / 100.0).into());
+    }
+    PlainFeature {
+        id: Some(source.feature_id_value(hit)),
+        geometry: Some(source.geometry(hit).into_owned()),
+        properties,
+    }
 }
 
 /// The features a response carries and how to describe them.
@@ -84,18 +94,17 @@ pub async fn respond(export: Export) -> Result<HttpResponse, ApiError> {
     }
     match export.format {
         Format::GeoJsonSeq => Ok(res.streaming(chunks(export, Rows::Seq))),
-        Format::Csv if is_incidents(export.source.as_ref()) => {
+        Format::Csv if export.source.holds_incidents() => {
             Ok(res.streaming(chunks(export, Rows::Acled)))
         }
         Format::Csv => {
             // The header needs every column before the first row: one pass to find them.
             let (export, schema) = web::block(move || {
                 let schema = schema_of(export.source.as_ref(), &export.hits);
-                schema.map(|s| (export, s))
+                (export, schema)
             })
             .await
-            .map_err(|e| ApiError::Internal(e.to_string()))?
-            .map_err(ApiError::Internal)?;
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
             Ok(res.streaming(chunks(export, Rows::Wkt(schema))))
         }
         Format::FlatGeobuf => {
@@ -112,25 +121,20 @@ pub async fn respond(export: Export) -> Result<HttpResponse, ApiError> {
     }
 }
 
-/// Whether the source writes incidents (ACLED's CSV layout then applies, even when empty).
-fn is_incidents(source: &dyn FeatureSource) -> bool {
-    source.holds_incidents()
-}
-
-fn schema_of(source: &dyn FeatureSource, hits: &[Hit]) -> Result<Schema, String> {
+fn schema_of(source: &dyn FeatureSource, hits: &[Hit]) -> Schema {
     let mut schema = Schema::default();
     for hit in hits {
-        schema.add(&plain_feature(source, hit)?);
+        schema.add(&plain_feature(source, hit));
     }
-    Ok(schema)
+    schema
 }
 
 /// The FlatGeobuf file in a temporary file (gone when closed), rewound: a large layer never
 /// sits in memory whole.
 fn flatgeobuf_file(export: &Export) -> Result<std::fs::File, String> {
     let source = export.source.as_ref();
-    let schema = schema_of(source, &export.hits)?;
-    let features = export.hits.iter().map(|hit| plain_feature(source, hit));
+    let schema = schema_of(source, &export.hits);
+    let features = export.hits.iter().map(|hit| Ok(plain_feature(source, hit)));
     let dataset = fgb::Dataset {
         name: &export.name,
         title: &export.title,
@@ -233,7 +237,7 @@ impl Chunks {
                 }
                 let mut written = 0;
                 while self.next < self.hits.len() && written < CHUNK_ROWS {
-                    let f = plain_feature(source, &self.hits[self.next])?;
+                    let f = plain_feature(source, &self.hits[self.next]);
                     wkt_csv::write_row(&mut w, schema, &f).map_err(csv_error)?;
                     self.next += 1;
                     written += 1;

@@ -311,7 +311,7 @@ pub async fn items(
     let page = page_of(hits, q.offset, limit);
     let mut res = match format {
         Format::Html => {
-            let features = plain_features(matches.source.as_ref(), page)?;
+            let features = plain_features(matches.source.as_ref(), page);
             // Item pages of computed collections need the window and parameters again.
             let item_pairs: Vec<(String, String)> = pairs
                 .iter()
@@ -373,10 +373,8 @@ fn export_of(
     }
 }
 
-fn plain_features(source: &dyn FeatureSource, hits: &[Hit]) -> Result<Vec<PlainFeature>, ApiError> {
-    hits.iter()
-        .map(|hit| plain_feature(source, hit).map_err(ApiError::Internal))
-        .collect()
+fn plain_features(source: &dyn FeatureSource, hits: &[Hit]) -> Vec<PlainFeature> {
+    hits.iter().map(|hit| plain_feature(source, hit)).collect()
 }
 
 pub fn page_of(hits: &[Hit], offset: usize, limit: usize) -> &[Hit] {
@@ -477,7 +475,7 @@ pub async fn item(
     ));
     let mut res = match format {
         Format::Html => {
-            let feature = plain_feature(source, &hit).map_err(ApiError::Internal)?;
+            let feature = plain_feature(source, &hit);
             html_response(html::item(&html::ItemView {
                 base: &base,
                 collection_id: c.id(),

@@ -167,6 +167,13 @@ impl FeatureSource for FeatureSet {
     fn feature_id(&self, hit: &Hit) -> String {
         self.features[hit.index].id.to_string()
     }
+
+    fn feature_id_value(&self, hit: &Hit) -> serde_json::Value {
+        match &self.features[hit.index].id {
+            FeatureId::Number(n) => (*n).into(),
+            FeatureId::Text(t) => t.as_str().into(),
+        }
+    }
 }
 
 impl FeatureData for FeatureSet {

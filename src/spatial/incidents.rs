@@ -489,6 +489,10 @@ impl FeatureSource for Vec<Arc<Incident>> {
         self[hit.index].id.to_string()
     }
 
+    fn feature_id_value(&self, hit: &Hit) -> serde_json::Value {
+        self[hit.index].id.into()
+    }
+
     fn holds_incidents(&self) -> bool {
         true
     }
@@ -526,6 +530,10 @@ impl FeatureSource for IncidentIndex {
 
     fn feature_id(&self, hit: &Hit) -> String {
         self.id_at(hit.index).to_string()
+    }
+
+    fn feature_id_value(&self, hit: &Hit) -> serde_json::Value {
+        self.id_at(hit.index).into()
     }
 
     fn holds_incidents(&self) -> bool {
