@@ -27,7 +27,7 @@ impl Crs {
     pub const ALL: [Crs; 3] = [Crs::Crs84, Crs::Epsg4326, Crs::WebMercator];
 
     /// The OGC URI that names the CRS in requests, metadata and the Content-Crs header.
-    pub fn uri(self) -> &'static str {
+    pub const fn uri(self) -> &'static str {
         match self {
             Crs::Crs84 => "http://www.opengis.net/def/crs/OGC/1.3/CRS84",
             Crs::Epsg4326 => "http://www.opengis.net/def/crs/EPSG/0/4326",

@@ -13,7 +13,7 @@ use super::problem::ApiError;
 use super::sync::{sync_parameters, updated_after};
 
 /// The default CRS's URI (lon/lat on WGS84).
-pub const CRS84: &str = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
+pub const CRS84: &str = crate::crs::Crs::Crs84.uri();
 pub const DEFAULT_LIMIT: usize = 100;
 pub const MAX_LIMIT: usize = 10_000;
 pub const DEFAULT_K: usize = 10;

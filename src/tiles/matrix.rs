@@ -1,12 +1,15 @@
 //! The WebMercatorQuad tile matrix set (OGC 2D-TMS 2.0, EPSG:3857, "Google Maps compatible"):
 //! which tiles exist, where a tile lies in lon/lat, and where a lon/lat lies on a tile's grid.
 
+use crate::crs::web_mercator;
+pub use crate::crs::web_mercator::{HALF_WORLD_M, MAX_LAT};
 use crate::spatial::Bbox;
 
 pub const ID: &str = "WebMercatorQuad";
 pub const TITLE: &str = "Google Maps Compatible for the World";
 pub const URI: &str = "http://www.opengis.net/def/tilematrixset/OGC/1.0/WebMercatorQuad";
-pub const CRS: &str = "http://www.opengis.net/def/crs/EPSG/0/3857";
+/// The CRS of the set: Web Mercator.
+pub const CRS: &str = crate::crs::Crs::WebMercator.uri();
 pub const WELL_KNOWN_SCALE_SET: &str =
     "http://www.opengis.net/def/wkss/OGC/1.0/GoogleMapsCompatible";
 /// The tile matrices the registered set defines (0..=24).
@@ -17,10 +20,6 @@ pub const MAX_ZOOM: u8 = 22;
 pub const EXTENT: u32 = 4096;
 /// Grid units drawn beyond each tile edge, so symbols and lines at edges join up.
 pub const BUFFER: u32 = 64;
-/// The latitude where the square Web Mercator world ends (atan(sinh(π))).
-pub const MAX_LAT: f64 = 85.051_128_779_806_59;
-/// Half the width of the projected world in metres (π · 6378137).
-pub const HALF_WORLD_M: f64 = 20_037_508.342_789_244;
 /// Pixels across a tile in the registered definition.
 pub const TILE_PIXELS: u32 = 256;
 /// The "standardized rendering pixel" of OGC scale denominators: 0.28 mm.
@@ -145,20 +144,15 @@ impl TileId {
 /// Position in the projected world as fractions (0..1 from the west and from the north);
 /// latitudes beyond ±MAX_LAT are held at the edge.
 pub fn world_xy(lon: f64, lat: f64) -> (f64, f64) {
-    let lat = lat.clamp(-MAX_LAT, MAX_LAT).to_radians();
-    let x = (lon + 180.0) / 360.0;
-    let y = (1.0 - (lat.tan() + 1.0 / lat.cos()).ln() / std::f64::consts::PI) / 2.0;
-    (x, y)
+    let [x, y] = web_mercator::forward(lon, lat);
+    let width = 2.0 * HALF_WORLD_M;
+    ((x + HALF_WORLD_M) / width, (HALF_WORLD_M - y) / width)
 }
 
 /// The inverse of `world_xy`.
 pub fn lon_lat(wx: f64, wy: f64) -> (f64, f64) {
-    let lon = wx * 360.0 - 180.0;
-    let lat = (std::f64::consts::PI * (1.0 - 2.0 * wy))
-        .sinh()
-        .atan()
-        .to_degrees();
-    (lon, lat)
+    let width = 2.0 * HALF_WORLD_M;
+    web_mercator::inverse(wx * width - HALF_WORLD_M, HALF_WORLD_M - wy * width)
 }
 
 /// One tile matrix of the set, as the 2D-TMS standard describes it.
