@@ -9,11 +9,11 @@ fn fixture(name: &str) -> String {
 }
 
 fn run(args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(BIN)
-        .args(args)
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("run incident-atlas");
+    let out = output_within(
+        Command::new(BIN).args(args).env("RUST_LOG", "warn"),
+        std::time::Duration::from_secs(300),
+    )
+    .expect("run incident-atlas");
     (
         out.status.success(),
         String::from_utf8_lossy(&out.stdout).into_owned(),

@@ -262,14 +262,18 @@ fn every_acknowledged_write_survives_kill_9_under_load() {
             })
         })
         .collect();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
     while acknowledged.lock().unwrap().len() < 200 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "200 writes were not acknowledged within 2 minutes"
+        );
         std::thread::sleep(std::time::Duration::from_millis(5));
     }
-    let s = Arc::try_unwrap(s).ok();
-    // Other threads still hold the server: kill it through a fresh handle on the same pid.
-    drop(s);
-    kill_server_on(&db);
+    // Other threads still hold the server: SIGKILL it by the pid it was started with.
+    kill9_pid(s.pid());
     writers.into_iter().for_each(|w| w.join().unwrap());
+    drop(s);
     let acked = acknowledged.lock().unwrap().clone();
     let s = Server::start_on(&db, &["--no-seed"], Some(TOKEN));
     let (_, all) = s.get_json("/collections/incidents/items?limit=10000");
@@ -293,19 +297,14 @@ fn every_acknowledged_write_survives_kill_9_under_load() {
     );
 }
 
-/// SIGKILL the server serving `db` (found by its command line).
-fn kill_server_on(db: &std::path::Path) {
-    let status = std::process::Command::new("pkill")
+/// SIGKILL one process, by the pid the test started it with.
+fn kill9_pid(pid: u32) {
+    let status = std::process::Command::new("kill")
         .arg("-9")
-        .arg("-f")
-        .arg(db.to_str().unwrap())
+        .arg(pid.to_string())
         .status()
-        .expect("pkill");
-    assert!(
-        status.success(),
-        "no server process found for {}",
-        db.display()
-    );
+        .expect("kill");
+    assert!(status.success(), "kill -9 {pid} failed");
 }
 
 /// Served features are cached as bytes; an edit or a deletion must show at once in every

@@ -77,7 +77,8 @@ fn sync_round(s: &Server, since: Option<&str>) -> Round {
     let (status, mut page) = json_of(res);
     assert_eq!(status, 200, "{page}");
     let mut deletions = Vec::new();
-    loop {
+    for hop in 0.. {
+        assert!(hop < 10_000, "deletions' next links never end");
         for d in page["deletions"].as_array().expect("deletions array") {
             deletions.push((
                 d["id"].as_i64().expect("id"),
@@ -96,7 +97,8 @@ fn sync_round(s: &Server, since: Option<&str>) -> Round {
 
     let mut upserts = Vec::new();
     let mut last = 0i64;
-    loop {
+    for hop in 0.. {
+        assert!(hop < 10_000, "paging by id never ends");
         let filter = format!("id > {last}");
         let mut query = vec![("limit", "3"), ("filter", filter.as_str())];
         if let Some(t) = since {
@@ -587,7 +589,12 @@ fn a_mirror_syncing_during_concurrent_writes_ends_equal() {
             });
         }
         // The mirror syncs while they write, then once more after.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(300);
         while done.load(std::sync::atomic::Ordering::SeqCst) < 3 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "writers never finished"
+            );
             let round = sync_round(&s, Some(&cursor));
             apply(&mut copy, &round);
             cursor = round.cursor;

@@ -630,11 +630,11 @@ fn openapi_declares_the_tile_paths() {
 // --- Thinning ----------------------------------------------------------------------------
 
 fn cli(args: &[&str]) -> String {
-    let out = Command::new(BIN)
-        .args(args)
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("run incident-atlas");
+    let out = output_within(
+        Command::new(BIN).args(args).env("RUST_LOG", "warn"),
+        std::time::Duration::from_secs(300),
+    )
+    .expect("run incident-atlas");
     assert!(
         out.status.success(),
         "{}",

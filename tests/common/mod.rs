@@ -12,6 +12,8 @@ use serde_json::Value;
 
 pub const TOKEN: &str = "test-token";
 pub const BIN: &str = env!("CARGO_BIN_EXE_incident-atlas");
+/// How long a server may take to print its address (a 1M-incident start takes ~3 s).
+pub const START_DEADLINE: Duration = Duration::from_secs(120);
 
 pub struct Server {
     child: Child,
@@ -34,6 +36,16 @@ impl Server {
 
     /// A server on `db` (kept after the server stops), with extra arguments and token.
     pub fn start_on(db: &Path, args: &[&str], token: Option<&str>) -> Server {
+        Server::start_with_env(db, args, token, &[])
+    }
+
+    /// As `start_on`, with extra environment variables (RUST_LOG is warn unless set here).
+    pub fn start_with_env(
+        db: &Path,
+        args: &[&str],
+        token: Option<&str>,
+        env: &[(&str, &str)],
+    ) -> Server {
         let dir = db.parent().expect("db has a folder").to_path_buf();
         let stderr = std::fs::File::create(dir.join(format!("server-{}.log", std::process::id())))
             .expect("log file");
@@ -45,18 +57,33 @@ impl Server {
             .arg(db)
             .args(args)
             .env_remove("ATLAS_WRITE_TOKEN")
+            .env_remove("ATLAS_ACCESS_LOG")
+            .env_remove("ATLAS_LOG_FORMAT")
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(stderr);
         if let Some(t) = token {
             cmd.env("ATLAS_WRITE_TOKEN", t);
         }
+        cmd.envs(env.iter().copied());
         let mut child = cmd.spawn().expect("start incident-atlas");
         let stdout = child.stdout.take().expect("stdout piped");
-        let mut line = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("read listening line");
+        // The first line names the port; a server that never prints it fails the test by the
+        // deadline instead of hanging it.
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            BufReader::new(stdout).read_line(&mut line).ok();
+            tx.send(line).ok();
+        });
+        let line = match rx.recv_timeout(START_DEADLINE) {
+            Ok(line) => line,
+            Err(_) => {
+                child.kill().ok();
+                child.wait().ok();
+                panic!("the server did not start within {START_DEADLINE:?}");
+            }
+        };
         let base = line
             .trim()
             .strip_prefix("listening on ")
@@ -78,6 +105,12 @@ impl Server {
                 .build()
                 .expect("client"),
         }
+    }
+
+    /// What the server has written to stderr so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join(format!("server-{}.log", std::process::id())))
+            .unwrap_or_default()
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -122,6 +155,11 @@ impl Server {
 
     pub fn post(&self, path: &str, body: &Value) -> (u16, Value) {
         self.send_json(reqwest::Method::POST, path, body, Some(TOKEN))
+    }
+
+    /// The server's process id: tests kill only what they started, by pid.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// Kills the server the hard way (SIGKILL): no shutdown code runs.
@@ -188,17 +226,96 @@ pub fn ids(fc: &Value) -> Vec<Value> {
         .unwrap_or_default()
 }
 
-/// Whether the GDAL tests are skipped: only with ATLAS_SKIP_GDAL=1, on a machine that cannot
-/// have gdal-bin (CI installs it).
+/// Whether a test that needs an outside tool (GDAL, QGIS, a PyPI client) should skip:
+/// `available` says whether the tool is there. A new user's `cargo test` passes without the
+/// tools and says what it skipped; under CI (`CI` set), where `.ci/run` has installed them,
+/// a missing tool fails the test instead of hiding behind a skip.
+pub fn skip_without(tool: &str, available: bool) -> bool {
+    if available {
+        return false;
+    }
+    if std::env::var_os("CI").is_some() {
+        panic!("{tool} is missing, and CI is set: .ci/run should have installed it");
+    }
+    eprintln!("skipped: {tool} is not installed (run .ci/run to install)");
+    true
+}
+
+/// Whether `program args…` runs and exits 0 within a minute (a tool is installed and works).
+pub fn runs(program: &str, args: &[&str]) -> bool {
+    let mut cmd = Command::new(program);
+    cmd.args(args);
+    output_within(&mut cmd, Duration::from_secs(60)).is_ok_and(|out| out.status.success())
+}
+
+/// Runs a command to completion like `Command::output`, but kills it (by its pid) and fails
+/// the test if it has not finished by `deadline`. Err only when it cannot be started.
+pub fn output_within(
+    cmd: &mut Command,
+    deadline: Duration,
+) -> std::io::Result<std::process::Output> {
+    use std::io::Read;
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    // Drained on threads, so a chatty child never blocks on a full pipe.
+    let drain = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            if let Some(mut pipe) = pipe {
+                pipe.read_to_end(&mut bytes).ok();
+            }
+            bytes
+        })
+    };
+    let stdout = drain(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let stderr = drain(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break status;
+        }
+        if started.elapsed() > deadline {
+            child.kill().ok();
+            child.wait().ok();
+            panic!("{cmd:?} did not finish within {deadline:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    Ok(std::process::Output {
+        status,
+        stdout: stdout.join().unwrap_or_default(),
+        stderr: stderr.join().unwrap_or_default(),
+    })
+}
+
+/// Whether the GDAL tests are skipped: explicitly with ATLAS_SKIP_GDAL=1, or when gdal-bin
+/// is missing outside CI.
 pub fn gdal_skipped() -> bool {
-    std::env::var_os("ATLAS_SKIP_GDAL").is_some()
+    if std::env::var_os("ATLAS_SKIP_GDAL").is_some() {
+        eprintln!("skipped: ATLAS_SKIP_GDAL is set");
+        return true;
+    }
+    static PRESENT: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    let present = *PRESENT.get_or_init(|| runs("ogrinfo", &["--version"]));
+    skip_without("GDAL (ogrinfo, from gdal-bin)", present)
 }
 
 /// Runs a GDAL utility; stdout and stderr. It must succeed.
 pub fn gdal(tool: &str, args: &[&str]) -> (String, String) {
-    let out = Command::new(tool)
-        .args(args)
-        .output()
+    let out = output_within(Command::new(tool).args(args), Duration::from_secs(300))
         .unwrap_or_else(|e| panic!("{tool}: {e}: install gdal-bin (or set ATLAS_SKIP_GDAL=1)"));
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(out.status.success(), "{tool} {args:?}: {stderr}");
