@@ -28,6 +28,31 @@ pub struct Cli {
     /// With no command, `serve` runs with these options.
     #[command(flatten)]
     pub serve: ServeArgs,
+    /// Log lines as human-readable text or as JSON objects (one per line, with fields).
+    #[arg(long, global = true, env = "ATLAS_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Logs to stderr at RUST_LOG's levels (default info), as text or JSON.
+pub fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // Colours only for a terminal: escape codes in a log file get in the way of grep.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(ansi)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -90,6 +115,10 @@ pub struct ServeArgs {
     /// HTTP worker threads (default: one per core).
     #[arg(long)]
     pub workers: Option<usize>,
+    /// Log every request (method, path, status, bytes, duration) at INFO; without it they
+    /// are DEBUG events, shown only with RUST_LOG=incident_atlas::access=debug.
+    #[arg(long, env = "ATLAS_ACCESS_LOG")]
+    pub access_log: bool,
 }
 
 #[derive(Args, Debug)]
@@ -160,11 +189,23 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if write_token.is_none() {
         tracing::warn!("writes are disabled: set ATLAS_WRITE_TOKEN=<secret> to enable POST/PUT/PATCH/DELETE with 'Authorization: Bearer <secret>'");
     }
+    let cannot = || format!("cannot listen on {}", args.bind);
+    let listeners = api::server::listen(&args.bind).with_context(cannot)?;
+    let locals = listeners
+        .iter()
+        .map(|l| l.local_addr())
+        .collect::<Result<Vec<_>, _>>()
+        .with_context(cannot)?;
+    let Some(&local) = locals.first() else {
+        bail!("{} resolves to no address", args.bind);
+    };
     let state = actix_web::web::Data::new(AppState {
         atlas: Arc::new(atlas),
         write_token,
         public_url: args.public_url.clone(),
+        listen_host: local.to_string(),
         max_body_bytes: args.max_body_bytes,
+        access_log: args.access_log,
     });
     let workers = args.workers.unwrap_or_else(|| {
         std::thread::available_parallelism()
@@ -172,16 +213,13 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
             .unwrap_or(2)
     });
     actix_web::rt::System::new().block_on(async move {
-        let server = actix_web::HttpServer::new(move || api::app(state.clone()))
-            .workers(workers)
-            .bind(&args.bind)
-            .with_context(|| format!("cannot listen on {}", args.bind))?;
-        for addr in server.addrs() {
+        let server = api::server::serve(listeners, workers, state).with_context(cannot)?;
+        for addr in &locals {
             // Tests and scripts read this line to find an ephemeral port.
             println!("listening on http://{addr}");
         }
         std::io::stdout().flush().ok();
-        server.run().await.context("server failed")
+        server.await.context("server failed")
     })
 }
 

@@ -49,7 +49,16 @@ pub fn base_url(req: &HttpRequest, state: &AppState) -> String {
         return url.trim_end_matches('/').to_owned();
     }
     let info = req.connection_info();
-    format!("{}://{}", info.scheme(), info.host())
+    // HTTP/1.0 requests may come without a Host header: name the address served.
+    let host = if req.headers().contains_key(actix_web::http::header::HOST)
+        || req.headers().contains_key("forwarded")
+        || req.headers().contains_key("x-forwarded-host")
+    {
+        info.host()
+    } else {
+        &state.listen_host
+    };
+    format!("{}://{host}", info.scheme())
 }
 
 /// Rebuilds a query string from pairs, with `offset` replaced.
@@ -62,6 +71,16 @@ pub fn with_offset(pairs: &[(String, String)], offset: usize) -> String {
         s.append_pair("offset", &offset.to_string());
     }
     s.finish()
+}
+
+/// `pairs` with `name` set to `value` (replaced where given, else added).
+pub fn with_param(pairs: &[(String, String)], name: &str, value: &str) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .filter(|(k, _)| k != name)
+        .cloned()
+        .chain([(name.to_owned(), value.to_owned())])
+        .collect()
 }
 
 /// `url`, with `?query` when the query is not empty.

@@ -1,6 +1,8 @@
 //! The HTTP layer: thin handlers (parse → call the core → serialise) over `Atlas`.
 //! CORS, compression and ETags are middleware, applied once for every route.
 
+mod access_log;
+mod bare_errors;
 mod body;
 mod etag;
 mod export;
@@ -11,10 +13,12 @@ mod html;
 pub mod links;
 mod ogc;
 pub mod openapi;
+mod paging;
 pub mod problem;
 pub mod query;
 mod queryables;
 mod search;
+pub mod server;
 pub mod sync;
 pub mod tiles;
 mod write;
@@ -37,7 +41,11 @@ pub struct AppState {
     pub write_token: Option<String>,
     /// Base URL for links when behind a proxy; by default taken from the request.
     pub public_url: Option<String>,
+    /// The address served, for links of requests that carry no Host header.
+    pub listen_host: String,
     pub max_body_bytes: usize,
+    /// Whether every request is logged at INFO (`--access-log`); at DEBUG otherwise.
+    pub access_log: bool,
 }
 
 /// Registers every route.
@@ -181,5 +189,5 @@ pub fn app(
         .wrap(middleware::from_fn(sync::cursor))
         .wrap(middleware::Compress::default())
         .wrap(cors)
-        .wrap(middleware::Logger::new("%r %s %b %Dms").log_target("incident_atlas::http"))
+        .wrap(middleware::from_fn(access_log::access_log))
 }
