@@ -32,7 +32,7 @@ struct GeocodeProperties<'a> {
 }
 
 fn only(req: &HttpRequest, allowed: &[&str]) -> Result<Vec<(String, String)>, ApiError> {
-    let pairs = pairs(req.query_string());
+    let pairs = pairs(req.query_string())?;
     for (k, v) in &pairs {
         if k == "f" {
             // GeoJSON only: `f` may name it, nothing else.

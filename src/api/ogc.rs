@@ -8,9 +8,10 @@ use super::export::{export_limit, plain_feature, Export};
 use super::format::{self, Format};
 use super::html;
 use super::links::{
-    base_url, pairs_for, query_string, self_and_alternates, with_f, with_offset, with_query, Link,
-    GEOJSON, JSON, OPENAPI,
+    base_url, pairs_for, query_string, self_and_alternates, with_f, with_offset, with_param,
+    with_query, Link, GEOJSON, JSON, OPENAPI,
 };
+use super::paging;
 use super::problem::ApiError;
 use super::query::{pairs, parse_items_query, parse_output};
 use super::queryables::{QUERYABLES_REL, SCHEMA_JSON, SORTABLES_REL};
@@ -144,7 +145,7 @@ pub async fn collection(
 
 /// Metadata resources accept only `f`, and come as JSON or HTML.
 fn negotiate_metadata(req: &HttpRequest) -> Result<(Vec<(String, String)>, Format), ApiError> {
-    let pairs = pairs(req.query_string());
+    let pairs = pairs(req.query_string())?;
     if let Some((k, _)) = pairs.iter().find(|(k, _)| k != "f") {
         return Err(ApiError::bad(
             k,
@@ -273,7 +274,11 @@ pub async fn items(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let c = find_collection(&state, &path)?;
-    let pairs = pairs(req.query_string());
+    let pairs = pairs(req.query_string())?;
+    let token = pairs.iter().find(|(k, _)| k == paging::SNAPSHOT);
+    let snapshot = paging::snapshot_for(&state, token.map(|(_, v)| v.as_str()))?;
+    // Every snapshot lists the same collections; a page sequence reads its own snapshot's.
+    let c = snapshot.collection(c.id()).unwrap_or(c);
     let mut q = parse_items_query(&pairs, c.as_ref())?;
     let format = format::negotiate(&req, &pairs, format::ITEMS)?;
     // Downloads carry every match unless limited; pages are pages.
@@ -299,7 +304,14 @@ pub async fn items(
     let media = format.media_type();
     // Offsets come from clients: never let them overflow.
     if let Some(next) = q.offset.checked_add(limit).filter(|&n| n < hits.len()) {
-        links.push(Link::new(page_link(next), "next", media).titled("Next page"));
+        // The pages after this one come from this page's snapshot.
+        let pinned = with_param(
+            &own_pairs,
+            paging::SNAPSHOT,
+            &paging::pin(&state, &snapshot),
+        );
+        let next_url = with_query(&items_url, &with_offset(&pinned, next));
+        links.push(Link::new(next_url, "next", media).titled("Next page"));
     }
     // An export without limit has no pages before it, only a start.
     if q.offset > 0 && limit != usize::MAX {
@@ -437,7 +449,7 @@ pub async fn item(
 ) -> Result<HttpResponse, ApiError> {
     let (cid, fid) = path.into_inner();
     let c = find_collection(&state, &cid)?;
-    let pairs = pairs(req.query_string());
+    let pairs = pairs(req.query_string())?;
     let selection = item_selection(&pairs, c.as_ref())?;
     let output = {
         let get = |name: &str| {
@@ -533,7 +545,8 @@ pub fn feature_with_links(
     let id = source.feature_id(hit);
     let mut links = self_and_alternates(
         &format!("{base}/collections/{collection}/items/{id}"),
-        &pairs(query),
+        // Callers pass a query string they have already decoded (or none): it cannot fail.
+        &pairs(query).unwrap_or_default(),
         Format::GeoJson,
         format::ITEM,
     );
@@ -565,7 +578,7 @@ fn feature_with(
 
 /// Schema endpoints (queryables, sortables) have no parameters but `f=json`.
 pub fn only_format(req: &HttpRequest) -> Result<(), ApiError> {
-    for (k, v) in pairs(req.query_string()) {
+    for (k, v) in pairs(req.query_string())? {
         if k == "f" {
             format::from_f(&v, &[Format::Json])?;
         } else {

@@ -79,6 +79,7 @@ fn common_schema(name: &str) -> RefOr<Schema> {
             .default(Some("cql2-text".into()))
             .into(),
         "filter-crs" => string().enum_values(Some([CRS84])).into(),
+        "snapshot" => string().pattern(Some("^[0-9a-f]{8}-[0-9]+$")).into(),
         "bbox" => ArrayBuilder::new()
             .items(ObjectBuilder::new().schema_type(Type::Number))
             .min_items(Some(4))
@@ -406,7 +407,14 @@ pub fn document(snap: &Snapshot, base: &str) -> OpenApi {
                         .insert(sync::CURSOR_HEADER.into(), sync::cursor_header());
                     page
                 },
-                &[("400", "Unknown or malformed parameter"), NOT_ACCEPTABLE],
+                &[
+                    ("400", "Unknown or malformed parameter"),
+                    NOT_ACCEPTABLE,
+                    (
+                        "410",
+                        "The snapshot a next link names is no longer kept: start again from the first page",
+                    ),
+                ],
             ),
         );
         let fid = param("featureId", ParameterIn::Path, "Feature id", string(), true);
@@ -573,7 +581,13 @@ pub fn document(snap: &Snapshot, base: &str) -> OpenApi {
                                 "200",
                                 features_response("Matching features", "FeatureCollection"),
                             ),
-                            &[("400", "Malformed request")],
+                            &[
+                                ("400", "Malformed request"),
+                                (
+                                    "410",
+                                    "The snapshot a next link names is no longer kept: start again from the first page",
+                                ),
+                            ],
                         ))
                         .build(),
                 ),
@@ -784,6 +798,12 @@ pub fn document(snap: &Snapshot, base: &str) -> OpenApi {
                 )
                 .property("limit", integer(1, 10_000))
                 .property("offset", integer(0, i64::MAX))
+                .property(
+                    "snapshot",
+                    string()
+                        .pattern(Some("^[0-9a-f]{8}-[0-9]+$"))
+                        .description(Some(super::paging::SNAPSHOT_DESCRIPTION)),
+                )
                 .property(
                     "updated_after",
                     date_time().description(Some(

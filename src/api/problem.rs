@@ -41,6 +41,10 @@ pub enum ApiError {
     /// A path parameter names nothing that exists (404), e.g. a tile outside the matrix.
     #[error("{field}: {reason}")]
     PathNotFound { field: String, reason: String },
+    /// What a parameter names existed once and is no longer kept (410), e.g. the snapshot
+    /// of a page sequence.
+    #[error("{field}: {reason}")]
+    Gone { field: String, reason: String },
     #[error("{0}")]
     Unauthorized(String),
     #[error("{0}")]
@@ -70,9 +74,9 @@ impl ApiError {
     pub fn problem(&self) -> Problem {
         let status = self.status_code();
         let (errors, candidates) = match self {
-            ApiError::BadParameter { field, reason } | ApiError::PathNotFound { field, reason } => {
-                (vec![FieldError::new(field, reason)], None)
-            }
+            ApiError::BadParameter { field, reason }
+            | ApiError::PathNotFound { field, reason }
+            | ApiError::Gone { field, reason } => (vec![FieldError::new(field, reason)], None),
             ApiError::Invalid(errors) => (errors.clone(), None),
             ApiError::Placement(p) => (vec![p.error.clone()], Some(p.candidates.clone())),
             _ => (vec![], None),
@@ -116,6 +120,7 @@ impl ResponseError for ApiError {
             ApiError::BadParameter { .. } | ApiError::BadJson(_) => StatusCode::BAD_REQUEST,
             ApiError::Invalid(_) | ApiError::Placement(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::NotFound(_) | ApiError::PathNotFound { .. } => StatusCode::NOT_FOUND,
+            ApiError::Gone { .. } => StatusCode::GONE,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,

@@ -24,6 +24,7 @@ pub const COMMON_PARAMETERS: &[(&str, &str)] = &[
     ("f", "Output format: geojson (default; json is the same), html, csv, geojsonseq (RFC 8142, streamed) or fgb (FlatGeobuf); wins over Accept. csv, geojsonseq and fgb carry every match unless limit is given."),
     ("limit", "Features per page, 1..10000 (default 100); larger values are clamped to 10000. Exports (csv, geojsonseq, fgb) have no default and no clamp."),
     ("offset", "Features to skip; next links set it."),
+    (super::paging::SNAPSHOT, super::paging::SNAPSHOT_DESCRIPTION),
     ("bbox", "Lower corner, upper corner in bbox-crs: minLon,minLat,maxLon,maxLat in CRS84 (the default), minLat,minLon,maxLat,maxLon in EPSG:4326, minX,minY,maxX,maxY metres in EPSG:3857; 6 numbers accepted (heights ignored); a lower x/longitude greater than the upper crosses the antimeridian."),
     ("bbox-crs", "CRS of bbox, a URI: http://www.opengis.net/def/crs/OGC/1.3/CRS84 (default), http://www.opengis.net/def/crs/EPSG/0/4326 or http://www.opengis.net/def/crs/EPSG/0/3857."),
     ("crs", "CRS of the returned geometries, a URI: http://www.opengis.net/def/crs/OGC/1.3/CRS84 (default, lon/lat), http://www.opengis.net/def/crs/EPSG/0/4326 (lat/lon) or http://www.opengis.net/def/crs/EPSG/0/3857 (Web Mercator metres). The Content-Crs header names it."),
@@ -48,11 +49,43 @@ pub struct ItemsQuery {
     pub output: FeatureOutput,
 }
 
-/// Splits a raw query string into (name, value) pairs.
-pub fn pairs(query_string: &str) -> Vec<(String, String)> {
-    form_urlencoded::parse(query_string.as_bytes())
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+/// Splits a raw query string into (name, value) pairs, decoded as
+/// `application/x-www-form-urlencoded` (`+` is a space, `%XX` a byte).
+///
+/// Unlike `form_urlencoded::parse`, which replaces bytes that are not UTF-8 with U+FFFD,
+/// a name or value whose bytes are not UTF-8 is a 400 naming the parameter: a lossy
+/// decode would silently search for text the client never sent.
+pub fn pairs(query_string: &str) -> Result<Vec<(String, String)>, ApiError> {
+    query_string
+        .split('&')
+        .filter(|piece| !piece.is_empty())
+        .map(|piece| {
+            let (raw_name, raw_value) = piece.split_once('=').unwrap_or((piece, ""));
+            let name = form_decode(raw_name).map_err(|_| {
+                ApiError::bad(
+                    String::from_utf8_lossy(&form_bytes(raw_name)).into_owned(),
+                    "the parameter name is not UTF-8 once percent-decoded",
+                )
+            })?;
+            let value = form_decode(raw_value).map_err(|_| {
+                ApiError::bad(
+                    &name,
+                    "the value is not UTF-8 once percent-decoded (percent-encode text as UTF-8)",
+                )
+            })?;
+            Ok((name, value))
+        })
         .collect()
+}
+
+/// The bytes a form-encoded name or value stands for.
+fn form_bytes(raw: &str) -> Vec<u8> {
+    let spaced = raw.replace('+', " ");
+    percent_encoding::percent_decode_str(&spaced).collect()
+}
+
+fn form_decode(raw: &str) -> Result<String, std::string::FromUtf8Error> {
+    String::from_utf8(form_bytes(raw))
 }
 
 pub fn parse_items_query(

@@ -11,6 +11,7 @@ use serde_json::{json, Map, Value};
 use super::body::json_body;
 use super::links::{base_url, Link, GEOJSON, JSON};
 use super::ogc::{collection_response, feature_collection, find_collection, page_of};
+use super::paging;
 use super::problem::ApiError;
 use super::query::{
     conjoin, equalities, equality_parameters, parse_bbox, parse_crs, CRS84, DEFAULT_LIMIT,
@@ -38,6 +39,7 @@ const MEMBERS: &[&str] = &[
     "filter-crs",
     "sortby",
     "updated_after",
+    paging::SNAPSHOT,
 ];
 
 pub async fn search(
@@ -68,6 +70,19 @@ pub async fn search(
             ));
         }
     }
+    let token = match obj.get(paging::SNAPSHOT) {
+        None | Some(Value::Null) => None,
+        Some(Value::String(t)) => Some(t.as_str()),
+        Some(_) => {
+            return Err(ApiError::bad(
+                "/snapshot",
+                "expected the string a next link gave",
+            ))
+        }
+    };
+    let snapshot = paging::snapshot_for(&state, token)?;
+    // Every snapshot lists the same collections; a page sequence reads its own snapshot's.
+    let c = snapshot.collection(c.id()).unwrap_or(c);
     let spatial = obj
         .get("intersects")
         .map(parse_geometry)
@@ -172,6 +187,11 @@ pub async fn search(
     if let Some(next_offset) = offset.checked_add(limit).filter(|&n| n < hits.len()) {
         let mut next = Map::clone(obj);
         next.insert("offset".into(), json!(next_offset));
+        // The pages after this one come from this page's snapshot.
+        next.insert(
+            paging::SNAPSHOT.into(),
+            json!(paging::pin(&state, &snapshot)),
+        );
         let mut link = Link::new(search_url, "next", GEOJSON).titled("Next page (POST this body)");
         link.method = Some("POST");
         link.body = Some(Value::Object(next));

@@ -108,7 +108,7 @@ pub async fn deletions(
             c.id()
         )));
     }
-    let pairs = pairs(req.query_string());
+    let pairs = pairs(req.query_string())?;
     let mut deleted_after = None;
     let (mut limit, mut offset) = (DEFAULT_LIMIT, 0usize);
     for (k, v) in &pairs {

@@ -62,7 +62,7 @@ struct TileQuery {
 
 impl TileQuery {
     fn parse(req: &HttpRequest, c: &dyn Collection, formats: &[&str]) -> Result<Self, ApiError> {
-        let pairs = pairs(req.query_string());
+        let pairs = pairs(req.query_string())?;
         let mut seen = std::collections::HashSet::new();
         let mut query = TileQuery {
             selection: Selection::default(),
@@ -138,7 +138,7 @@ fn check_tile_matrix_set(id: &str) -> Result<(), ApiError> {
 
 /// Endpoints without parameters of their own take only `f=json`.
 fn only_json(req: &HttpRequest) -> Result<(), ApiError> {
-    for (k, v) in pairs(req.query_string()) {
+    for (k, v) in pairs(req.query_string())? {
         match k.as_str() {
             "f" if v == "json" => {}
             "f" => {

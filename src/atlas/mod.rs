@@ -4,6 +4,7 @@
 
 pub mod editable;
 pub mod import;
+pub mod paging;
 pub mod placement;
 pub mod sync;
 
@@ -115,6 +116,8 @@ pub struct Atlas {
     store: Mutex<Store>,
     /// Creates waiting for the writer lock; whoever takes it commits them all at once.
     queue: Mutex<Vec<Arc<CreateJob>>>,
+    /// Older snapshots kept for page sequences that started on them.
+    pub pages: paging::PinnedSnapshots,
 }
 
 /// One client's create, waiting to be committed with others (a group commit: one fsync and
@@ -168,6 +171,7 @@ impl Atlas {
             current: ArcSwap::from_pointee(snapshot),
             store: Mutex::new(store),
             queue: Mutex::new(Vec::new()),
+            pages: paging::PinnedSnapshots::new(paging::DEFAULT_TTL, paging::DEFAULT_CAPACITY),
         })
     }
 
