@@ -39,7 +39,7 @@ const SCRIPT_DEADLINE: Duration = Duration::from_secs(180);
 /// cannot import `module` (outside CI; see `skip_without`).
 fn skipped(client: &str, python: &Path, module: &str) -> bool {
     if std::env::var_os("ATLAS_SKIP_CLIENTS").is_some() {
-        eprintln!("skipped: ATLAS_SKIP_CLIENTS is set");
+        say_skipped("ATLAS_SKIP_CLIENTS is set");
         return true;
     }
     let python_path = python.to_string_lossy();

@@ -237,8 +237,16 @@ pub fn skip_without(tool: &str, available: bool) -> bool {
     if std::env::var_os("CI").is_some() {
         panic!("{tool} is missing, and CI is set: .ci/run should have installed it");
     }
-    eprintln!("skipped: {tool} is not installed (run .ci/run to install)");
+    say_skipped(&format!("{tool} is not installed (run .ci/run to install)"));
     true
+}
+
+/// Prints "skipped: why" where the person running `cargo test` sees it: libtest captures
+/// `eprintln!` of passing tests, but not writes to the stderr handle itself.
+pub fn say_skipped(why: &str) {
+    use std::io::Write;
+    let test = std::thread::current().name().unwrap_or("test").to_owned();
+    let _ = writeln!(std::io::stderr().lock(), "skipped: {why} ({test})");
 }
 
 /// Whether `program args…` runs and exits 0 within a minute (a tool is installed and works).
@@ -305,7 +313,7 @@ pub fn output_within(
 /// is missing outside CI.
 pub fn gdal_skipped() -> bool {
     if std::env::var_os("ATLAS_SKIP_GDAL").is_some() {
-        eprintln!("skipped: ATLAS_SKIP_GDAL is set");
+        say_skipped("ATLAS_SKIP_GDAL is set");
         return true;
     }
     static PRESENT: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
