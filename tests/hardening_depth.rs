@@ -117,7 +117,7 @@ fn nots(levels: usize) -> String {
 /// A cql2-json filter nested exactly `depth` levels of objects and arrays: NOTs around
 /// `true` (2 levels each), or around a comparison (3 levels) for an odd depth.
 fn json_filter(depth: usize) -> String {
-    let (n, leaf) = if depth % 2 == 0 {
+    let (n, leaf) = if depth.is_multiple_of(2) {
         (depth / 2, "true")
     } else {
         (
@@ -187,7 +187,7 @@ fn cql2_text_not_chains_are_bounded() {
 
     let plain = matched(get_filter(&s, "fatalities > 1"));
     let at_limit = matched(get_filter(&s, &nots(MAX_FILTER_DEPTH)));
-    let flips = MAX_FILTER_DEPTH % 2 == 1;
+    let flips = !MAX_FILTER_DEPTH.is_multiple_of(2);
     assert_eq!(at_limit, if flips { 16 - plain } else { plain });
     assert_too_deep(
         get_filter(&s, &nots(MAX_FILTER_DEPTH + 1)),
@@ -270,7 +270,7 @@ fn cql2_json_filters_are_bounded() {
 /// a LineString, 3).
 fn nested_collections(body_depth: usize) -> String {
     // The body object is 1 level; each collection adds 2 (its object and its array).
-    let (collections, leaf) = if body_depth % 2 == 1 {
+    let (collections, leaf) = if !body_depth.is_multiple_of(2) {
         (
             (body_depth - 3) / 2,
             r#"{"type":"Point","coordinates":[40.76,36.47]}"#,
