@@ -15,6 +15,7 @@ pub mod gazetteer;
 pub mod generate;
 pub mod geoparse;
 pub mod io;
+pub mod json_depth;
 pub mod layers;
 pub mod model;
 pub mod spatial;

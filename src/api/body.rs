@@ -1,5 +1,5 @@
-//! Request bodies: media type checked, size limited while streaming, parsed as JSON, with
-//! problem+json errors (actix's own extractors would answer in plain text).
+//! Request bodies: media type checked, size limited while streaming, nesting limited, parsed
+//! as JSON, with problem+json errors (actix's own extractors would answer in plain text).
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest};
@@ -8,6 +8,13 @@ use serde_json::Value;
 
 use super::problem::ApiError;
 use super::AppState;
+use crate::json_depth;
+
+/// Levels of JSON arrays and objects a request body may nest. Real bodies nest under ten
+/// (a MultiPolygon Feature is six); the limit sits below serde_json's own (128) so that the
+/// error names the member, and keeps every recursive walk of the body (parsing, GeoJSON
+/// conversion, merge patch, drop) far from the end of the stack.
+pub const MAX_BODY_DEPTH: usize = 100;
 
 /// Reads a JSON body of an accepted media type, within the size limit.
 pub async fn json_body(
@@ -42,5 +49,12 @@ pub async fn json_body(
         }
         body.extend_from_slice(&chunk);
     }
+    json_depth::check_text(&body, MAX_BODY_DEPTH).map_err(|deep| {
+        ApiError::bad(
+            deep.member
+                .map_or_else(|| "body".to_owned(), |m| format!("/{m}")),
+            format!("nested deeper than {MAX_BODY_DEPTH} levels of JSON arrays and objects"),
+        )
+    })?;
     serde_json::from_slice(&body).map_err(|e| ApiError::BadJson(e.to_string()))
 }

@@ -32,6 +32,7 @@ use actix_web::{middleware, web, HttpRequest, HttpResponse};
 use crate::atlas::Atlas;
 use problem::ApiError;
 
+pub use body::MAX_BODY_DEPTH;
 pub use ogc::CONFORMANCE;
 
 /// What every handler can reach.

@@ -12,13 +12,14 @@ use utoipa::openapi::{
     RefOr, Required, ResponseBuilder, ResponsesBuilder, ServerBuilder,
 };
 
+use super::body::MAX_BODY_DEPTH;
 use super::format::{self, Format};
 use super::query::{equality_parameters, COMMON_PARAMETERS, CRS84};
 use super::sync::{self, sync_parameters};
 use crate::atlas::Snapshot;
 use crate::collection::Collection;
 use crate::crs::Crs;
-use crate::filter::{Kind, Queryable};
+use crate::filter::{Kind, Queryable, MAX_FILTER_DEPTH};
 use crate::model::taxonomy::EVENT_TYPES;
 
 /// The OpenAPI version the document is written to (see `api_document`).
@@ -781,9 +782,11 @@ pub fn document(snap: &Snapshot, base: &str) -> OpenApi {
                 )
                 .property(
                     "filter",
-                    ObjectBuilder::new().description(Some(
-                        "A CQL2 filter: a cql2-json object, or cql2-text as a string",
-                    )),
+                    ObjectBuilder::new().description(Some(format!(
+                        "A CQL2 filter: a cql2-json object, or cql2-text as a string; it may \
+                         nest at most {MAX_FILTER_DEPTH} levels (the body as a whole \
+                         {MAX_BODY_DEPTH})"
+                    ))),
                 )
                 .property(
                     "filter-lang",

@@ -34,7 +34,7 @@ pub const COMMON_PARAMETERS: &[(&str, &str)] = &[
     ("radius", "Metres, with near."),
     ("nearest", "lon,lat: the k nearest features (geodesic), nearest first, each with distance_m."),
     ("k", "How many features nearest returns, 1..10000 (default 10)."),
-    ("filter", "A CQL2 filter on the collection's queryables (see /collections/{collectionId}/queryables), ANDed with the other parameters."),
+    ("filter", "A CQL2 filter on the collection's queryables (see /collections/{collectionId}/queryables), ANDed with the other parameters. It may nest at most 64 levels: parentheses, NOT and GEOMETRYCOLLECTION in cql2-text, objects and arrays in cql2-json."),
     ("filter-lang", "Encoding of filter: cql2-text (default) or cql2-json."),
     ("filter-crs", "CRS of geometries in filter; only CRS84 is supported."),
     ("sortby", "Comma-separated queryables to sort by, each with an optional + (ascending, default) or - (descending) prefix, e.g. -fatalities,+event_date; ties keep the collection's order."),
@@ -444,5 +444,20 @@ fn parse_spatial<'a>(get: &impl Fn(&str) -> Option<&'a str>) -> Result<Option<Sp
         }
         (None, None, None, Some(_)) => Err(ApiError::bad("k", "k goes with nearest=lon,lat")),
         (None, None, None, None) => Ok(None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_filter_description_states_the_depth_limit() {
+        let (_, description) = COMMON_PARAMETERS
+            .iter()
+            .find(|(name, _)| *name == "filter")
+            .expect("filter is documented");
+        let limit = format!("at most {} levels", filter::MAX_FILTER_DEPTH);
+        assert!(description.contains(&limit), "{description}");
     }
 }

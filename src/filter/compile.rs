@@ -4,6 +4,10 @@
 //!
 //! Evaluation is three-valued as in SQL: a comparison with a null property is unknown, NOT
 //! unknown is unknown, and only records for which the whole filter is true are selected.
+//!
+//! Compiling, evaluating and dropping recurse once per AND, OR or NOT level: compiling refuses
+//! trees deeper than `MAX_TREE_DEPTH`, and the recursive functions keep leaves in separate
+//! functions so that each level costs a small frame.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use geo::Rect;
@@ -14,7 +18,13 @@ use super::like::Pattern;
 use super::queryable::{Kind, Property, Value};
 use super::spatial::Literal;
 use super::temporal::{Span, OPEN_END, OPEN_START};
-use super::FilterError;
+use super::{FilterError, MAX_FILTER_DEPTH};
+
+/// Levels of AND, OR and NOT a compiled filter may nest. The parsers hold what is written to
+/// `MAX_FILTER_DEPTH`, and one level of cql2-text parentheses can hold an OR of ANDs (two
+/// tree levels); the server then ANDs a term or two around it (equality parameters,
+/// `updated_after`). This bounds a tree built any other way as well.
+pub const MAX_TREE_DEPTH: usize = 2 * MAX_FILTER_DEPTH + 8;
 
 /// A filter ready to evaluate on records of type `T`.
 pub struct Predicate<T: 'static> {
@@ -132,7 +142,7 @@ impl<T> Predicate<T> {
     ) -> Result<Predicate<T>, FilterError> {
         let c = Compiler { properties };
         Ok(Predicate {
-            root: c.node(expr)?,
+            root: c.node(expr, 0)?,
         })
     }
 
@@ -158,9 +168,17 @@ impl<T> Predicate<T> {
     }
 }
 
+/// Kept out of `Compiler::node`, whose frame is paid once per level.
+fn too_deep(at: &Loc) -> FilterError {
+    FilterError::at(
+        at,
+        format!("AND, OR and NOT nest deeper than {MAX_TREE_DEPTH} levels"),
+    )
+}
+
+/// Recursive over AND, OR and NOT only (whose depth compiling bounds); the rest is `eval_leaf`.
 fn eval<T>(node: &Node<T>, r: &T) -> Option<bool> {
     match node {
-        Node::Const(b) => Some(*b),
         Node::And(parts) => {
             let mut unknown = false;
             for p in parts {
@@ -184,6 +202,15 @@ fn eval<T>(node: &Node<T>, r: &T) -> Option<bool> {
             (!unknown).then_some(false)
         }
         Node::Not(inner) => eval(inner, r).map(|b| !b),
+        leaf => eval_leaf(leaf, r),
+    }
+}
+
+fn eval_leaf<T>(node: &Node<T>, r: &T) -> Option<bool> {
+    match node {
+        Node::Const(b) => Some(*b),
+        // `eval` takes these itself; handing them back is right should one come here.
+        Node::And(_) | Node::Or(_) | Node::Not(_) => eval(node, r),
         Node::Compare(op, a, b) => {
             let ord = compare(a.value(r), b.value(r))?;
             Some(match op {
@@ -278,13 +305,34 @@ struct Compiler<T: 'static> {
 }
 
 impl<T> Compiler<T> {
-    fn node(&self, e: &Expr) -> Result<Node<T>, FilterError> {
+    /// Compiles `e`, found below `depth` levels of AND, OR and NOT.
+    fn node(&self, e: &Expr, depth: usize) -> Result<Node<T>, FilterError> {
+        let branch = matches!(
+            *e.kind,
+            ExprKind::And(_) | ExprKind::Or(_) | ExprKind::Not(_)
+        );
+        if branch && depth == MAX_TREE_DEPTH {
+            return Err(too_deep(&e.at));
+        }
+        Ok(match &*e.kind {
+            ExprKind::And(parts) => Node::And(self.nodes(parts, depth + 1)?),
+            ExprKind::Or(parts) => Node::Or(self.nodes(parts, depth + 1)?),
+            ExprKind::Not(inner) => Node::Not(Box::new(self.node(inner, depth + 1)?)),
+            _ => self.leaf(e, depth)?,
+        })
+    }
+
+    fn nodes(&self, parts: &[Expr], depth: usize) -> Result<Vec<Node<T>>, FilterError> {
+        parts.iter().map(|p| self.node(p, depth)).collect()
+    }
+
+    /// A condition: its frame is large, so it is kept out of `node`'s.
+    fn leaf(&self, e: &Expr, depth: usize) -> Result<Node<T>, FilterError> {
         let at = &e.at;
-        Ok(match &e.kind {
+        Ok(match &*e.kind {
             ExprKind::Bool(b) => Node::Const(*b),
-            ExprKind::And(parts) => Node::And(self.nodes(parts)?),
-            ExprKind::Or(parts) => Node::Or(self.nodes(parts)?),
-            ExprKind::Not(inner) => Node::Not(Box::new(self.node(inner)?)),
+            // `node` takes these itself; handing them back is right should one come here.
+            ExprKind::And(_) | ExprKind::Or(_) | ExprKind::Not(_) => self.node(e, depth)?,
             ExprKind::Compare(op, a, b) => {
                 let (ta, tb) = (self.term(a)?, self.term(b)?);
                 self.same_type(at, op.symbol(), a, &ta, b, &tb)?;
@@ -364,10 +412,6 @@ impl<T> Compiler<T> {
             }
             ExprKind::Temporal(op, a, b) => Node::Temporal(*op, self.time(a)?, self.time(b)?),
         })
-    }
-
-    fn nodes(&self, parts: &[Expr]) -> Result<Vec<Node<T>>, FilterError> {
-        parts.iter().map(|p| self.node(p)).collect()
     }
 
     fn property(&self, name: &str, at: &Loc) -> Result<&'static Property<T>, FilterError> {

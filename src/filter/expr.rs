@@ -27,7 +27,10 @@ impl std::fmt::Display for Loc {
 /// A boolean expression.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Expr {
-    pub kind: ExprKind,
+    /// Boxed: an `ExprKind` holds up to three operands (~300 bytes), and the recursive
+    /// parsers keep several expressions in each frame; boxed, a level of nesting costs a
+    /// few hundred bytes of stack instead of kilobytes (in debug builds).
+    pub kind: Box<ExprKind>,
     pub at: Loc,
 }
 
@@ -235,7 +238,10 @@ impl TemporalOp {
 
 impl Expr {
     pub fn new(kind: ExprKind, at: Loc) -> Expr {
-        Expr { kind, at }
+        Expr {
+            kind: Box::new(kind),
+            at,
+        }
     }
 }
 

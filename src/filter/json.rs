@@ -1,14 +1,22 @@
 //! cql2-json: `{"op": ..., "args": [...]}` trees into the same model as cql2-text. Errors
-//! name the JSON pointer of the offending member.
+//! name the JSON pointer of the offending member. A filter may nest `MAX_FILTER_DEPTH`
+//! levels of objects and arrays, checked before anything recursive reads it.
 
 use serde_json::Value;
 
 use super::expr::{CompareOp, Expr, ExprKind, Loc, Operand, OperandKind, SpatialOp, TemporalOp};
 use super::literal;
-use super::FilterError;
+use super::{FilterError, MAX_FILTER_DEPTH};
+use crate::json_depth;
+
+/// What counts as a level of nesting, for errors.
+const LEVELS: &str = "JSON objects and arrays";
 
 /// Parses a cql2-json filter given as text.
 pub fn parse(text: &str) -> Result<Expr, FilterError> {
+    // Before serde_json, which would recurse (up to its own limit of 128) to find out.
+    json_depth::check_text(text.as_bytes(), MAX_FILTER_DEPTH)
+        .map_err(|_| FilterError::too_deep(LEVELS))?;
     let value: Value = serde_json::from_str(text)
         .map_err(|e| FilterError(format!("not JSON (as filter-lang=cql2-json requires): {e}")))?;
     from_value(&value)
@@ -16,6 +24,9 @@ pub fn parse(text: &str) -> Result<Expr, FilterError> {
 
 /// Parses a cql2-json filter already read as JSON (e.g. a member of a search body).
 pub fn from_value(value: &Value) -> Result<Expr, FilterError> {
+    if json_depth::exceeds(value, MAX_FILTER_DEPTH) {
+        return Err(FilterError::too_deep(LEVELS));
+    }
     expr(value, "")
 }
 
@@ -275,7 +286,7 @@ mod tests {
     use serde_json::json;
 
     fn kind(v: Value) -> ExprKind {
-        from_value(&v).unwrap_or_else(|e| panic!("{v}: {e}")).kind
+        *from_value(&v).unwrap_or_else(|e| panic!("{v}: {e}")).kind
     }
 
     #[test]
@@ -353,6 +364,59 @@ mod tests {
         }
         out.push_str(rest);
         out.replace("Char(", "").replace("Pointer(", "")
+    }
+
+    /// `NOT … NOT true`, nested `depth` levels of objects and arrays (2 per NOT).
+    fn nots(depth: usize) -> String {
+        let n = depth / 2;
+        format!(
+            "{}true{}",
+            r#"{"op":"not","args":["#.repeat(n),
+            "]}".repeat(n)
+        )
+    }
+
+    fn is_too_deep(r: Result<Expr, FilterError>) -> bool {
+        r.is_err_and(|e| {
+            e.0.contains(&format!("nested deeper than {MAX_FILTER_DEPTH} levels"))
+        })
+    }
+
+    #[test]
+    fn nesting_is_bounded_at_the_limit() {
+        assert!(parse(&nots(MAX_FILTER_DEPTH)).is_ok());
+        assert!(is_too_deep(parse(&nots(MAX_FILTER_DEPTH + 2))));
+        // A value read elsewhere (a search body) is measured the same way.
+        let deeper: Value = serde_json::from_str(&nots(MAX_FILTER_DEPTH + 2)).unwrap();
+        assert!(is_too_deep(from_value(&deeper)));
+        // Depth is depth even where no operator is: a geometry's arrays count.
+        let arrays = format!(
+            "{}1{}",
+            "[".repeat(MAX_FILTER_DEPTH),
+            "]".repeat(MAX_FILTER_DEPTH)
+        );
+        let geometry = format!(r#"{{"op":"s_intersects","args":[{{"property":"g"}},{arrays}]}}"#);
+        assert!(is_too_deep(parse(&geometry)));
+    }
+
+    #[test]
+    fn absurd_nesting_is_an_error_not_an_overflow() {
+        assert!(is_too_deep(parse(&nots(200_000))));
+        assert!(is_too_deep(parse(&"[".repeat(100_000))));
+        // A Value built in memory, past serde_json's parser and its limit of 128.
+        let mut v = Value::Bool(true);
+        for _ in 0..100_000 {
+            // By hand: json! would serialise `v` again, recursively.
+            let mut not = serde_json::Map::new();
+            not.insert("op".into(), "not".into());
+            not.insert("args".into(), Value::Array(vec![v]));
+            v = Value::Object(not);
+        }
+        assert!(is_too_deep(from_value(&v)));
+        // Taken apart level by level: dropping it whole would recurse 200,000 deep.
+        while let Some(inner) = v.get_mut("args").and_then(|a| a.get_mut(0)) {
+            v = inner.take();
+        }
     }
 
     #[test]

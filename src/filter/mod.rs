@@ -25,6 +25,13 @@ pub use sort::{parse_sortby, SortKey, Sorter};
 
 use crate::collection::{Hit, SelectError, Selection};
 
+/// How deeply a filter may nest as written: in cql2-text each parenthesised group, NOT,
+/// INTERVAL bound and GEOMETRYCOLLECTION member is a level; in cql2-json each object and
+/// array. Real filters nest a handful of levels; the bound keeps the recursive parsers,
+/// compiler and evaluator far from the end of a worker's stack (a debug build once aborted
+/// at ~100 parentheses).
+pub const MAX_FILTER_DEPTH: usize = 64;
+
 /// A filter that cannot be used: where and why.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{0}")]
@@ -33,6 +40,14 @@ pub struct FilterError(pub String);
 impl FilterError {
     pub fn at(loc: &Loc, msg: impl std::fmt::Display) -> FilterError {
         FilterError(format!("{loc}: {msg}"))
+    }
+
+    /// The filter nests deeper than `MAX_FILTER_DEPTH`; `what` says what counts as a level.
+    pub fn too_deep(what: &str) -> FilterError {
+        FilterError(format!(
+            "nested deeper than {MAX_FILTER_DEPTH} levels ({what} count one each); \
+             write the filter flatter"
+        ))
     }
 }
 
@@ -337,6 +352,52 @@ mod tests {
         assert!(
             envelope("S_INTERSECTS(geometry, BBOX(40, 36, 41, 37)) OR fatalities > 1").is_none()
         );
+    }
+
+    /// `NOT … NOT TRUE`, `levels` NOTs deep, built directly (the parsers stop at
+    /// `MAX_FILTER_DEPTH`).
+    fn nots(levels: usize) -> Expr {
+        let mut e = Expr::new(expr::ExprKind::Bool(true), Loc::Char(1));
+        for _ in 0..levels {
+            e = Expr::new(expr::ExprKind::Not(Box::new(e)), Loc::Char(1));
+        }
+        e
+    }
+
+    /// Takes a deep tree apart level by level: dropping it whole would recurse as deep.
+    fn dismantle(mut e: Expr) {
+        while let expr::ExprKind::Not(inner) = *e.kind {
+            e = *inner;
+        }
+    }
+
+    #[test]
+    fn compiled_trees_are_bounded() {
+        use compile::MAX_TREE_DEPTH;
+        let at_limit = Predicate::compile(&nots(MAX_TREE_DEPTH), PROPS).unwrap();
+        assert_eq!(rows().iter().filter(|r| at_limit.matches(r)).count(), 4);
+        let err = Predicate::compile(&nots(MAX_TREE_DEPTH + 1), PROPS)
+            .err()
+            .expect("too deep");
+        assert!(
+            err.0.contains(&format!("deeper than {MAX_TREE_DEPTH}")),
+            "{err}"
+        );
+        let absurd = nots(100_000);
+        assert!(Predicate::compile(&absurd, PROPS).is_err());
+        dismantle(absurd);
+    }
+
+    #[test]
+    fn the_deepest_text_filter_compiles() {
+        // Each level of parentheses holding an OR of ANDs is two tree levels.
+        let n = MAX_FILTER_DEPTH;
+        let filter = format!(
+            "{}fatalities > 4{}",
+            "(".repeat(n),
+            ") AND id > 0 OR id < 0".repeat(n)
+        );
+        assert_eq!(text(&filter), [1, 4]);
     }
 
     #[test]

@@ -2,14 +2,16 @@
 //! evaluates (basic CQL2, LIKE/BETWEEN/IN, spatial and temporal functions, S_DWITHIN), with
 //! WKT and BBOX geometry literals. Keywords and function names are case-insensitive.
 //!
-//! Precedence, lowest first: OR, AND, NOT, then one predicate.
+//! Precedence, lowest first: OR, AND, NOT, then one predicate. AND and OR chains become one
+//! n-ary node however long they are; what nests (parentheses, NOT, GEOMETRYCOLLECTION) is
+//! bounded by `MAX_FILTER_DEPTH`, so the recursion cannot exhaust the stack.
 
 use geo::{Coord, Geometry, GeometryCollection, LineString, MultiLineString, MultiPoint};
 use geo::{MultiPolygon, Point, Polygon};
 
 use super::expr::{CompareOp, Expr, ExprKind, Loc, Operand, OperandKind, SpatialOp, TemporalOp};
 use super::literal;
-use super::FilterError;
+use super::{FilterError, MAX_FILTER_DEPTH};
 
 #[derive(Debug, Clone, PartialEq)]
 enum Tok {
@@ -66,6 +68,9 @@ const GEOMETRY_TYPES: &[&str] = &[
     "GEOMETRYCOLLECTION",
 ];
 
+/// What counts as a level of nesting, for errors.
+const LEVELS: &str = "parentheses, NOT and GEOMETRYCOLLECTION";
+
 /// Parses a cql2-text filter.
 pub fn parse(text: &str) -> Result<Expr, FilterError> {
     let tokens = lex(text)?;
@@ -73,6 +78,7 @@ pub fn parse(text: &str) -> Result<Expr, FilterError> {
         text,
         tokens,
         pos: 0,
+        depth: 0,
     };
     let expr = p.or()?;
     if p.peek() != &Tok::End {
@@ -213,6 +219,8 @@ struct Parser<'a> {
     text: &'a str,
     tokens: Vec<Token>,
     pos: usize,
+    /// Levels of nesting open at `pos`.
+    depth: usize,
 }
 
 impl Parser<'_> {
@@ -239,6 +247,22 @@ impl Parser<'_> {
 
     fn error_here(&self, msg: impl std::fmt::Display) -> FilterError {
         FilterError::at(&self.loc(), msg)
+    }
+
+    /// Runs `parse` one level of nesting deeper, refusing to go past `MAX_FILTER_DEPTH` (the
+    /// error points at the token that would open the level). After an error the parse is
+    /// abandoned, so `depth` need not be restored then.
+    fn nested<R>(
+        &mut self,
+        parse: impl FnOnce(&mut Self) -> Result<R, FilterError>,
+    ) -> Result<R, FilterError> {
+        if self.depth == MAX_FILTER_DEPTH {
+            return Err(self.error_here(FilterError::too_deep(LEVELS).0));
+        }
+        self.depth += 1;
+        let parsed = parse(self)?;
+        self.depth -= 1;
+        Ok(parsed)
     }
 
     fn is_word(&self, word: &str) -> bool {
@@ -293,21 +317,34 @@ impl Parser<'_> {
     }
 
     fn not(&mut self) -> Result<Expr, FilterError> {
-        let at = self.loc();
-        if self.eat_word("NOT") {
-            return Ok(Expr::new(ExprKind::Not(Box::new(self.not()?)), at));
+        if self.is_word("NOT") {
+            let at = self.loc();
+            return self.nested(|p| {
+                p.advance();
+                let inner = p.not()?;
+                Ok(Expr::new(ExprKind::Not(Box::new(inner)), at))
+            });
         }
         self.predicate()
     }
 
+    /// A parenthesised expression or one condition. Kept apart from `condition`, whose
+    /// frame is large, so that each level of parentheses costs little stack.
     fn predicate(&mut self) -> Result<Expr, FilterError> {
-        let at = self.loc();
         if *self.peek() == Tok::LParen {
-            self.advance();
-            let inner = self.or()?;
-            self.expect(Tok::RParen, "to close the parenthesis")?;
-            return Ok(inner);
+            return self.nested(|p| {
+                p.advance();
+                let inner = p.or()?;
+                p.expect(Tok::RParen, "to close the parenthesis")?;
+                Ok(inner)
+            });
         }
+        self.condition()
+    }
+
+    /// A comparison, LIKE, BETWEEN, IN, IS NULL, function or boolean literal.
+    fn condition(&mut self) -> Result<Expr, FilterError> {
+        let at = self.loc();
         if let (Tok::Ident(name), Tok::LParen) = (self.peek(), self.peek_at(1)) {
             let name = name.clone();
             if let Some(op) = SpatialOp::named(&name) {
@@ -603,6 +640,12 @@ impl Parser<'_> {
             let kind = literal::interval_bound(&s).map_err(|e| FilterError::at(&at, e))?;
             return Ok(Operand::new(kind, at));
         }
+        // Refused before parsing it: an INTERVAL within an INTERVAL would recurse.
+        if self.is_word("INTERVAL") && *self.peek_at(1) == Tok::LParen {
+            return Err(self.error_here(
+                "an INTERVAL bound is a date, a timestamp, '..' or a property, not an INTERVAL",
+            ));
+        }
         let bound = self.operand()?;
         match bound.kind {
             OperandKind::Property(_) | OperandKind::Date(_) | OperandKind::Timestamp(_) => {
@@ -672,7 +715,7 @@ impl Parser<'_> {
             _ => {
                 let members = self.list("GEOMETRYCOLLECTION", |p| match p.peek() {
                     Tok::Ident(w) if GEOMETRY_TYPES.contains(&w.to_ascii_uppercase().as_str()) => {
-                        p.geometry()
+                        p.nested(Self::geometry)
                     }
                     other => Err(p.error_here(format!(
                         "expected a WKT geometry in GEOMETRYCOLLECTION, found {}",
@@ -737,7 +780,7 @@ mod tests {
     }
 
     fn kind(text: &str) -> ExprKind {
-        parse(text).unwrap_or_else(|e| panic!("{text}: {e}")).kind
+        *parse(text).unwrap_or_else(|e| panic!("{text}: {e}")).kind
     }
 
     fn prop(name: &str) -> OperandKind {
@@ -789,12 +832,12 @@ mod tests {
             panic!()
         };
         assert_eq!(parts.len(), 2);
-        assert!(matches!(parts[1].kind, ExprKind::And(_)));
+        assert!(matches!(*parts[1].kind, ExprKind::And(_)));
         let ExprKind::And(parts) = kind("(a = 1 OR b = 2) and not c = 3") else {
             panic!()
         };
-        assert!(matches!(parts[0].kind, ExprKind::Or(_)));
-        assert!(matches!(parts[1].kind, ExprKind::Not(_)));
+        assert!(matches!(*parts[0].kind, ExprKind::Or(_)));
+        assert!(matches!(*parts[1].kind, ExprKind::Not(_)));
     }
 
     #[test]
@@ -893,6 +936,86 @@ mod tests {
             kind("t_metby(updated_at, TIMESTAMP('2022-01-20T00:00:00Z'))"),
             ExprKind::Temporal(TemporalOp::MetBy, _, _)
         ));
+    }
+
+    /// The error for a filter nested too deep, at the character where it went too deep.
+    fn too_deep(text: &str) -> String {
+        let e = parse(text).expect_err("too deep").to_string();
+        assert!(
+            e.contains(&format!("nested deeper than {MAX_FILTER_DEPTH} levels")),
+            "{e}"
+        );
+        e
+    }
+
+    #[test]
+    fn nesting_is_bounded_at_the_limit() {
+        let parens = |n: usize| format!("{}a = 1{}", "(".repeat(n), ")".repeat(n));
+        assert!(matches!(
+            kind(&parens(MAX_FILTER_DEPTH)),
+            ExprKind::Compare(..)
+        ));
+        let e = too_deep(&parens(MAX_FILTER_DEPTH + 1));
+        assert!(
+            e.starts_with(&format!("at character {}", MAX_FILTER_DEPTH + 1)),
+            "{e}"
+        );
+        let nots = |n: usize| format!("{}a = 1", "NOT ".repeat(n));
+        assert!(matches!(kind(&nots(MAX_FILTER_DEPTH)), ExprKind::Not(_)));
+        too_deep(&nots(MAX_FILTER_DEPTH + 1));
+        // Levels add up across kinds: NOT (…) is two.
+        let mixed = |n: usize| format!("{}a = 1{}", "NOT (".repeat(n), ")".repeat(n));
+        kind(&mixed(MAX_FILTER_DEPTH / 2));
+        too_deep(&mixed(MAX_FILTER_DEPTH / 2 + 1));
+        let collection = |n: usize| {
+            format!(
+                "S_INTERSECTS(geometry, {}POINT(1 2){})",
+                "GEOMETRYCOLLECTION(".repeat(n),
+                ")".repeat(n)
+            )
+        };
+        kind(&collection(MAX_FILTER_DEPTH));
+        too_deep(&collection(MAX_FILTER_DEPTH + 1));
+    }
+
+    #[test]
+    fn absurd_nesting_is_an_error_not_an_overflow() {
+        const N: usize = 100_000;
+        too_deep(&format!("{}a = 1{}", "(".repeat(N), ")".repeat(N)));
+        too_deep(&format!("{}a = 1", "NOT ".repeat(N)));
+        too_deep(&"(".repeat(N));
+        too_deep(&format!(
+            "S_INTERSECTS(geometry, {}POINT(1 2){})",
+            "GEOMETRYCOLLECTION(".repeat(N),
+            ")".repeat(N)
+        ));
+        // An INTERVAL bound that is an INTERVAL is refused before it could nest.
+        let e = parse(&format!(
+            "T_AFTER(day, {}'2022-01-20'{})",
+            "INTERVAL(".repeat(N),
+            ", '..')".repeat(N)
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("not an INTERVAL"), "{e}");
+    }
+
+    #[test]
+    fn long_chains_are_one_flat_node() {
+        let chain = |op: &str| {
+            (0..10_000)
+                .map(|i| format!("a = {i}"))
+                .collect::<Vec<_>>()
+                .join(op)
+        };
+        let ExprKind::Or(parts) = kind(&chain(" OR ")) else {
+            panic!("one OR")
+        };
+        assert_eq!(parts.len(), 10_000);
+        let ExprKind::And(parts) = kind(&chain(" and ")) else {
+            panic!("one AND")
+        };
+        assert_eq!(parts.len(), 10_000);
     }
 
     #[test]
