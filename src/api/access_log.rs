@@ -16,12 +16,18 @@ pub async fn access_log(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let started = Instant::now();
     let enabled = req
         .app_data::<web::Data<AppState>>()
         .is_some_and(|s| s.access_log);
-    let (method, path) = (req.method().clone(), req.path().to_owned());
+    // Without --access-log and with DEBUG off for this target, the event would be dropped:
+    // skip the clock and the copies.
+    let logged =
+        enabled || tracing::enabled!(target: "incident_atlas::access", tracing::Level::DEBUG);
+    let request = logged.then(|| (Instant::now(), req.method().clone(), req.path().to_owned()));
     let res = next.call(req).await?;
+    let Some((started, method, path)) = request else {
+        return Ok(res);
+    };
     let status = res.status().as_u16();
     // Streamed bodies have no size up front; they log as null.
     let bytes = match res.response().body().size() {
