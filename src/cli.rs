@@ -90,6 +90,14 @@ pub struct ServeArgs {
     /// HTTP worker threads (default: one per core).
     #[arg(long)]
     pub workers: Option<usize>,
+    /// FlatGeobuf downloads written at once (each holds a temporary file and its index in
+    /// memory); more are answered 503 with Retry-After.
+    #[arg(long, env = "ATLAS_MAX_EXPORTS", default_value_t = 2)]
+    pub max_exports: usize,
+    /// Temporary disk space, in bytes, that the FlatGeobuf downloads being written may hold
+    /// together; a download that would exceed it is answered 503 with Retry-After.
+    #[arg(long, env = "ATLAS_EXPORT_TEMP_BYTES", default_value_t = 1 << 30)]
+    pub export_temp_bytes: u64,
 }
 
 #[derive(Args, Debug)]
@@ -143,6 +151,9 @@ fn open_atlas(data: &DataArgs) -> anyhow::Result<Atlas> {
 }
 
 fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    if args.max_exports == 0 {
+        bail!("--max-exports must be at least 1");
+    }
     let atlas = open_atlas(&args.data)?;
     if !args.no_seed && !args.data.no_default_gazetteer {
         let n = atlas.seed_scenario()?;
@@ -165,6 +176,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         write_token,
         public_url: args.public_url.clone(),
         max_body_bytes: args.max_body_bytes,
+        exports: api::export_limits::ExportLimits::new(args.max_exports, args.export_temp_bytes),
     });
     let workers = args.workers.unwrap_or_else(|| {
         std::thread::available_parallelism()

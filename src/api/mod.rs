@@ -4,6 +4,8 @@
 mod body;
 mod etag;
 mod export;
+pub mod export_limits;
+mod fgb_download;
 pub mod format;
 mod geocode;
 mod geoparse;
@@ -38,6 +40,8 @@ pub struct AppState {
     /// Base URL for links when behind a proxy; by default taken from the request.
     pub public_url: Option<String>,
     pub max_body_bytes: usize,
+    /// Bounds on FlatGeobuf downloads running at once.
+    pub exports: Arc<export_limits::ExportLimits>,
 }
 
 /// Registers every route.

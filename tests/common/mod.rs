@@ -34,6 +34,16 @@ impl Server {
 
     /// A server on `db` (kept after the server stops), with extra arguments and token.
     pub fn start_on(db: &Path, args: &[&str], token: Option<&str>) -> Server {
+        Server::start_with_env(db, args, token, &[])
+    }
+
+    /// As `start_on`, with extra environment variables for the server.
+    pub fn start_with_env(
+        db: &Path,
+        args: &[&str],
+        token: Option<&str>,
+        env: &[(&str, &Path)],
+    ) -> Server {
         let dir = db.parent().expect("db has a folder").to_path_buf();
         let stderr = std::fs::File::create(dir.join(format!("server-{}.log", std::process::id())))
             .expect("log file");
@@ -46,6 +56,7 @@ impl Server {
             .args(args)
             .env_remove("ATLAS_WRITE_TOKEN")
             .env("RUST_LOG", "warn")
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(stderr);
         if let Some(t) = token {
@@ -78,6 +89,11 @@ impl Server {
                 .build()
                 .expect("client"),
         }
+    }
+
+    /// The server's process id (for reading /proc/<pid>).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     pub fn url(&self, path: &str) -> String {
