@@ -104,12 +104,9 @@ impl ExportPermit {
 
 impl Drop for ExportPermit {
     fn drop(&mut self) {
-        {
-            let mut usage = self.limits.usage();
-            usage.exports = usage.exports.saturating_sub(1);
-            usage.temp_bytes = usage.temp_bytes.saturating_sub(self.temp_bytes);
-        }
-        release_free_memory();
+        let mut usage = self.limits.usage();
+        usage.exports = usage.exports.saturating_sub(1);
+        usage.temp_bytes = usage.temp_bytes.saturating_sub(self.temp_bytes);
     }
 }
 
@@ -120,12 +117,13 @@ fn unavailable(detail: String) -> ApiError {
     }
 }
 
-/// Hands memory that an export freed back to the system. An export allocates tens of
-/// megabytes (its features' index, each feature's buffers) on a blocking thread; glibc keeps
-/// what such threads free in their own arenas, so without this the server stayed hundreds of
-/// megabytes larger after a burst of downloads.
+/// Hands memory that an export freed back to the system; called on the export's blocking
+/// thread once it is done (it walks the allocator's free lists: not for async workers). An
+/// export allocates tens of megabytes (its features' index, each feature's buffers) on a
+/// blocking thread; glibc keeps what such threads free in their own arenas, so without this
+/// the server stayed tens of megabytes larger after a burst of downloads.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
-fn release_free_memory() {
+pub fn release_free_memory() {
     // SAFETY: malloc_trim takes no pointers and has no preconditions; it only returns free
     // pages of glibc's arenas to the kernel.
     unsafe {
@@ -134,7 +132,7 @@ fn release_free_memory() {
 }
 
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-fn release_free_memory() {}
+pub fn release_free_memory() {}
 
 #[cfg(test)]
 mod tests {

@@ -12,7 +12,7 @@ use actix_web::{HttpResponse, HttpResponseBuilder};
 use tokio::sync::{mpsc, oneshot};
 
 use super::export::{plain_feature, Export, CHUNK_BYTES};
-use super::export_limits::{ExportLimits, ExportPermit};
+use super::export_limits::{release_free_memory, ExportLimits, ExportPermit};
 use super::problem::ApiError;
 use crate::io::fgb;
 use crate::io::plain::Schema;
@@ -37,7 +37,8 @@ pub async fn respond(
     let (tx, rx) = mpsc::channel(QUEUED_CHUNKS);
     // Not awaited: the thread goes on writing while the response streams.
     drop(actix_web::rt::task::spawn_blocking(move || {
-        write_download(export, permit, ready_tx, tx)
+        write_download(export, permit, ready_tx, tx);
+        release_free_memory();
     }));
     match ready_rx.await {
         Ok(Ok(())) => Ok(
