@@ -119,6 +119,18 @@ pub struct ServeArgs {
     /// are DEBUG events, shown only with RUST_LOG=incident_atlas::access=debug.
     #[arg(long, env = "ATLAS_ACCESS_LOG")]
     pub access_log: bool,
+    /// FlatGeobuf downloads written at once (each holds a temporary file and its index in
+    /// memory); more are answered 503 with Retry-After.
+    #[arg(long, env = "ATLAS_MAX_EXPORTS", default_value_t = 2)]
+    pub max_exports: usize,
+    /// Temporary disk space, in bytes, that the FlatGeobuf downloads being written may hold
+    /// together; a download that would exceed it is answered 503 with Retry-After.
+    #[arg(long, env = "ATLAS_EXPORT_TEMP_BYTES", default_value_t = 1 << 30)]
+    pub export_temp_bytes: u64,
+    /// Seconds a FlatGeobuf download waits on a client that has stopped reading before it
+    /// drops the download (and gives back its place and temporary space).
+    #[arg(long, env = "ATLAS_EXPORT_STALL_SECS", default_value_t = 60)]
+    pub export_stall_secs: u64,
 }
 
 #[derive(Args, Debug)]
@@ -172,6 +184,9 @@ fn open_atlas(data: &DataArgs) -> anyhow::Result<Atlas> {
 }
 
 fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    if args.max_exports == 0 {
+        bail!("--max-exports must be at least 1");
+    }
     let atlas = open_atlas(&args.data)?;
     if !args.no_seed && !args.data.no_default_gazetteer {
         let n = atlas.seed_scenario()?;
@@ -206,6 +221,11 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         listen_host: local.to_string(),
         max_body_bytes: args.max_body_bytes,
         access_log: args.access_log,
+        exports: api::export_limits::ExportLimits::new(
+            args.max_exports,
+            args.export_temp_bytes,
+            std::time::Duration::from_secs(args.export_stall_secs),
+        ),
     });
     let workers = args.workers.unwrap_or_else(|| {
         std::thread::available_parallelism()

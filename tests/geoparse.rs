@@ -613,6 +613,30 @@ fn requests_are_validated() {
     assert_problem(st, &b, 413, "");
 }
 
+/// A body larger than any text within the length limit needs is refused before it is parsed,
+/// below the server's own limit (16 MiB).
+#[test]
+fn bodies_beyond_the_longest_text_are_refused_unread() {
+    let s = Server::start();
+    for path in ["/geoparse", "/geoparse/incidents"] {
+        let (st, b) = post_json(&s, path, &json!({ "text": "a".repeat(1_300_000) }));
+        assert_problem(st, &b, 413, "");
+        // The longest text, every character escaped as a surrogate pair, still fits.
+        let text = "\u{1F525}".repeat(100_000);
+        let body = serde_json::to_string(&json!({ "text": text }))
+            .expect("serialises")
+            .replace('\u{1F525}', "\\ud83d\\udd25");
+        let res = s
+            .client()
+            .post(s.url(path))
+            .header("Content-Type", "application/json")
+            .body(body)
+            .send()
+            .expect("POST");
+        assert_eq!(res.status(), 200, "{path}");
+    }
+}
+
 #[test]
 fn a_draft_posts_as_an_incident() {
     let s = Server::start();

@@ -19,8 +19,18 @@ pub const MAX_BODY_DEPTH: usize = 100;
 /// Reads a JSON body of an accepted media type, within the size limit.
 pub async fn json_body(
     req: &HttpRequest,
-    mut payload: web::Payload,
+    payload: web::Payload,
     state: &AppState,
+    accepted: &[&str],
+) -> Result<Value, ApiError> {
+    json_body_within(req, payload, state.max_body_bytes, accepted).await
+}
+
+/// As `json_body`, within `max_bytes` (a route's own limit, below the server's).
+pub async fn json_body_within(
+    req: &HttpRequest,
+    mut payload: web::Payload,
+    max_bytes: usize,
     accepted: &[&str],
 ) -> Result<Value, ApiError> {
     let ct = req
@@ -44,8 +54,8 @@ pub async fn json_body(
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|e| ApiError::bad("body", e.to_string()))?;
-        if body.len() + chunk.len() > state.max_body_bytes {
-            return Err(ApiError::PayloadTooLarge(state.max_body_bytes));
+        if body.len() + chunk.len() > max_bytes {
+            return Err(ApiError::PayloadTooLarge(max_bytes));
         }
         body.extend_from_slice(&chunk);
     }

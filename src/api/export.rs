@@ -1,28 +1,29 @@
 //! Features in the download formats, streamed: CSV and GeoJSON text sequences (RFC 8142) are
-//! written chunk by chunk while they are sent, never held whole. FlatGeobuf is first built
-//! into a temporary file off the async workers (its packed index comes before the features)
-//! and then sent from it.
+//! written chunk by chunk while they are sent, never held whole. FlatGeobuf's features are
+//! encoded first, off the async workers (its packed index comes before them), within the
+//! bounds of `export_limits` (see `fgb_download`).
 //!
 //! Exports have no default page: without `limit` they carry every match from `offset` on
 //! (see `export_limit`); paging links travel in a Link header (RFC 8288).
 
-use std::io::{Read, Seek};
 use std::sync::Arc;
 
 use actix_web::http::header;
 use actix_web::web::{self, Bytes};
 use actix_web::HttpResponse;
 
+use super::export_limits::ExportLimits;
+use super::fgb_download;
 use super::format::Format;
 use super::links::Link;
 use super::problem::ApiError;
 use crate::collection::{FeatureSource, GeometryKind, Hit};
 use crate::feature_output::FeatureOutput;
 use crate::io::plain::{PlainFeature, Schema};
-use crate::io::{acled_csv, fgb, wkt_csv};
+use crate::io::{acled_csv, wkt_csv};
 
 /// GeoJSON features per streamed chunk are written until the chunk holds this many bytes.
-const CHUNK_BYTES: usize = 64 * 1024;
+pub const CHUNK_BYTES: usize = 64 * 1024;
 /// CSV rows per streamed chunk (a row is well under a kilobyte).
 const CHUNK_ROWS: usize = 64;
 /// The record separator that starts each text of a GeoJSON text sequence.
@@ -78,7 +79,8 @@ pub fn export_limit(pairs: &[(String, String)]) -> usize {
         .map_or(usize::MAX, |n| usize::try_from(n).unwrap_or(usize::MAX))
 }
 
-pub async fn respond(export: Export) -> Result<HttpResponse, ApiError> {
+/// The download; FlatGeobuf within `limits`.
+pub async fn respond(export: Export, limits: &Arc<ExportLimits>) -> Result<HttpResponse, ApiError> {
     let mut res = HttpResponse::Ok();
     res.content_type(export.format.content_type());
     res.insert_header((
@@ -107,13 +109,7 @@ pub async fn respond(export: Export) -> Result<HttpResponse, ApiError> {
             .map_err(|e| ApiError::Internal(e.to_string()))?;
             Ok(res.streaming(chunks(export, Rows::Wkt(schema))))
         }
-        Format::FlatGeobuf => {
-            let file = web::block(move || flatgeobuf_file(&export))
-                .await
-                .map_err(|e| ApiError::Internal(e.to_string()))?
-                .map_err(ApiError::Internal)?;
-            Ok(res.streaming(file_chunks(file)))
-        }
+        Format::FlatGeobuf => fgb_download::respond(res, export, limits).await,
         other => Err(ApiError::Internal(format!(
             "{} is not an export format",
             other.name()
@@ -127,42 +123,6 @@ fn schema_of(source: &dyn FeatureSource, hits: &[Hit]) -> Schema {
         schema.add(&plain_feature(source, hit));
     }
     schema
-}
-
-/// The FlatGeobuf file in a temporary file (gone when closed), rewound: a large layer never
-/// sits in memory whole.
-fn flatgeobuf_file(export: &Export) -> Result<std::fs::File, String> {
-    let source = export.source.as_ref();
-    let schema = schema_of(source, &export.hits);
-    let features = export.hits.iter().map(|hit| Ok(plain_feature(source, hit)));
-    let dataset = fgb::Dataset {
-        name: &export.name,
-        title: &export.title,
-        description: &export.description,
-        geometry: export.geometry,
-    };
-    let mut out = std::io::BufWriter::new(tempfile::tempfile().map_err(|e| e.to_string())?);
-    fgb::write(&dataset, &schema, features, &mut out)?;
-    let mut file = out.into_inner().map_err(|e| e.to_string())?;
-    file.rewind().map_err(|e| e.to_string())?;
-    Ok(file)
-}
-
-/// A file's bytes as a stream of chunks, each read when the connection asks for it.
-fn file_chunks(
-    mut file: std::fs::File,
-) -> impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> {
-    futures_util::stream::iter(std::iter::from_fn(move || {
-        let mut chunk = vec![0; CHUNK_BYTES];
-        match file.read(&mut chunk) {
-            Ok(0) => None,
-            Ok(n) => {
-                chunk.truncate(n);
-                Some(Ok(Bytes::from(chunk)))
-            }
-            Err(e) => Some(Err(e)),
-        }
-    }))
 }
 
 /// How rows are written.

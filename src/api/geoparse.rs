@@ -2,6 +2,8 @@
 //! incidents from the text, not stored). Thin: parse the body, call `crate::geoparse`,
 //! serialise.
 
+use std::collections::HashMap;
+
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
 use serde_json::{json, Map, Value};
@@ -12,7 +14,7 @@ use utoipa::openapi::{
     ContentBuilder, PathsBuilder, Ref, RefOr, Required, ResponseBuilder, ResponsesBuilder,
 };
 
-use super::body::json_body;
+use super::body::json_body_within;
 use super::links::JSON;
 use super::problem::ApiError;
 use super::AppState;
@@ -22,6 +24,15 @@ use crate::model::FieldError;
 /// Longest text accepted, in characters: a long news article is 20–50 thousand; parsing runs
 /// on the request's worker, so the bound keeps one request to a few milliseconds.
 pub const MAX_TEXT_CHARS: usize = 100_000;
+
+/// The largest body that can hold a text within `MAX_TEXT_CHARS` (each character at most 12
+/// bytes of JSON, as an escaped surrogate pair), with room for the other members: a larger
+/// one is refused (413) before it is read whole and parsed, whatever `--max-body-bytes` says.
+pub const MAX_BODY_BYTES: usize = MAX_TEXT_CHARS * 12 + 64 * 1024;
+
+fn max_body_bytes(state: &AppState) -> usize {
+    state.max_body_bytes.min(MAX_BODY_BYTES)
+}
 
 const PARSE_MEMBERS: &[&str] = &["text", "lang"];
 const DRAFT_MEMBERS: &[&str] = &["text", "lang", "source", "source_url"];
@@ -137,27 +148,32 @@ async fn geoparse(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = json_body(&req, payload, &state, &[JSON]).await?;
+    let body = json_body_within(&req, payload, max_body_bytes(&state), &[JSON]).await?;
     let request = parse_request(&body, PARSE_MEMBERS)?;
     let snap = state.atlas.snapshot();
     let g = &snap.gazetteer;
     let lang = request.lang.unwrap_or_else(|| detect_lang(&request.text));
     let mentions = snap.geoparser.mentions(g, &request.text);
     let mut places: Vec<PlaceOut> = Vec::new();
+    // Where each place is in `places`: a text may name many places many times.
+    let mut place_at: HashMap<&str, usize> = HashMap::new();
     let out: Vec<MentionOut> = mentions
         .iter()
         .map(|m| {
             let p = g.place(m.place);
-            match places.iter_mut().find(|x| x.id == p.id) {
+            match place_at.get(p.id.as_str()).and_then(|&n| places.get_mut(n)) {
                 Some(x) => x.mentions += 1,
-                None => places.push(PlaceOut {
-                    id: &p.id,
-                    name: &p.name,
-                    name_ar: p.name_ar.as_deref(),
-                    kind: p.kind.as_str(),
-                    anchor: [p.anchor.x(), p.anchor.y()],
-                    mentions: 1,
-                }),
+                None => {
+                    place_at.insert(&p.id, places.len());
+                    places.push(PlaceOut {
+                        id: &p.id,
+                        name: &p.name,
+                        name_ar: p.name_ar.as_deref(),
+                        kind: p.kind.as_str(),
+                        anchor: [p.anchor.x(), p.anchor.y()],
+                        mentions: 1,
+                    });
+                }
             }
             let name = match (lang, p.name_ar.as_deref()) {
                 (Lang::Ar, Some(ar)) => ar,
@@ -191,7 +207,7 @@ async fn geoparse_incidents(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = json_body(&req, payload, &state, &[JSON]).await?;
+    let body = json_body_within(&req, payload, max_body_bytes(&state), &[JSON]).await?;
     let request = parse_request(&body, DRAFT_MEMBERS)?;
     let snap = state.atlas.snapshot();
     let lang = request.lang.unwrap_or_else(|| detect_lang(&request.text));
@@ -363,7 +379,13 @@ fn operation(id: &str, summary: &str, drafts: bool, ok: ObjectBuilder) -> PathIt
             "400",
             problem("Not a JSON object, an unknown member, text not a string, or lang not ar/en"),
         )
-        .response("413", problem("Body too large"))
+        .response(
+            "413",
+            problem(&format!(
+                "Body too large: over the server's limit, or over the {MAX_BODY_BYTES} bytes \
+                 a text within the length limit can need"
+            )),
+        )
         .response("415", problem("Content-Type is not application/json"))
         .response("422", problem("text missing, empty or too long"))
         .build();

@@ -6,6 +6,8 @@ mod bare_errors;
 mod body;
 mod etag;
 mod export;
+pub mod export_limits;
+mod fgb_download;
 pub mod format;
 mod geocode;
 mod geoparse;
@@ -47,6 +49,8 @@ pub struct AppState {
     pub max_body_bytes: usize,
     /// Whether every request is logged at INFO (`--access-log`); at DEBUG otherwise.
     pub access_log: bool,
+    /// Bounds on FlatGeobuf downloads running at once.
+    pub exports: Arc<export_limits::ExportLimits>,
 }
 
 /// Registers every route.

@@ -347,7 +347,7 @@ pub async fn items(
         }
         f if f.is_export() => {
             let export = export_of(c.as_ref(), f, &matches, page.to_vec(), links);
-            export::respond(export).await?
+            export::respond(export, &state.exports).await?
         }
         _ => collection_response(
             feature_collection(matches.source.as_ref(), &q.output, page, hits.len(), &links),
@@ -500,7 +500,7 @@ pub async fn item(
         f if f.is_export() => {
             let mut export = export_of(c.as_ref(), f, &matches, vec![hit], links);
             export.file_stem = format!("{}-{id}", c.id());
-            export::respond(export).await?
+            export::respond(export, &state.exports).await?
         }
         _ => geojson_response(feature_with(source, &output, &hit, &links), output.crs),
     };

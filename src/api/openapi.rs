@@ -163,9 +163,24 @@ pub(super) fn responses(
 ) -> utoipa::openapi::Responses {
     let mut r = ResponsesBuilder::new().response(ok.0, ok.1);
     for (code, text) in errors {
-        r = r.response(*code, problem(text));
+        let mut p = problem(text);
+        if *code == "503" {
+            p.headers.insert("Retry-After".into(), retry_after_header());
+        }
+        r = r.response(*code, p);
     }
     r.build()
+}
+
+fn retry_after_header() -> utoipa::openapi::header::Header {
+    utoipa::openapi::header::HeaderBuilder::new()
+        .schema(
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(0)),
+        )
+        .description(Some("Seconds to wait before trying again"))
+        .build()
 }
 
 pub fn get(
@@ -239,6 +254,11 @@ fn formats_response(
 }
 
 const NOT_ACCEPTABLE: (&str, &str) = ("406", "No offered format satisfies the Accept header");
+/// FlatGeobuf downloads are bounded (`serve --max-exports`, `--export-temp-bytes`).
+const EXPORTS_BUSY: (&str, &str) = (
+    "503",
+    "f=fgb only: the FlatGeobuf downloads being written are at the server's bound (how many at once, or their temporary space), or this one alone needs more temporary space than the server allows; try again after the Retry-After header's seconds, ask for fewer features, or use f=csv or f=geojsonseq",
+);
 
 fn body(
     media: &[&str],
@@ -415,6 +435,7 @@ pub fn document(snap: &Snapshot, base: &str) -> OpenApi {
                         "410",
                         "The snapshot a next link names is no longer kept: start again from the first page",
                     ),
+                    EXPORTS_BUSY,
                 ],
             ),
         );
@@ -453,6 +474,7 @@ pub fn document(snap: &Snapshot, base: &str) -> OpenApi {
                     ("400", "Unknown or malformed parameter, or f value"),
                     ("404", "No such feature"),
                     NOT_ACCEPTABLE,
+                    EXPORTS_BUSY,
                 ],
             ),
         );

@@ -59,6 +59,9 @@ pub enum ApiError {
     UnsupportedMediaType(String),
     #[error("request body is larger than the limit of {0} bytes")]
     PayloadTooLarge(usize),
+    /// Busy now, able later (503): `retry_after` seconds go in the Retry-After header.
+    #[error("{detail}")]
+    ServiceUnavailable { detail: String, retry_after: u32 },
     #[error("{0}")]
     Internal(String),
 }
@@ -127,6 +130,7 @@ impl ResponseError for ApiError {
             ApiError::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::ServiceUnavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -139,6 +143,9 @@ impl ResponseError for ApiError {
         }
         if let ApiError::MethodNotAllowed { allow, .. } = self {
             res.insert_header((header::ALLOW, *allow));
+        }
+        if let ApiError::ServiceUnavailable { retry_after, .. } = self {
+            res.insert_header((header::RETRY_AFTER, retry_after.to_string()));
         }
         // Plain structs and strings always serialise.
         res.body(serde_json::to_string(&self.problem()).expect("problem serialises"))

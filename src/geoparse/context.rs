@@ -4,10 +4,13 @@
 //! text is about; "الليلية" only after a preposition). Names that fit several places go to
 //! the one nearest the other places the text names.
 
+use std::collections::HashSet;
+
 use super::arabic::readings;
 use super::lexicon::{cue_of, Cue, CAMP_MODIFIERS, CUE_LINKS, PLACE_INTRODUCERS, SPACED_ARTICLES};
 use super::matcher::{Candidate, Matcher, Span, WordLookup};
 use super::tokenize::{chars_for_letters, Script, Tokens};
+use super::work;
 use crate::gazetteer::{Gazetteer, PlaceKind};
 
 /// An ordinary-word name ("the villas") counts only within this distance of another place
@@ -71,30 +74,32 @@ pub fn resolve(
     tokens: &Tokens<'_>,
     words: &[Option<WordLookup<'_>>],
 ) -> Vec<Mention> {
+    let mut camps = CampWords::new(tokens);
     let pending: Vec<Pending> = matcher
         .spans(words)
         .into_iter()
-        .filter_map(|span| filter_by_words(g, matcher, tokens, words, span))
+        .filter_map(|span| filter_by_words(g, matcher, tokens, words, span, &mut camps))
         .collect();
     let mut accepted: Vec<Option<(usize, f64, Option<String>)>> = vec![None; pending.len()];
     // Places read without help from context: the evidence for the others.
-    let mut support: Vec<usize> = Vec::new();
+    let mut support = Support::default();
     for (n, p) in pending.iter().enumerate() {
+        work::step(1);
         if p.gate != Gate::Open {
             continue;
         }
         if let Some(c) = decisive(&p.candidates) {
             accepted[n] = Some((c.place, c.score, p.context.clone()));
-            support.push(c.place);
+            support.add(c.place);
         }
     }
     for (n, p) in pending.iter().enumerate() {
         if accepted[n].is_some() {
             continue;
         }
-        let chosen = by_context(g, p, &support);
+        let chosen = by_context(g, p, &support.places);
         if let Some((place, _, _)) = &chosen {
-            support.push(*place);
+            support.add(*place);
         }
         accepted[n] = chosen;
     }
@@ -115,6 +120,63 @@ pub fn resolve(
         .collect()
 }
 
+/// The places accepted so far, each once in order of first acceptance: context measures
+/// distances to distinct places, so a text naming the same places again and again costs no
+/// more per name (the list with repeats grew with the text, making resolution quadratic).
+#[derive(Default)]
+struct Support {
+    places: Vec<usize>,
+    seen: HashSet<usize>,
+}
+
+impl Support {
+    fn add(&mut self, place: usize) {
+        if self.seen.insert(place) {
+            self.places.push(place);
+        }
+    }
+}
+
+/// Camp words ("مخيم", "camps") per sentence, counted the first time a name in that sentence
+/// asks: one count per sentence instead of a scan of the sentence per name.
+struct CampWords<'a, 't> {
+    tokens: &'a Tokens<'t>,
+    per_sentence: Vec<Option<usize>>,
+}
+
+impl<'a, 't> CampWords<'a, 't> {
+    fn new(tokens: &'a Tokens<'t>) -> Self {
+        CampWords {
+            tokens,
+            per_sentence: vec![None; tokens.sentences.len()],
+        }
+    }
+
+    fn is_camp_word(&self, i: usize) -> bool {
+        word_cue(self.tokens, i) == Some(Cue::Camp) || self.tokens.folded(i) == "camps"
+    }
+
+    /// Whether the sentence of the span names a camp outside the span.
+    fn outside(&mut self, span: &Span) -> bool {
+        let s = self.tokens.tokens[span.first].sentence;
+        let words = self.tokens.sentences[s].tokens.clone();
+        let in_sentence = match self.per_sentence[s] {
+            Some(n) => n,
+            None => {
+                work::step(words.len());
+                let n = words.clone().filter(|&i| self.is_camp_word(i)).count();
+                self.per_sentence[s] = Some(n);
+                n
+            }
+        };
+        let in_span = (span.first.max(words.start)..=span.last.min(words.end.saturating_sub(1)))
+            .filter(|&i| self.is_camp_word(i))
+            .count();
+        work::step(span.last + 1 - span.first);
+        in_sentence > in_span
+    }
+}
+
 /// Keeps the candidates the neighbouring words allow; `None` when none remain.
 fn filter_by_words<'m>(
     g: &Gazetteer,
@@ -122,6 +184,7 @@ fn filter_by_words<'m>(
     tokens: &Tokens<'_>,
     words: &[Option<WordLookup<'_>>],
     span: Span,
+    camps: &mut CampWords<'_, '_>,
 ) -> Option<Pending<'m>> {
     let pattern = matcher.pattern(span.pattern);
     let all = matcher.candidates(&span, words);
@@ -136,7 +199,7 @@ fn filter_by_words<'m>(
             reason = Some(format!("\"{}\" named next to it", cue.word()));
             all.into_iter().filter(|c| fits(cue, c)).collect()
         }
-        _ if camp_in_sentence(tokens, &span) && all.iter().any(|c| fits(Cue::Camp, c)) => {
+        _ if camps.outside(&span) && all.iter().any(|c| fits(Cue::Camp, c)) => {
             reason = Some("a camp is named in the same sentence".to_owned());
             all.into_iter()
                 .filter(|c| fits(Cue::Camp, c))
@@ -238,6 +301,7 @@ fn by_context(
         .iter()
         .filter(|c| c.score >= top - TIE)
         .map(|c| {
+            work::step(support.len());
             let nearest = support
                 .iter()
                 .filter(|&&s| coarse || !g.place(s).kind.is_coarse())
@@ -298,6 +362,7 @@ fn adjacent_cue(tokens: &Tokens<'_>, span: &Span) -> Option<Cue> {
     let mut b = span.first;
     let mut linked = false;
     while b > 0 && same_clause(b - 1, b) {
+        work::step(1);
         b -= 1;
         let w = tokens.folded(b);
         if tokens.tokens[b].script == Script::Latin
@@ -314,6 +379,7 @@ fn adjacent_cue(tokens: &Tokens<'_>, span: &Span) -> Option<Cue> {
     let mut a = span.last + 1;
     let mut skipped = 0;
     while a < tokens.len() && same_clause(a, a) {
+        work::step(1);
         // A word after the name with an attached prefix ("وسجن") starts a new phrase.
         let arabic = tokens.tokens[a].script == Script::Arabic;
         let plain = readings(tokens.folded(a), arabic)[0].map_or("", |r| r.text);
@@ -340,14 +406,6 @@ fn word_cue(tokens: &Tokens<'_>, i: usize) -> Option<Cue> {
         .into_iter()
         .flatten()
         .find_map(|r| cue_of(r.text))
-}
-
-fn camp_in_sentence(tokens: &Tokens<'_>, span: &Span) -> bool {
-    let s = &tokens.sentences[tokens.tokens[span.first].sentence];
-    s.tokens
-        .clone()
-        .filter(|&i| i < span.first || i > span.last)
-        .any(|i| word_cue(tokens, i) == Some(Cue::Camp) || tokens.folded(i) == "camps")
 }
 
 /// Whether a name that is also an ordinary word stands where a place is expected: after a

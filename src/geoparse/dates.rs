@@ -7,6 +7,7 @@ use chrono::{Datelike, NaiveDate, Weekday};
 
 use super::arabic::readings;
 use super::tokenize::{Script, Tokens};
+use super::work;
 
 /// A date the text gives.
 #[derive(Debug, Clone, PartialEq)]
@@ -84,6 +85,7 @@ pub fn dates(tokens: &Tokens<'_>, this_year: i32) -> Vec<DateMention> {
     let mut partials = Vec::new();
     let mut i = 0;
     while i < tokens.len() {
+        work::step(1);
         match date_at(tokens, i) {
             Some(p) => {
                 i = p.last + 1;
@@ -95,10 +97,7 @@ pub fn dates(tokens: &Tokens<'_>, this_year: i32) -> Vec<DateMention> {
     let text_years: Vec<(usize, i32)> = (0..tokens.len())
         .filter_map(|i| year_of(tokens, i).map(|y| (i, y)))
         .collect();
-    let absolute: Vec<DateMention> = partials
-        .into_iter()
-        .filter_map(|p| resolve_year(p, &text_years, this_year))
-        .collect();
+    let absolute = resolve_years(partials, &text_years, this_year);
     with_relative_days(tokens, absolute)
 }
 
@@ -123,8 +122,12 @@ fn with_relative_days(tokens: &Tokens<'_>, absolute: Vec<DateMention>) -> Vec<Da
         return absolute;
     }
     let mut out = absolute.clone();
+    // The date given last before word `i`: the last absolute one ending before it (they are
+    // in text order, so one pointer follows `i`), or the last relative one pushed.
+    let mut absolute_before = 0;
     let mut i = 0;
     while i < tokens.len() {
+        work::step(1);
         let first = word(tokens, i);
         let hit = RELATIVE_DAYS.iter().find(|(words, _)| {
             words[0] == first
@@ -139,12 +142,18 @@ fn with_relative_days(tokens: &Tokens<'_>, absolute: Vec<DateMention>) -> Vec<Da
             continue;
         };
         let last = i + words.len() - 1;
-        // The latest date given before the phrase, itself possibly relative.
-        let base = out
-            .iter()
-            .filter(|d| d.last < i)
-            .max_by_key(|d| d.last)
-            .map(|d| d.date);
+        // The latest date given before the phrase, itself possibly relative; on a tie the
+        // relative one (pushed later). Searching all dates here was quadratic.
+        while absolute.get(absolute_before).is_some_and(|d| d.last < i) {
+            absolute_before += 1;
+        }
+        let last_absolute = absolute_before.checked_sub(1).map(|n| &absolute[n]);
+        let last_relative = out[absolute.len()..].last();
+        let base = match (last_absolute, last_relative) {
+            (Some(a), Some(r)) if a.last > r.last => Some(a.date),
+            (_, Some(r)) => Some(r.date),
+            (a, None) => a.map(|a| a.date),
+        };
         if let Some(date) = base.and_then(|d| d.checked_add_days(chrono::Days::new(*days))) {
             out.push(DateMention {
                 date,
@@ -159,23 +168,87 @@ fn with_relative_days(tokens: &Tokens<'_>, absolute: Vec<DateMention>) -> Vec<Da
     out
 }
 
-fn resolve_year(p: Partial, text_years: &[(usize, i32)], this_year: i32) -> Option<DateMention> {
-    let fits = |y: i32| {
-        NaiveDate::from_ymd_opt(y, p.month, p.day)
-            .filter(|d| p.weekday.is_none_or(|w| d.weekday() == w))
-    };
+/// Completes every partial date (in text order) with its year: as written; else the nearest
+/// year the text gives before it that fits, then after it; else from the weekday.
+fn resolve_years(
+    partials: Vec<Partial>,
+    text_years: &[(usize, i32)],
+    this_year: i32,
+) -> Vec<DateMention> {
+    // The years around each date, nearest first and each once (a year that did not fit once
+    // will not fit again): the text's own order, read by two sweeps, instead of searching
+    // every year of the text for every date, which was quadratic.
+    let mut from_text: Vec<Option<NaiveDate>> = vec![None; partials.len()];
+    let mut recent = RecentYears::default();
+    let mut next = 0;
+    for (n, p) in partials.iter().enumerate() {
+        while let Some(&(_, y)) = text_years.get(next).filter(|(at, _)| *at < p.first) {
+            recent.saw(y);
+            next += 1;
+        }
+        if p.year.is_none() {
+            from_text[n] = recent.first_fitting(|y| p.fits(y));
+        }
+    }
+    let mut upcoming = RecentYears::default();
+    let mut next = text_years.len();
+    for (n, p) in partials.iter().enumerate().rev() {
+        while let Some(&(_, y)) = next
+            .checked_sub(1)
+            .and_then(|k| text_years.get(k))
+            .filter(|(at, _)| *at > p.last)
+        {
+            upcoming.saw(y);
+            next -= 1;
+        }
+        if p.year.is_none() && from_text[n].is_none() {
+            from_text[n] = upcoming.first_fitting(|y| p.fits(y));
+        }
+    }
+    partials
+        .into_iter()
+        .zip(from_text)
+        .filter_map(|(p, found)| resolve_year(p, found, this_year))
+        .collect()
+}
+
+/// Distinct years, the one seen last first.
+#[derive(Default)]
+struct RecentYears {
+    /// Seen last at the end; at most the 201 years `year_of` accepts.
+    years: Vec<i32>,
+}
+
+impl RecentYears {
+    fn saw(&mut self, year: i32) {
+        work::step(self.years.len());
+        self.years.retain(|&y| y != year);
+        self.years.push(year);
+    }
+
+    fn first_fitting(&self, fits: impl Fn(i32) -> Option<NaiveDate>) -> Option<NaiveDate> {
+        work::step(self.years.len());
+        self.years.iter().rev().find_map(|&y| fits(y))
+    }
+}
+
+impl Partial {
+    /// The date in `year`, if that day exists then and falls on the weekday the text names.
+    fn fits(&self, year: i32) -> Option<NaiveDate> {
+        NaiveDate::from_ymd_opt(year, self.month, self.day)
+            .filter(|d| self.weekday.is_none_or(|w| d.weekday() == w))
+    }
+}
+
+/// A partial date with its year: as written, `from_text` (a year the text gives elsewhere),
+/// or the latest that fits the weekday.
+fn resolve_year(p: Partial, from_text: Option<NaiveDate>, this_year: i32) -> Option<DateMention> {
     let (date, inferred) = if let Some(y) = p.year {
         (NaiveDate::from_ymd_opt(y, p.month, p.day)?, None)
-    } else if let Some(d) = text_years
-        .iter()
-        .filter(|(at, _)| *at < p.first)
-        .rev()
-        .chain(text_years.iter().filter(|(at, _)| *at > p.last))
-        .find_map(|&(_, y)| fits(y))
-    {
+    } else if let Some(d) = from_text {
         (d, Some("a year given elsewhere in the text"))
     } else if p.weekday.is_some() {
-        let d = (this_year - 27..=this_year).rev().find_map(fits)?;
+        let d = (this_year - 27..=this_year).rev().find_map(|y| p.fits(y))?;
         (
             d,
             Some("the latest year in which this day fell on the weekday the text names"),

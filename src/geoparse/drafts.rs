@@ -4,9 +4,13 @@
 //! that belong to that kind of event. Drafts are GeoJSON Features in the input shape of
 //! POST /collections/incidents/items, plus the sentence they came from and the evidence.
 
+use std::cell::OnceCell;
+use std::collections::HashSet;
+
 use chrono::{Datelike, NaiveDate};
 
 use super::arabic::readings;
+use super::by_sentence::BySentence;
 use super::context::Mention;
 use super::dates::{dates, DateMention};
 use super::events::{
@@ -16,6 +20,7 @@ use super::events::{
 use super::feature::{feature, DraftFeature};
 use super::numbers::{quantities, Category, Quantity};
 use super::tokenize::{Script, Sentence, Tokens};
+use super::work;
 use crate::gazetteer::{Gazetteer, PlaceKind};
 
 /// What the client adds to every draft.
@@ -63,6 +68,14 @@ pub fn drafts<'t>(
     let counts = quantities(tokens, &in_date);
     let scan = lex.scan(tokens);
     let text_actors = scan.actors;
+    let text_actor_names = distinct_actors(&text_actors);
+    // Each sentence reads its own items (filtering the whole text's per sentence was
+    // quadratic).
+    let mentions_in = BySentence::new(tokens, mentions, |m| m.first);
+    let cues_in = BySentence::new(tokens, &scan.events, |c| c.first);
+    let actors_in = BySentence::new(tokens, &text_actors, |a| a.first);
+    let counts_in = BySentence::new(tokens, &counts, |q| q.first);
+    let dates_of = SentenceDates::new(tokens, &found_dates);
     let mut out: Vec<Draft> = Vec::new();
     // The place the text was last about, and the last facility it named (an escape or a
     // mutiny in a later sentence happened there).
@@ -71,25 +84,15 @@ pub fn drafts<'t>(
     // Drafts of the previous sentence, which may take counts from a sentence without event
     // words ("Clashes broke out in al-Zuhur. 14 people were killed.").
     let mut previous: std::ops::Range<usize> = 0..0;
-    for s in &tokens.sentences {
-        let here: Vec<&Mention> = mentions
-            .iter()
-            .filter(|m| s.tokens.contains(&m.first))
-            .collect();
+    for (si, s) in tokens.sentences.iter().enumerate() {
+        work::step(1);
+        let here: Vec<&Mention> = mentions_in.get(si).to_vec();
         let specific = most_specific(g, &here);
-        let cues = scan
-            .events
-            .iter()
-            .filter(|c| s.tokens.contains(&c.first))
-            .copied()
-            .collect();
+        let cues = cues_in.get(si).iter().map(|c| **c).collect();
         let kinds = event_kinds(tokens, s, cues);
-        let sentence_actors: Vec<Found<&'static str>> = text_actors
-            .iter()
-            .filter(|a| s.tokens.contains(&a.first))
-            .copied()
-            .collect();
-        let sentence_counts = counts.iter().filter(|q| s.tokens.contains(&q.first));
+        let sentence_actors: Vec<Found<&'static str>> =
+            actors_in.get(si).iter().map(|a| **a).collect();
+        let sentence_counts = counts_in.get(si).iter().copied();
         if kinds.is_empty() {
             let counts: Vec<&Quantity> = sentence_counts.collect();
             assign_counts(&mut out[previous.clone()], counts.into_iter(), true);
@@ -106,8 +109,8 @@ pub fn drafts<'t>(
                     }
                     None => (last_place, last_place.map(|_| "an earlier sentence")),
                 };
-                let (date, date_from) = date_for(&found_dates, s);
-                let (actor1, actor2) = actors_for(kind, &sentence_actors, &text_actors);
+                let (date, date_from) = dates_of.for_sentence(si);
+                let (actor1, actor2) = actors_for(kind, &sentence_actors, &text_actor_names);
                 out.push(Draft {
                     kind,
                     sentence: s,
@@ -156,7 +159,12 @@ fn event_kinds(
 ) -> Vec<(EventKind, Vec<Found<EventKind>>)> {
     use EventKind::*;
     let has = |k: EventKind| cues.iter().any(|c| c.what == k);
-    let any_word = |test: fn(&str) -> bool| s.tokens.clone().any(|i| word_matches(tokens, i, test));
+    let any_word = |test: fn(&str) -> bool| {
+        work::step(s.tokens.len());
+        s.tokens.clone().any(|i| word_matches(tokens, i, test))
+    };
+    // Read once per sentence, and only if a "fled" asks (once per cue was quadratic).
+    let (prisoners, residents) = (OnceCell::new(), OnceCell::new());
     let suicide = has(Suicide);
     let air = has(Air);
     let specific_violence = cues
@@ -178,11 +186,12 @@ fn event_kinds(
             AttackWeak => Battle,
             KillingWeak if specific_violence => continue,
             EscapeWeak => continue,
-            FledWeak if any_word(names_prisoners) => Escape,
-            FledWeak if any_word(names_residents) => Displacement,
+            FledWeak if *prisoners.get_or_init(|| any_word(names_prisoners)) => Escape,
+            FledWeak if *residents.get_or_init(|| any_word(names_residents)) => Displacement,
             FledWeak => continue,
             k => k,
         };
+        work::step(1);
         match groups.iter_mut().find(|(k, _)| *k == kind) {
             Some((_, list)) => list.push(Found { what: kind, ..c }),
             None => groups.push((kind, vec![Found { what: kind, ..c }])),
@@ -194,28 +203,31 @@ fn event_kinds(
 /// The mentions of a sentence without the places that contain another one it names: in
 /// "سجن الصناعة في حي غويران" the prison, not the neighbourhood around it.
 fn most_specific<'a>(g: &Gazetteer, here: &[&'a Mention]) -> Vec<&'a Mention> {
+    // The places that contain another named place, from each named place's ancestors (not
+    // by comparing every pair of mentions, which was quadratic in a long sentence).
+    let mut containers: Vec<usize> = Vec::new();
+    for m in here {
+        work::step(1);
+        containers.extend(ancestors(g, m.place).filter(|&a| a != m.place));
+    }
+    containers.sort_unstable();
+    containers.dedup();
     here.iter()
-        .filter(|m| {
-            !here
-                .iter()
-                .any(|o| o.place != m.place && is_ancestor(g, m.place, o.place))
-        })
+        .filter(|m| containers.binary_search(&m.place).is_err())
         .copied()
         .collect()
 }
 
+/// Parent, grandparent... of place `b`; the depth bound guards against a cycle in a
+/// gazetteer file.
+fn ancestors(g: &Gazetteer, b: usize) -> impl Iterator<Item = usize> + '_ {
+    let parent = |p: usize| g.place(p).parent.as_deref().and_then(|id| g.index_of(id));
+    std::iter::successors(parent(b), move |&p| parent(p)).take(16)
+}
+
 /// Whether place `a` is a parent, grandparent... of place `b`.
 fn is_ancestor(g: &Gazetteer, a: usize, b: usize) -> bool {
-    let mut cursor = g.place(b).parent.as_deref().and_then(|id| g.index_of(id));
-    // The depth bound guards against a cycle in a gazetteer file.
-    for _ in 0..16 {
-        match cursor {
-            Some(p) if p == a => return true,
-            Some(p) => cursor = g.place(p).parent.as_deref().and_then(|id| g.index_of(id)),
-            None => return false,
-        }
-    }
-    false
+    ancestors(g, b).any(|p| p == a)
 }
 
 /// The place an event happened at. A sentence that opens on a place ("In Qamishli, ...",
@@ -236,6 +248,8 @@ fn choose_place(
     while to + 1 < tokens.len() && !tokens.break_before(to + 1) {
         to += 1;
     }
+    // At most one call per kind of event in a sentence: linear in the sentence.
+    work::step(to - from + here.len());
     let in_clause: Vec<&Mention> = here
         .iter()
         .filter(|m| (from..=to).contains(&m.first))
@@ -287,40 +301,93 @@ fn frame_place(
     while end < s.tokens.end && !tokens.break_before(end) {
         end += 1;
     }
+    work::step(end - first);
     if end >= s.tokens.end || cue_at < end {
         return None;
     }
     here.iter().find(|m| m.first < end).map(|m| m.place)
 }
 
-fn date_for<'a>(
+/// The date of each sentence: the first it gives, else the last given before it, else the
+/// text's first. Worked out for all sentences in one sweep (a search of every date per
+/// sentence was quadratic).
+struct SentenceDates<'a> {
     found: &'a [DateMention],
-    s: &Sentence,
-) -> (Option<&'a DateMention>, Option<&'static str>) {
-    if let Some(d) = found.iter().find(|d| s.tokens.contains(&d.first)) {
-        return (Some(d), Some("the sentence"));
+    in_sentence: BySentence<'a, DateMention>,
+    /// Per sentence, the last date (in `found`'s order) that ends before it starts.
+    earlier: Vec<Option<&'a DateMention>>,
+}
+
+impl<'a> SentenceDates<'a> {
+    fn new(tokens: &Tokens<'_>, found: &'a [DateMention]) -> Self {
+        // Dates by where they end: a sweep over sentences admits them in that order.
+        let mut by_end: Vec<usize> = (0..found.len()).collect();
+        by_end.sort_by_key(|&n| found[n].last);
+        let mut admitted = 0;
+        let mut latest: Option<usize> = None;
+        let earlier = tokens
+            .sentences
+            .iter()
+            .map(|s| {
+                while let Some(&n) = by_end
+                    .get(admitted)
+                    .filter(|&&n| found[n].last < s.tokens.start)
+                {
+                    work::step(1);
+                    latest = latest.max(Some(n));
+                    admitted += 1;
+                }
+                latest.map(|n| &found[n])
+            })
+            .collect();
+        SentenceDates {
+            found,
+            in_sentence: BySentence::new(tokens, found, |d| d.first),
+            earlier,
+        }
     }
-    if let Some(d) = found.iter().rev().find(|d| d.last < s.tokens.start) {
-        return (Some(d), Some("an earlier sentence"));
-    }
-    match found.first() {
-        Some(d) => (Some(d), Some("a later sentence")),
-        None => (None, None),
+
+    fn for_sentence(&self, s: usize) -> (Option<&'a DateMention>, Option<&'static str>) {
+        if let Some(d) = self.in_sentence.get(s).first() {
+            return (Some(*d), Some("the sentence"));
+        }
+        if let Some(d) = self.earlier.get(s).copied().flatten() {
+            return (Some(d), Some("an earlier sentence"));
+        }
+        match self.found.first() {
+            Some(d) => (Some(d), Some("a later sentence")),
+            None => (None, None),
+        }
     }
 }
 
+/// The actors a text names, each once, in order of first mention: read once per text, not
+/// once per draft.
+fn distinct_actors(found: &[Found<&'static str>]) -> Vec<&'static str> {
+    let mut named: Vec<&'static str> = Vec::new();
+    for a in found {
+        work::step(1);
+        // Few distinct actors (the lexicon's), so `contains` stays short.
+        if !named.contains(&a.what) {
+            named.push(a.what);
+        }
+    }
+    named
+}
+
 /// Best-guess actors: who does this kind of thing among the actors the sentence (else the
-/// text) names.
+/// text, `text` naming each of its actors once) names.
 fn actors_for(
     kind: EventKind,
     sentence: &[Found<&'static str>],
-    text: &[Found<&'static str>],
+    text: &[&'static str],
 ) -> (&'static str, Option<&'static str>) {
     use EventKind::*;
+    work::step(sentence.len() + text.len());
     let mut named: Vec<&'static str> = Vec::new();
-    for a in sentence.iter().chain(text) {
-        if !named.contains(&a.what) {
-            named.push(a.what);
+    for a in sentence.iter().map(|f| f.what).chain(text.iter().copied()) {
+        if !named.contains(&a) {
+            named.push(a);
         }
     }
     let first_of = |set: &[&'static str]| named.iter().copied().find(|a| set.contains(a));
@@ -363,23 +430,24 @@ fn assign_counts<'a>(
     counts: impl Iterator<Item = &'a Quantity>,
     carried: bool,
 ) {
+    let last_violent = drafts.iter().rposition(|d| d.kind.is_violent());
+    // Made when a count first asks.
+    let violent_cues = OnceCell::new();
     for q in counts {
-        let nearest_violent = |drafts: &'_ mut [Draft<'a>]| -> Option<usize> {
-            let violent = drafts
-                .iter()
-                .enumerate()
-                .filter(|(_, d)| d.kind.is_violent());
+        work::step(1);
+        let nearest_violent = || {
             if carried {
-                return violent.map(|(n, _)| n).next_back();
+                last_violent
+            } else {
+                violent_cues
+                    .get_or_init(|| ViolentCues::new(drafts))
+                    .nearest(q.first)
             }
-            violent
-                .min_by_key(|(_, d)| d.cues.iter().map(|c| c.first.abs_diff(q.first)).min())
-                .map(|(n, _)| n)
         };
         let of_kind =
             |drafts: &'_ mut [Draft<'a>], k: EventKind| drafts.iter().position(|d| d.kind == k);
         let target = match q.category {
-            Category::Dead | Category::Injured | Category::Missiles => nearest_violent(drafts),
+            Category::Dead | Category::Injured | Category::Missiles => nearest_violent(),
             _ if carried => None,
             Category::Arrested => of_kind(drafts, EventKind::Arrest),
             Category::Escaped => of_kind(drafts, EventKind::Escape)
@@ -393,24 +461,70 @@ fn assign_counts<'a>(
     }
 }
 
+/// The event words of a sentence's violent drafts, by position: the one nearest a count is
+/// found by binary search (comparing every count with every cue was quadratic in a long
+/// sentence).
+struct ViolentCues {
+    /// (word of the cue, its draft), sorted.
+    cues: Vec<(usize, usize)>,
+}
+
+impl ViolentCues {
+    fn new(drafts: &[Draft<'_>]) -> Self {
+        let mut cues: Vec<(usize, usize)> = drafts
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| d.kind.is_violent())
+            .flat_map(|(n, d)| d.cues.iter().map(move |c| (c.first, n)))
+            .collect();
+        work::step(cues.len());
+        cues.sort_unstable();
+        ViolentCues { cues }
+    }
+
+    /// The draft with the cue nearest word `at`; on a tie, the first draft.
+    fn nearest(&self, at: usize) -> Option<usize> {
+        let cues = &self.cues;
+        let after = cues.partition_point(|&(word, _)| word < at);
+        // The nearest cue before `at` (of the first draft having a cue there), and after.
+        let before = after.checked_sub(1).map(|b| {
+            let word = cues[b].0;
+            cues.partition_point(|&(w, _)| w < word)
+        });
+        [before, Some(after)]
+            .into_iter()
+            .flatten()
+            .filter_map(|k| cues.get(k))
+            .min_by_key(|&&(word, draft)| (word.abs_diff(at), draft))
+            .map(|&(_, draft)| draft)
+    }
+}
+
 /// Folds a draft into the previous one when a later sentence reports the same kind of event
 /// at the same place on the same date ("Clashes broke out in al-Zuhur. The clashes killed 14.").
 fn merge_repeats(drafts: Vec<Draft<'_>>) -> Vec<Draft<'_>> {
-    let mut out: Vec<Draft> = Vec::with_capacity(drafts.len());
+    // Each draft with the mentions it lists, as a set once something merges into it: a
+    // draft that many sentences repeat gathers many places, and searching its list for each
+    // new one was quadratic.
+    let mut out: Vec<(Draft, Option<HashSet<*const Mention>>)> = Vec::with_capacity(drafts.len());
     for d in drafts {
-        let same = out.iter_mut().rev().take(4).find(|p| {
+        work::step(1 + d.places.len());
+        let same = out.iter_mut().rev().take(4).find(|(p, _)| {
             p.kind == d.kind
                 && p.place == d.place
                 && p.date.map(|x| x.date) == d.date.map(|x| x.date)
                 && !std::ptr::eq(p.sentence, d.sentence)
         });
         match same {
-            Some(p) => {
+            Some((p, listed)) => {
+                let listed = listed.get_or_insert_with(|| {
+                    p.places.iter().map(|m| std::ptr::from_ref(*m)).collect()
+                });
                 p.also_from.push(d.sentence);
                 p.cues.extend(d.cues);
                 p.counts.extend(d.counts);
                 for m in d.places {
-                    if !p.places.iter().any(|x| std::ptr::eq(*x, m)) {
+                    if listed.insert(std::ptr::from_ref(m)) {
                         p.places.push(m);
                     }
                 }
@@ -419,8 +533,8 @@ fn merge_repeats(drafts: Vec<Draft<'_>>) -> Vec<Draft<'_>> {
                     p.actor2 = d.actor2;
                 }
             }
-            None => out.push(d),
+            None => out.push((d, None)),
         }
     }
-    out
+    out.into_iter().map(|(d, _)| d).collect()
 }

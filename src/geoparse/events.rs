@@ -233,6 +233,7 @@ impl PhraseIndex {
         let mut out = Vec::new();
         let mut i = 0;
         while i < tokens.len() {
+            super::work::step(1);
             let sentence = tokens.tokens[i].sentence;
             let hit = forms(tokens, i).find_map(|form| {
                 self.by_first.get(form)?.iter().find_map(|(words, what)| {
@@ -317,6 +318,7 @@ impl Lexicons {
                 }),
             }
         }
+        super::work::step(tokens.len());
         for i in 0..tokens.len() {
             let actor = match tokens.raw(i) {
                 "IS" => IS,

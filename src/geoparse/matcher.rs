@@ -189,6 +189,7 @@ impl Matcher {
         // Unlisted spellings already tried in this text: names repeat, and the skeleton
         // search is the costly part of a lookup.
         let mut tried: HashMap<&str, u32> = HashMap::new();
+        super::work::step(tokens.len());
         (0..tokens.len())
             .map(|i| {
                 let word = tokens.folded(i);
@@ -261,6 +262,7 @@ impl Matcher {
             }
         }
         let width = self.digits + 1;
+        super::work::step(words.len());
         ac.find_iter(&stream)
             .map(|m| Span {
                 first: word_at[m.start() / width],

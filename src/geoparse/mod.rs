@@ -8,6 +8,7 @@
 //! `feature` is their JSON shape).
 
 mod arabic;
+mod by_sentence;
 mod context;
 mod dates;
 mod drafts;
@@ -17,6 +18,7 @@ mod lexicon;
 mod matcher;
 mod numbers;
 mod tokenize;
+mod work;
 
 pub use context::Mention;
 pub use drafts::DraftOptions;
@@ -217,6 +219,85 @@ mod robustness {
                 let s = d.sentence;
                 let by_chars: String = text.chars().skip(s.start).take(s.end - s.start).collect();
                 assert_eq!(by_chars, s.text, "{text:?}");
+            }
+        }
+    }
+}
+
+/// Geoparsing must stay linear in the text's length (it was quadratic: a 100k-character text
+/// took 150 times as long as a 5k one). Counted in inner-loop steps (`work`), not timed.
+#[cfg(test)]
+mod growth {
+    use super::*;
+
+    const CORPUS: [&str; 2] = [
+        include_str!("../../tests/geoparse_corpus/ar.json"),
+        include_str!("../../tests/geoparse_corpus/en.json"),
+    ];
+    /// How many times longer the long text is than the short one.
+    const TIMES: usize = 16;
+    /// Allowed steps per character of the long text over the short one's: linear work stays
+    /// near 1, quadratic work reaches `TIMES`.
+    const SLACK: f64 = 1.25;
+
+    /// The corpus's paragraphs, `times` over.
+    fn article(times: usize) -> String {
+        let mut out = String::new();
+        for corpus in CORPUS {
+            let paragraphs: Vec<serde_json::Value> =
+                serde_json::from_str(corpus).expect("corpus parses");
+            for p in &paragraphs {
+                out.push_str(p["text"].as_str().expect("text"));
+                out.push_str("\n\n");
+            }
+        }
+        out.repeat(times)
+    }
+
+    /// The text as one sentence (terminators become commas), or as one clause (no
+    /// punctuation at all): where per-sentence and per-clause scans would go quadratic.
+    fn reshaped(text: &str, shape: &str) -> String {
+        match shape {
+            "sentences" => text.to_owned(),
+            "one sentence" => text.replace(['.', '!', '?', '؟', '…', '\n', '\r'], ","),
+            _ => text
+                .chars()
+                .map(|c| if c.is_alphanumeric() { c } else { ' ' })
+                .collect(),
+        }
+    }
+
+    fn steps(run: impl FnOnce()) -> u64 {
+        work::take();
+        run();
+        work::take()
+    }
+
+    #[test]
+    fn work_grows_linearly_with_the_text() {
+        let g = Gazetteer::load(true, &[]).expect("embedded gazetteer");
+        let parser = Geoparser::new(&g);
+        let options = DraftOptions::default();
+        for shape in ["sentences", "one sentence", "one clause"] {
+            let short = reshaped(&article(1), shape);
+            let long = reshaped(&article(TIMES), shape);
+            let found = parser.drafts(&g, &long, &options).len();
+            assert!(found > 0, "{shape}: the long text gives drafts");
+            for what in ["mentions", "drafts"] {
+                let count = |text: &str| {
+                    steps(|| match what {
+                        "mentions" => drop(parser.mentions(&g, text)),
+                        _ => drop(parser.drafts(&g, text, &options)),
+                    })
+                };
+                let (a, b) = (count(&short), count(&long));
+                let ratio = b as f64 / a as f64;
+                assert!(
+                    ratio <= TIMES as f64 * SLACK,
+                    "{shape}, {what}: {a} steps for {} characters, {b} for {} ({ratio:.1}×)",
+                    short.chars().count(),
+                    long.chars().count()
+                );
             }
         }
     }

@@ -3,11 +3,14 @@
 //! around them ("more than", "أكثر من", "at least", "على الأقل") and what they count (dead,
 //! arrested, escaped, families, missiles), read from the words next to them.
 
+use std::cell::OnceCell;
+
 use serde::Serialize;
 
 use super::arabic::readings;
 use super::events::forms;
 use super::tokenize::{Script, Tokens};
+use super::work;
 
 /// How the text qualifies a count.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -259,16 +262,47 @@ fn is_rise_word(word: &str) -> bool {
     )
 }
 
-/// Whether the clause ending at word `k` names a death toll.
-fn toll_in_clause(tokens: &Tokens<'_>, k: usize) -> bool {
-    let mut j = k;
-    while j > 0 && !tokens.break_before(j) {
-        j -= 1;
-        if forms(tokens, j).any(|w| matches!(w, "toll" | "حصيله")) {
-            return true;
+/// Whether the clause up to each word names a death toll: worked out for the whole text in
+/// one sweep the first time a count asks (scanning back through the clause per count was
+/// quadratic in a long clause).
+struct Tolls<'a, 't> {
+    tokens: &'a Tokens<'t>,
+    /// Per word `k`: a toll word among the words of its clause before `k`.
+    before: OnceCell<Vec<bool>>,
+}
+
+impl<'a, 't> Tolls<'a, 't> {
+    fn new(tokens: &'a Tokens<'t>) -> Self {
+        Tolls {
+            tokens,
+            before: OnceCell::new(),
         }
     }
-    false
+
+    /// Whether the clause ending at word `k` names a death toll.
+    fn in_clause(&self, k: usize) -> bool {
+        let before = self.before.get_or_init(|| {
+            let tokens = self.tokens;
+            work::step(tokens.len());
+            let mut seen = false;
+            (0..tokens.len())
+                .map(|j| {
+                    seen &= !tokens.break_before(j);
+                    let before_j = seen;
+                    seen |= is_toll_word(tokens, j);
+                    before_j
+                })
+                .collect()
+        });
+        before.get(k).copied().unwrap_or(false)
+    }
+}
+
+fn is_toll_word(tokens: &Tokens<'_>, j: usize) -> bool {
+    let folded = tokens.folded(j);
+    // Every reading is a tail of the folded word: a cheap test first.
+    (folded.ends_with("toll") || folded.ends_with("حصيله"))
+        && forms(tokens, j).any(|w| matches!(w, "toll" | "حصيله"))
 }
 
 /// Words that stop the search for what a count counts.
@@ -281,9 +315,11 @@ fn is_conjunction(word: &str) -> bool {
 
 /// Every count in the text outside `skip` (words already read as dates).
 pub fn quantities(tokens: &Tokens<'_>, skip: &[bool]) -> Vec<Quantity> {
+    let tolls = Tolls::new(tokens);
     let mut out = Vec::new();
     let mut i = 0;
     while i < tokens.len() {
+        work::step(1);
         if skip[i] {
             i += 1;
             continue;
@@ -311,7 +347,7 @@ pub fn quantities(tokens: &Tokens<'_>, skip: &[bool]) -> Vec<Quantity> {
             q.first = i - len;
         }
         between(tokens, &mut q);
-        q.category = categorise(tokens, &q);
+        q.category = categorise(tokens, &tolls, &q);
         // A hedge after the count, or after its noun: "70 قتيلا على الأقل".
         for skip in 1..=2 {
             if let Some((qual, len)) = phrase_at(tokens, q.last + skip, AFTER) {
@@ -521,7 +557,7 @@ fn between(tokens: &Tokens<'_>, q: &mut Quantity) {
 /// Decides what a count counts: a count noun right after it ("four missiles", "hundreds of
 /// families"), else a verb or noun right before it ("killing 20", "re-arrested 89",
 /// "حصيلة القتلى إلى 89"), else the first telling word after it in the same clause.
-fn categorise(tokens: &Tokens<'_>, q: &Quantity) -> Category {
+fn categorise(tokens: &Tokens<'_>, tolls: &Tolls<'_, '_>, q: &Quantity) -> Category {
     let read = |j: usize| -> Option<(Category, bool)> {
         let arabic = tokens.tokens[j].script == Script::Arabic;
         let folded = tokens.folded(j);
@@ -559,7 +595,7 @@ fn categorise(tokens: &Tokens<'_>, q: &Quantity) -> Category {
                 return c;
             }
         }
-        if forms(tokens, k).any(is_rise_word) && toll_in_clause(tokens, k) {
+        if forms(tokens, k).any(is_rise_word) && tolls.in_clause(k) {
             return Category::Dead;
         }
     }

@@ -65,6 +65,7 @@ impl<'t> Tokens<'t> {
         };
         t.split_words();
         t.split_sentences();
+        super::work::step(t.tokens.len());
         t
     }
 
