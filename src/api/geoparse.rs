@@ -313,7 +313,10 @@ fn geoparse_response() -> ObjectBuilder {
         .schema_type(Type::Object)
         .property("id", string())
         .property("name", string())
-        .property("name_ar", string())
+        .property(
+            "name_ar",
+            ObjectBuilder::new().schema_type(super::openapi::or_null(Type::String)),
+        )
         .property("kind", string())
         .property(
             "anchor",

@@ -5,7 +5,9 @@ use utoipa::openapi::path::{
     HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn, PathItem,
 };
 use utoipa::openapi::request_body::RequestBodyBuilder;
-use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Schema, Type};
+use utoipa::openapi::schema::{
+    ArrayBuilder, ObjectBuilder, OneOfBuilder, Schema, SchemaType, Type,
+};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{
     ComponentsBuilder, ContentBuilder, InfoBuilder, OpenApi, OpenApiBuilder, PathsBuilder, Ref,
@@ -39,6 +41,18 @@ pub fn integer(min: i64, max: i64) -> ObjectBuilder {
         .schema_type(Type::Integer)
         .minimum(Some(min))
         .maximum(Some(max))
+}
+
+/// `kind` or null: written as a 3.1 type list, turned into 3.0's `nullable` by `to_json`.
+pub fn or_null(kind: Type) -> SchemaType {
+    SchemaType::from_iter([kind, Type::Null])
+}
+
+/// A feature id: incidents and reports number theirs, places and derived layers name theirs.
+fn feature_id() -> OneOfBuilder {
+    OneOfBuilder::new()
+        .item(ObjectBuilder::new().schema_type(Type::Integer))
+        .item(string())
 }
 
 fn schema_ref(name: &str) -> RefOr<Schema> {
@@ -305,6 +319,38 @@ fn write_op(
             ],
         ))
         .build()
+}
+
+/// The document as JSON in OpenAPI 3.0: utoipa labels every document 3.1.0 and writes a
+/// nullable type as `["object", "null"]`; OGC's oas30 conformance class and clients such as
+/// GDAL expect 3.0, where that is `"type": "object", "nullable": true`. Nothing else we use
+/// differs between the two.
+pub fn to_json(doc: &OpenApi) -> serde_json::Result<serde_json::Value> {
+    let mut value = serde_json::to_value(doc)?;
+    value["openapi"] = OPENAPI_VERSION.into();
+    nullable_as_30(&mut value);
+    Ok(value)
+}
+
+fn nullable_as_30(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) => {
+            let kind = match map.get("type") {
+                Some(Value::Array(types)) if types.len() == 2 && types.contains(&"null".into()) => {
+                    types.iter().find(|t| *t != "null").cloned()
+                }
+                _ => None,
+            };
+            if let Some(kind) = kind {
+                map.insert("type".into(), kind);
+                map.insert("nullable".into(), true.into());
+            }
+            map.values_mut().for_each(nullable_as_30);
+        }
+        Value::Array(items) => items.iter_mut().for_each(nullable_as_30),
+        _ => {}
+    }
 }
 
 /// Builds the document for the collections of `snap`, served from `base`.
@@ -745,8 +791,11 @@ pub fn document(snap: &Snapshot, base: &str) -> OpenApi {
             ObjectBuilder::new()
                 .schema_type(Type::Object)
                 .property("type", string().enum_values(Some(["Feature"])))
-                .property("id", any())
-                .property("geometry", any())
+                .property("id", feature_id())
+                .property(
+                    "geometry",
+                    ObjectBuilder::new().schema_type(or_null(Type::Object)),
+                )
                 .property("properties", any())
                 .required("type")
                 .required("geometry")
