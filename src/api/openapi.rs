@@ -641,7 +641,7 @@ pub fn document(snap: &Snapshot, base: &str) -> OpenApi {
                             c.title()
                         )))
                         .request_body(Some(body(
-                            &["application/json"],
+                            &["application/json", "application/geo+json"],
                             "SearchRequest",
                             "intersects, datetime, bbox, bbox-crs, crs, properties, filter, filter-lang, filter-crs, sortby, limit, offset",
                         )))
@@ -651,11 +651,13 @@ pub fn document(snap: &Snapshot, base: &str) -> OpenApi {
                                 features_response("Matching features", "FeatureCollection"),
                             ),
                             &[
-                                ("400", "Malformed request"),
+                                ("400", "Malformed JSON, unknown member or bad value"),
                                 (
                                     "410",
                                     "The snapshot a next link names is no longer kept: start again from the first page",
                                 ),
+                                ("413", "Body too large"),
+                                ("415", "Content-Type is not application/json or application/geo+json"),
                             ],
                         ))
                         .build(),
