@@ -603,13 +603,16 @@ pub fn document(snap: &Snapshot, base: &str) -> OpenApi {
                 get(
                     &format!("get{}{}", camel(id), camel(what)),
                     summary,
-                    vec![f_param()],
+                    vec![json_f_param()],
                     json_response(
                         "A JSON Schema (draft 2020-12) of one object whose properties are these",
                         "application/schema+json",
                         "Any",
                     ),
-                    &[("404", "No such collection")],
+                    &[
+                        ("400", "Unknown parameter or f value"),
+                        ("404", "No such collection"),
+                    ],
                 ),
             )
         };
