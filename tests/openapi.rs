@@ -1,0 +1,111 @@
+//! The OpenAPI document at /api tells the truth about what the server sends: the facts that
+//! were once wrong, checked against the document and against the server's own answers.
+//! tests/schemathesis.rs checks the rest by fuzzing.
+mod common;
+use common::*;
+
+use serde_json::{json, Value};
+
+const COLLECTIONS: [&str; 6] = [
+    "incidents",
+    "places",
+    "clash-zones",
+    "displacement-reports",
+    "displacement-flows",
+    "displacement-origins",
+];
+
+/// The status codes `/api` lists for `method` on `path`.
+fn documented(api: &Value, path: &str, method: &str) -> Vec<String> {
+    let responses = api["paths"][path][method]["responses"]
+        .as_object()
+        .unwrap_or_else(|| panic!("no {method} {path} in /api"));
+    responses.keys().cloned().collect()
+}
+
+#[test]
+fn feature_ids_are_integers_or_strings_and_geometry_may_be_null() {
+    let s = Server::start();
+    let (_, api) = s.get_json("/api");
+    let feature = &api["components"]["schemas"]["Feature"]["properties"];
+    let kinds: Vec<&Value> = feature["id"]["oneOf"]
+        .as_array()
+        .unwrap_or_else(|| panic!("Feature id is not oneOf: {}", feature["id"]))
+        .iter()
+        .map(|k| &k["type"])
+        .collect();
+    assert_eq!(kinds, [&json!("integer"), &json!("string")]);
+    assert_eq!(feature["geometry"]["type"], "object");
+    assert_eq!(feature["geometry"]["nullable"], true);
+    let name_ar = &api["paths"]["/geoparse"]["post"]["responses"]["200"]["content"]
+        ["application/json"]["schema"]["properties"]["places"]["items"]["properties"]["name_ar"];
+    assert_eq!(name_ar["nullable"], true, "name_ar: {name_ar}");
+
+    // The server's own ids: numbers for stored records, names for places and derived layers.
+    for (collection, kind) in [("incidents", "integer"), ("places", "string")] {
+        let (_, page) = s.get_json(&format!("/collections/{collection}/items?limit=1"));
+        let id = &ids(&page)[0];
+        let is = if id.is_i64() { "integer" } else { "string" };
+        assert_eq!(is, kind, "{collection} id {id}");
+    }
+}
+
+#[test]
+fn openapi_is_3_0_without_3_1_type_lists() {
+    let s = Server::start();
+    let (_, api) = s.get_json("/api");
+    assert_eq!(api["openapi"], "3.0.3");
+    let mut lists = vec![];
+    type_lists(&api, "", &mut lists);
+    assert!(lists.is_empty(), "3.1 type lists at {lists:?}");
+}
+
+fn type_lists(v: &Value, at: &str, found: &mut Vec<String>) {
+    match v {
+        Value::Object(map) => {
+            if map.get("type").is_some_and(Value::is_array) {
+                found.push(at.to_owned());
+            }
+            for (k, v) in map {
+                type_lists(v, &format!("{at}/{k}"), found);
+            }
+        }
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                type_lists(v, &format!("{at}/{i}"), found);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[test]
+fn queryables_sortables_and_search_list_the_errors_they_answer() {
+    let s = Server::start();
+    let (_, api) = s.get_json("/api");
+    for c in COLLECTIONS {
+        for which in ["queryables", "sortables"] {
+            let path = format!("/collections/{c}/{which}");
+            let listed = documented(&api, &path, "get");
+            let (status, body) = s.get_json(&format!("{path}?f=xml"));
+            assert_problem(status, &body, 400, "f");
+            assert!(listed.contains(&"400".into()), "{path}: {listed:?}");
+        }
+        let path = format!("/collections/{c}/search");
+        let listed = documented(&api, &path, "post");
+        let res = s
+            .client()
+            .post(s.url(&path))
+            .header("Content-Type", "text/plain")
+            .body("{}")
+            .send()
+            .expect("POST");
+        assert_eq!(res.status(), 415, "{path}");
+        for code in ["400", "413", "415"] {
+            assert!(
+                listed.contains(&code.into()),
+                "{path} lacks {code}: {listed:?}"
+            );
+        }
+    }
+}
