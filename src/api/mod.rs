@@ -144,8 +144,8 @@ async fn method_not_allowed(req: HttpRequest) -> Result<HttpResponse, ApiError> 
 pub fn allowed_methods(path: &str) -> &'static str {
     let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
     match parts.as_slice() {
-        ["collections", _, "items"] => "GET, HEAD, POST",
-        ["collections", _, "items", _] => "GET, HEAD, PUT, PATCH, DELETE",
+        ["collections", c, "items"] if write::takes_writes(c) => "GET, HEAD, POST",
+        ["collections", c, "items", _] if write::takes_writes(c) => "GET, HEAD, PUT, PATCH, DELETE",
         ["collections", _, "search"] => "POST",
         _ => "GET, HEAD",
     }
