@@ -109,3 +109,25 @@ fn queryables_sortables_and_search_list_the_errors_they_answer() {
         }
     }
 }
+
+#[test]
+fn a_posted_feature_collection_is_answered_as_documented() {
+    let s = Server::start();
+    let (_, api) = s.get_json("/api");
+    let created = &api["paths"]["/collections/incidents/items"]["post"]["responses"]["201"]
+        ["content"]["application/geo+json"]["schema"]["$ref"];
+    assert_eq!(created, "#/components/schemas/FeatureOrCollection");
+    let either = &api["components"]["schemas"]["FeatureOrCollection"]["oneOf"];
+    assert_eq!(
+        either,
+        &json!([
+            {"$ref": "#/components/schemas/Feature"},
+            {"$ref": "#/components/schemas/FeatureCollection"}
+        ])
+    );
+    let batch = json!({"type": "FeatureCollection", "features": [incident("Ghweiran")]});
+    let (status, body) = s.post("/collections/incidents/items", &batch);
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["type"], "FeatureCollection");
+    assert!(ids(&body)[0].is_i64(), "{body}");
+}

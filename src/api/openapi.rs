@@ -448,13 +448,6 @@ pub fn document(snap: &Snapshot, base: &str) -> OpenApi {
                 schema,
             ));
         }
-        let mut page = json_response(
-            "A page of features, with numberMatched and next/prev links",
-            "application/geo+json",
-            "FeatureCollection",
-        );
-        page.headers
-            .insert(sync::CURSOR_HEADER.into(), sync::cursor_header());
         let mut items = PathItem::new(
             HttpMethod::Get,
             get(
@@ -544,9 +537,10 @@ pub fn document(snap: &Snapshot, base: &str) -> OpenApi {
                     (
                         "201",
                         json_response(
-                            "Created; Location names the new feature",
+                            "Created: the Feature, or a FeatureCollection of those posted in \
+                             one; Location names a single new feature",
                             "application/geo+json",
-                            "Feature",
+                            "FeatureOrCollection",
                         ),
                     ),
                 ),
@@ -805,6 +799,12 @@ pub fn document(snap: &Snapshot, base: &str) -> OpenApi {
                 .required("type")
                 .required("geometry")
                 .required("properties"),
+        )
+        .schema(
+            "FeatureOrCollection",
+            OneOfBuilder::new()
+                .item(schema_ref("Feature"))
+                .item(schema_ref("FeatureCollection")),
         )
         .schema(
             "FeatureCollection",
