@@ -131,3 +131,36 @@ fn a_posted_feature_collection_is_answered_as_documented() {
     assert_eq!(body["type"], "FeatureCollection");
     assert!(ids(&body)[0].is_i64(), "{body}");
 }
+
+#[test]
+fn links_lead_from_pages_and_creations_to_features() {
+    let s = Server::start();
+    let (_, api) = s.get_json("/api");
+    let items = &api["paths"]["/collections/incidents/items"];
+    let first = &items["get"]["responses"]["200"]["links"]["firstFeature"];
+    assert_eq!(first["operationId"], "getIncidentsFeature", "{first}");
+    assert_eq!(
+        first["parameters"]["featureId"],
+        "$response.body#/features/0/id"
+    );
+    let delete = &items["post"]["responses"]["201"]["links"]["delete"];
+    assert_eq!(delete["operationId"], "deleteIncident", "{delete}");
+    // Every link names an operation the document has.
+    let operations = || {
+        api["paths"]
+            .as_object()
+            .into_iter()
+            .flat_map(|p| p.values())
+            .filter_map(Value::as_object)
+            .flat_map(|item| item.values())
+    };
+    let operation_ids: Vec<&Value> = operations().map(|op| &op["operationId"]).collect();
+    let links = operations()
+        .filter_map(|op| op["responses"].as_object())
+        .flat_map(|r| r.values())
+        .filter_map(|r| r["links"].as_object())
+        .flat_map(|l| l.values());
+    for link in links {
+        assert!(operation_ids.contains(&&link["operationId"]), "{link}");
+    }
+}

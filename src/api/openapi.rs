@@ -55,6 +55,16 @@ fn feature_id() -> OneOfBuilder {
         .item(string())
 }
 
+/// An OpenAPI link from a response to the operation `op` on one feature, whose id is at
+/// `pointer` in the response body.
+fn feature_link(op: String, pointer: &str) -> RefOr<utoipa::openapi::link::Link> {
+    utoipa::openapi::link::LinkBuilder::new()
+        .operation_id(op)
+        .parameter("featureId", format!("$response.body#{pointer}"))
+        .build()
+        .into()
+}
+
 fn schema_ref(name: &str) -> RefOr<Schema> {
     RefOr::Ref(Ref::from_schema_name(name))
 }
@@ -329,6 +339,30 @@ pub fn to_json(doc: &OpenApi) -> serde_json::Result<serde_json::Value> {
     let mut value = serde_json::to_value(doc)?;
     value["openapi"] = OPENAPI_VERSION.into();
     nullable_as_30(&mut value);
+    if let Some(paths) = value["paths"].as_object_mut() {
+        let responses = paths
+            .values_mut()
+            .filter_map(|item| item.as_object_mut())
+            .flat_map(|item| item.values_mut())
+            .filter_map(|op| op.get_mut("responses").and_then(|r| r.as_object_mut()))
+            .flat_map(|responses| responses.values_mut());
+        for link in responses
+            .filter_map(|r| r.get_mut("links").and_then(|l| l.as_object_mut()))
+            .flat_map(|links| links.values_mut())
+            .filter_map(|l| l.as_object_mut())
+        {
+            // utoipa 5.5 names a Link's fields in snake case; OpenAPI's are camel case.
+            for (from, to) in [
+                ("operation_id", "operationId"),
+                ("operation_ref", "operationRef"),
+                ("request_body", "requestBody"),
+            ] {
+                if let Some(v) = link.remove(from) {
+                    link.insert(to.into(), v);
+                }
+            }
+        }
+    }
     Ok(value)
 }
 
@@ -465,6 +499,10 @@ pub fn document(snap: &Snapshot, base: &str) -> OpenApi {
                     );
                     page.headers
                         .insert(sync::CURSOR_HEADER.into(), sync::cursor_header());
+                    page.links.insert(
+                        "firstFeature".into(),
+                        feature_link(format!("get{}Feature", camel(id)), "/features/0/id"),
+                    );
                     page
                 },
                 &[
@@ -534,15 +572,24 @@ pub fn document(snap: &Snapshot, base: &str) -> OpenApi {
                     &format!("Create {plural}: a Feature, or a FeatureCollection all-or-nothing"),
                     vec![],
                     Some(input("A Feature or FeatureCollection")),
-                    (
-                        "201",
-                        json_response(
+                    ("201", {
+                        let mut created = json_response(
                             "Created: the Feature, or a FeatureCollection of those posted in \
                              one; Location names a single new feature",
                             "application/geo+json",
                             "FeatureOrCollection",
-                        ),
-                    ),
+                        );
+                        let item = camel(id);
+                        for (link, op) in [
+                            ("get", format!("get{item}Feature")),
+                            ("replace", format!("replace{name}")),
+                            ("update", format!("update{name}")),
+                            ("delete", format!("delete{name}")),
+                        ] {
+                            created.links.insert(link.into(), feature_link(op, "/id"));
+                        }
+                        created
+                    }),
                 ),
             ));
             let ops = [
