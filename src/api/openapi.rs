@@ -43,6 +43,13 @@ pub fn integer(min: i64, max: i64) -> ObjectBuilder {
         .maximum(Some(max))
 }
 
+/// A whole number of at least `min`, with no upper bound: limits are clamped, not refused.
+pub fn at_least(min: i64) -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(Type::Integer)
+        .minimum(Some(min))
+}
+
 /// `kind` or null: written as a 3.1 type list, turned into 3.0's `nullable` by `to_json`.
 pub fn or_null(kind: Type) -> SchemaType {
     SchemaType::from_iter([kind, Type::Null])
@@ -91,8 +98,8 @@ pub(super) fn param(
 
 fn common_schema(name: &str) -> RefOr<Schema> {
     match name {
-        "limit" => integer(1, 10_000).default(Some(100.into())).into(),
-        "offset" => integer(0, i64::MAX).default(Some(0.into())).into(),
+        "limit" => at_least(1).default(Some(100.into())).into(),
+        "offset" => at_least(0).default(Some(0.into())).into(),
         "k" => integer(1, 10_000).default(Some(10.into())).into(),
         "radius" => ObjectBuilder::new()
             .schema_type(Type::Number)
@@ -922,8 +929,11 @@ pub fn document(snap: &Snapshot, base: &str) -> OpenApi {
                         "\"-fatalities,event_date\", or [{\"field\": \"fatalities\", \"direction\": \"desc\"}]",
                     )),
                 )
-                .property("limit", integer(1, 10_000))
-                .property("offset", integer(0, i64::MAX))
+                .property(
+                    "limit",
+                    at_least(1).description(Some("Clamped to 10000; default 100")),
+                )
+                .property("offset", at_least(0))
                 .property(
                     "snapshot",
                     string()
