@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde_json::{json, Map, Value};
 use utoipa::openapi::path::{HttpMethod, OperationBuilder, PathItem};
 use utoipa::openapi::request_body::RequestBodyBuilder;
-use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Schema, Type};
+use utoipa::openapi::schema::{AdditionalProperties, ArrayBuilder, ObjectBuilder, Schema, Type};
 use utoipa::openapi::{
     ContentBuilder, PathsBuilder, Ref, RefOr, Required, ResponseBuilder, ResponsesBuilder,
 };
@@ -261,8 +261,11 @@ fn span_schema(description: &str) -> ObjectBuilder {
 }
 
 fn request_schema(drafts: bool) -> ObjectBuilder {
+    // Null is read as absent; unknown members are refused.
+    let or_null = || ObjectBuilder::new().schema_type(super::openapi::or_null(Type::String));
     let mut s = ObjectBuilder::new()
         .schema_type(Type::Object)
+        .additional_properties(Some(AdditionalProperties::FreeForm(false)))
         .property(
             "text",
             string()
@@ -272,8 +275,8 @@ fn request_schema(drafts: bool) -> ObjectBuilder {
         )
         .property(
             "lang",
-            string()
-                .enum_values(Some(["ar", "en"]))
+            or_null()
+                .enum_values(Some([json!("ar"), json!("en"), Value::Null]))
                 .description(Some("Language of the text (detected from its letters when absent); mention names are given in it")),
         )
         .required("text");
@@ -281,11 +284,11 @@ fn request_schema(drafts: bool) -> ObjectBuilder {
         s = s
             .property(
                 "source",
-                string().description(Some("Copied into each draft's source")),
+                or_null().description(Some("Copied into each draft's source")),
             )
             .property(
                 "source_url",
-                string().description(Some("http(s) URL copied into each draft")),
+                or_null().description(Some("http(s) URL copied into each draft")),
             );
     }
     s
