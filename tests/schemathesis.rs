@@ -1,7 +1,8 @@
 //! Schemathesis fuzzes the real server from its own OpenAPI document (/api): every operation,
 //! valid and invalid inputs, writes included (it sends the bearer token). It fails on any 5xx,
-//! any response its documented schema or content type does not describe, and any status code
-//! the document does not list for that operation.
+//! any response its documented schema or content type does not describe, any status code the
+//! document does not list for that operation, and any method it does not list that is not
+//! answered 405 with the right Allow header.
 //!
 //! `.ci/run` installs schemathesis (pinned in tests/clients/requirements.txt) into the clients'
 //! venv. Without it the test fails under CI and is skipped elsewhere.
@@ -14,8 +15,11 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+/// The four that matter most, and the 405s' (undocumented methods answer 405 with an Allow
+/// header listing what the document has).
 const CHECKS: &str = "not_a_server_error,response_schema_conformance,\
-                      status_code_conformance,content_type_conformance";
+                      status_code_conformance,content_type_conformance,\
+                      unsupported_method,allow_header_conformance";
 /// Test cases per operation and phase: about 9,000 requests over 67 operations, a minute or
 /// so on two cores.
 const MAX_EXAMPLES: &str = "10";
