@@ -1037,7 +1037,10 @@ fn incident_input() -> ObjectBuilder {
             "type",
             string().enum_values(Some(["Feature", "FeatureCollection"])),
         )
-        .property("geometry", ObjectBuilder::new().schema_type(Type::Object))
+        .property(
+            "geometry",
+            ObjectBuilder::new().schema_type(or_null(Type::Object)),
+        )
         .property("properties", props)
         .property(
             "features",
