@@ -523,7 +523,18 @@ pub fn document(snap: &Snapshot, base: &str) -> OpenApi {
                 ],
             ),
         );
-        let fid = param("featureId", ParameterIn::Path, "Feature id", string(), true);
+        // Stored records are numbered; places and derived features are named.
+        let id_schema: RefOr<Schema> = match queryables.iter().find(|q| q.name == "id") {
+            Some(q) if q.kind == Kind::Integer => at_least(1).into(),
+            _ => string().into(),
+        };
+        let fid = param(
+            "featureId",
+            ParameterIn::Path,
+            "Feature id",
+            id_schema,
+            true,
+        );
         let common = |name: &str| {
             COMMON_PARAMETERS
                 .iter()
