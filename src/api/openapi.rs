@@ -291,10 +291,13 @@ const EXPORTS_BUSY: (&str, &str) = (
     "f=fgb only: the FlatGeobuf downloads being written are at the server's bound (how many at once, or their temporary space), or this one alone needs more temporary space than the server allows; try again after the Retry-After header's seconds, ask for fewer features, or use f=csv or f=geojsonseq",
 );
 
+/// A request body of `schema` in each of `media`, with a valid `example` on this server (one
+/// a client can send as it is, and schemathesis does).
 fn body(
     media: &[&str],
     schema: &str,
     description: &str,
+    example: serde_json::Value,
 ) -> utoipa::openapi::request_body::RequestBody {
     let mut b = RequestBodyBuilder::new()
         .description(Some(description))
@@ -304,10 +307,32 @@ fn body(
             *m,
             ContentBuilder::new()
                 .schema(Some(schema_ref(schema)))
+                .example(Some(example.clone()))
                 .build(),
         );
     }
     b.build()
+}
+
+/// Request examples: an incident and a displacement report placed by names the shipped
+/// gazetteer knows, a merge patch, and a search around al-Hasakah city.
+fn example(schema: &str) -> serde_json::Value {
+    use serde_json::json;
+    match schema {
+        "IncidentInput" => json!({"type": "Feature", "geometry": null, "properties": {
+            "event_date": "2022-01-22", "event_type": "Battles",
+            "sub_event_type": "Armed clash", "actor1": "Islamic State (Syria)",
+            "actor2": "QSD: Syrian Democratic Forces", "place": "Ghweiran",
+            "fatalities": 2, "source": "Example"}}),
+        "ReportInput" => json!({"type": "Feature", "geometry": null, "properties": {
+            "date": "2022-01-22", "origin": "Ghweiran", "households": 40,
+            "individuals": 200, "source": "Example"}}),
+        "SearchRequest" => json!({"intersects": {"type": "Polygon", "coordinates": [[
+            [40.70, 36.45], [40.80, 36.45], [40.80, 36.52], [40.70, 36.52], [40.70, 36.45]]]},
+            "limit": 10}),
+        // "MergePatch"
+        _ => json!({"properties": {"fatalities": 3}}),
+    }
 }
 
 fn write_op(
@@ -581,8 +606,14 @@ pub fn document(snap: &Snapshot, base: &str) -> OpenApi {
             _ => None,
         };
         if let Some((name, schema, plural)) = writes {
-            let input =
-                |what: &str| body(&["application/geo+json", "application/json"], schema, what);
+            let input = |what: &str| {
+                body(
+                    &["application/geo+json", "application/json"],
+                    schema,
+                    what,
+                    example(schema),
+                )
+            };
             items.merge_operations(PathItem::new(
                 HttpMethod::Post,
                 write_op(
@@ -634,6 +665,7 @@ pub fn document(snap: &Snapshot, base: &str) -> OpenApi {
                             &["application/merge-patch+json", "application/json"],
                             "Any",
                             "A merge patch of the Feature",
+                            example("MergePatch"),
                         )),
                         (
                             "200",
@@ -706,6 +738,7 @@ pub fn document(snap: &Snapshot, base: &str) -> OpenApi {
                             &["application/json", "application/geo+json"],
                             "SearchRequest",
                             "intersects, datetime, bbox, bbox-crs, crs, properties, filter, filter-lang, filter-crs, sortby, limit, offset",
+                            example("SearchRequest"),
                         )))
                         .responses(responses(
                             (
