@@ -5,12 +5,13 @@
 //! answered 405 with the right Allow header.
 //!
 //! `.ci/run` installs schemathesis (pinned in tests/clients/requirements.txt) into the clients'
-//! venv. Without it the test fails under CI and is skipped elsewhere.
+//! venv. Without it the test fails under CI and is skipped elsewhere (`skip_without`).
 mod common;
 use common::*;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -42,32 +43,22 @@ fn schemathesis() -> Option<PathBuf> {
     if in_venv.exists() {
         return Some(in_venv);
     }
-    let on_path = Command::new("schemathesis")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    on_path.then(|| PathBuf::from("schemathesis"))
+    runs("schemathesis", &["--version"]).then(|| PathBuf::from("schemathesis"))
 }
 
 #[test]
 fn schemathesis_finds_no_server_error_or_undocumented_response() {
-    let Some(st) = schemathesis() else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "schemathesis missing: .ci/run installs it"
-        );
-        println!("skipped: schemathesis not installed (run .ci/run to install)");
+    let st = schemathesis();
+    if skip_without("schemathesis", st.is_some()) {
         return;
-    };
+    }
+    let st = st.expect("checked above");
     let s = Server::start();
     let work = tempfile::tempdir().expect("temp dir");
     let report = work.path().join("report.json");
-    let output = work.path().join("output.txt");
     let started = Instant::now();
-    let mut child = Command::new(&st)
-        .arg("run")
+    let mut cmd = Command::new(&st);
+    cmd.arg("run")
         .arg(s.url("/api"))
         .args(["--checks", CHECKS])
         .args(["--max-examples", MAX_EXAMPLES, "--seed", SEED])
@@ -82,50 +73,46 @@ fn schemathesis_finds_no_server_error_or_undocumented_response() {
         .args(["--report", "json", "--report-json-path"])
         .arg(&report)
         .arg("--no-color")
-        .current_dir(work.path())
-        .stdin(Stdio::null())
-        .stdout(std::fs::File::create(&output).expect("output file"))
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap_or_else(|e| panic!("start {}: {e}", st.display()));
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait for schemathesis") {
-            break status;
-        }
-        if started.elapsed() > DEADLINE {
-            child.kill().ok();
-            child.wait().ok();
-            panic!(
-                "schemathesis (pid {}) ran past {DEADLINE:?} and was killed; output:\n{}",
-                child.id(),
-                tail(&output)
-            );
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    };
+        .current_dir(work.path());
+    let out =
+        output_within(&mut cmd, DEADLINE).unwrap_or_else(|e| panic!("start {}: {e}", st.display()));
     let took = started.elapsed();
+    let output = String::from_utf8_lossy(&out.stdout);
     let report: Value = std::fs::read_to_string(&report)
         .ok()
         .and_then(|t| serde_json::from_str(&t).ok())
-        .unwrap_or_else(|| panic!("no JSON report ({status}); output:\n{}", tail(&output)));
+        .unwrap_or_else(|| {
+            panic!(
+                "no JSON report ({}); output:\n{output}\n{}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
 
     // One request per test case (a HAR of the same run lists as many entries).
     let requests = report["test_cases"]["generated"].as_u64().unwrap_or(0);
     let failures = listed(&report["failures"]);
     let errors = listed(&report["errors"]);
-    println!(
-        "schemathesis: {requests} requests, {} failures, {} errors in {:.0} s (seed {SEED})",
-        failures.len(),
-        errors.len(),
+    let count = |kinds: &Value| -> u64 {
+        let kinds = kinds.as_array().map_or(&[][..], Vec::as_slice);
+        kinds.iter().map(|k| k["count"].as_u64().unwrap_or(1)).sum()
+    };
+    // To the stderr handle, which libtest does not capture: CI's log shows the counts.
+    let mut summary = format!(
+        "schemathesis: {requests} requests, {} failures, {} errors in {:.0} s (seed {SEED})\n",
+        count(&report["failures"]),
+        count(&report["errors"]),
         took.as_secs_f64()
     );
     for line in failures.iter().chain(&errors) {
-        println!("  {line}");
+        summary.push_str(&format!("  {line}\n"));
     }
+    let _ = std::io::stderr().lock().write_all(summary.as_bytes());
     assert!(
-        status.success() && failures.is_empty() && errors.is_empty(),
-        "schemathesis ({status}) found: {failures:?} {errors:?}; output:\n{}",
-        tail(&output)
+        out.status.success() && failures.is_empty() && errors.is_empty(),
+        "schemathesis ({}) found: {failures:?} {errors:?}; output:\n{}",
+        out.status,
+        from_failures(&output)
     );
     assert_eq!(report["complete"], true, "run incomplete: {report}");
     assert!(requests > 1_000, "only {requests} requests were made");
@@ -152,8 +139,7 @@ fn listed(kinds: &Value) -> Vec<String> {
 
 /// Schemathesis' output from its list of failures and errors on (how to reproduce each), at
 /// most 30,000 characters of it.
-fn tail(path: &Path) -> String {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
+fn from_failures(text: &str) -> String {
     let from = ["= FAILURES =", "= ERRORS ="]
         .iter()
         .filter_map(|m| text.find(m))
