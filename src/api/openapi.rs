@@ -936,61 +936,7 @@ pub fn document(snap: &Snapshot, base: &str) -> OpenApi {
                 )
                 .property("candidates", ArrayBuilder::new().items(any())),
         )
-        .schema(
-            "SearchRequest",
-            ObjectBuilder::new()
-                .schema_type(Type::Object)
-                .property("intersects", any())
-                .property("datetime", string())
-                .property(
-                    "bbox",
-                    ArrayBuilder::new().items(ObjectBuilder::new().schema_type(Type::Number)),
-                )
-                .property("bbox-crs", common_schema("bbox-crs"))
-                .property("crs", common_schema("crs"))
-                .property(
-                    "properties",
-                    ObjectBuilder::new()
-                        .schema_type(Type::Object)
-                        .description(Some("Equality filters: property name → value")),
-                )
-                .property(
-                    "filter",
-                    ObjectBuilder::new().description(Some(format!(
-                        "A CQL2 filter: a cql2-json object, or cql2-text as a string; it may \
-                         nest at most {MAX_FILTER_DEPTH} levels (the body as a whole \
-                         {MAX_BODY_DEPTH})"
-                    ))),
-                )
-                .property(
-                    "filter-lang",
-                    string().enum_values(Some(["cql2-json", "cql2-text"])),
-                )
-                .property("filter-crs", string().enum_values(Some([CRS84])))
-                .property(
-                    "sortby",
-                    ObjectBuilder::new().description(Some(
-                        "\"-fatalities,event_date\", or [{\"field\": \"fatalities\", \"direction\": \"desc\"}]",
-                    )),
-                )
-                .property(
-                    "limit",
-                    at_least(1).description(Some("Clamped to 10000; default 100")),
-                )
-                .property("offset", at_least(0))
-                .property(
-                    "snapshot",
-                    string()
-                        .pattern(Some("^[0-9a-f]{8}-[0-9]+$"))
-                        .description(Some(super::paging::SNAPSHOT_DESCRIPTION)),
-                )
-                .property(
-                    "updated_after",
-                    date_time().description(Some(
-                        "Only features created or changed strictly after this RFC 3339 time",
-                    )),
-                ),
-        )
+        .schema("SearchRequest", search_request())
         .schema("IncidentInput", incident_input())
         .schema("ReportInput", report_input())
         .security_scheme(
@@ -1015,6 +961,63 @@ pub fn document(snap: &Snapshot, base: &str) -> OpenApi {
         .paths(paths.build())
         .components(Some(components))
         .build()
+}
+
+/// The body of POST /collections/{id}/search: every member but `intersects` may be null, read
+/// as absent; other members are refused.
+fn search_request() -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .property("intersects", ObjectBuilder::new().schema_type(Type::Object))
+        .property("datetime", string())
+        .property(
+            "bbox",
+            ArrayBuilder::new().items(ObjectBuilder::new().schema_type(Type::Number)),
+        )
+        .property("bbox-crs", common_schema("bbox-crs"))
+        .property("crs", common_schema("crs"))
+        .property(
+            "properties",
+            ObjectBuilder::new()
+                .schema_type(Type::Object)
+                .description(Some("Equality filters: property name → value")),
+        )
+        .property(
+            "filter",
+            ObjectBuilder::new().description(Some(format!(
+                "A CQL2 filter: a cql2-json object, or cql2-text as a string; it may \
+                 nest at most {MAX_FILTER_DEPTH} levels (the body as a whole \
+                 {MAX_BODY_DEPTH})"
+            ))),
+        )
+        .property(
+            "filter-lang",
+            string().enum_values(Some(["cql2-json", "cql2-text"])),
+        )
+        .property("filter-crs", string().enum_values(Some([CRS84])))
+        .property(
+            "sortby",
+            ObjectBuilder::new().description(Some(
+                "\"-fatalities,event_date\", or [{\"field\": \"fatalities\", \"direction\": \"desc\"}]",
+            )),
+        )
+        .property(
+            "limit",
+            at_least(1).description(Some("Clamped to 10000; default 100")),
+        )
+        .property("offset", at_least(0))
+        .property(
+            "snapshot",
+            string()
+                .pattern(Some("^[0-9a-f]{8}-[0-9]+$"))
+                .description(Some(super::paging::SNAPSHOT_DESCRIPTION)),
+        )
+        .property(
+            "updated_after",
+            date_time().description(Some(
+                "Only features created or changed strictly after this RFC 3339 time",
+            )),
+        )
 }
 
 fn incident_input() -> ObjectBuilder {
