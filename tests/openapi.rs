@@ -164,3 +164,27 @@ fn links_lead_from_pages_and_creations_to_features() {
         assert!(operation_ids.contains(&&link["operationId"]), "{link}");
     }
 }
+
+#[test]
+fn search_members_may_be_null_and_no_others_are_taken() {
+    let s = Server::start();
+    let (_, api) = s.get_json("/api");
+    let search = &api["components"]["schemas"]["SearchRequest"];
+    assert_eq!(search["additionalProperties"], false);
+    assert_eq!(search["properties"]["limit"]["nullable"], true);
+    let crs = &search["properties"]["bbox-crs"];
+    assert!(
+        crs["enum"].as_array().unwrap().contains(&Value::Null),
+        "{crs}"
+    );
+    let path = "/collections/incidents/search";
+    let (status, body) = s.send_json(
+        reqwest::Method::POST,
+        path,
+        &json!({"limit": null, "bbox-crs": null, "updated_after": null}),
+        None,
+    );
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = s.send_json(reqwest::Method::POST, path, &json!({"x": 1}), None);
+    assert_problem(status, &body, 400, "/x");
+}

@@ -261,8 +261,8 @@ fn span_schema(description: &str) -> ObjectBuilder {
 }
 
 fn request_schema(drafts: bool) -> ObjectBuilder {
+    use super::openapi::nullable;
     // Null is read as absent; unknown members are refused.
-    let or_null = || ObjectBuilder::new().schema_type(super::openapi::or_null(Type::String));
     let mut s = ObjectBuilder::new()
         .schema_type(Type::Object)
         .additional_properties(Some(AdditionalProperties::FreeForm(false)))
@@ -275,20 +275,20 @@ fn request_schema(drafts: bool) -> ObjectBuilder {
         )
         .property(
             "lang",
-            or_null()
-                .enum_values(Some([json!("ar"), json!("en"), Value::Null]))
-                .description(Some("Language of the text (detected from its letters when absent); mention names are given in it")),
+            nullable(string()
+                .enum_values(Some(["ar", "en"]))
+                .description(Some("Language of the text (detected from its letters when absent); mention names are given in it"))),
         )
         .required("text");
     if drafts {
         s = s
             .property(
                 "source",
-                or_null().description(Some("Copied into each draft's source")),
+                nullable(string().description(Some("Copied into each draft's source"))),
             )
             .property(
                 "source_url",
-                or_null().description(Some("http(s) URL copied into each draft")),
+                nullable(string().description(Some("http(s) URL copied into each draft"))),
             );
     }
     s

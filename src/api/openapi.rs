@@ -6,7 +6,7 @@ use utoipa::openapi::path::{
 };
 use utoipa::openapi::request_body::RequestBodyBuilder;
 use utoipa::openapi::schema::{
-    ArrayBuilder, ObjectBuilder, OneOfBuilder, Schema, SchemaType, Type,
+    AdditionalProperties, ArrayBuilder, ObjectBuilder, OneOfBuilder, Schema, SchemaType, Type,
 };
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{
@@ -53,6 +53,24 @@ pub fn at_least(min: i64) -> ObjectBuilder {
 /// `kind` or null: written as a 3.1 type list, turned into 3.0's `nullable` by `to_json`.
 pub fn or_null(kind: Type) -> SchemaType {
     SchemaType::from_iter([kind, Type::Null])
+}
+
+/// `schema`, or null: for request members that read null as absent.
+pub fn nullable(schema: impl Into<RefOr<Schema>>) -> RefOr<Schema> {
+    let mut schema = schema.into();
+    let (kind, values) = match &mut schema {
+        RefOr::T(Schema::Object(o)) => (&mut o.schema_type, o.enum_values.as_mut()),
+        RefOr::T(Schema::Array(a)) => (&mut a.schema_type, None),
+        _ => return schema,
+    };
+    if let SchemaType::Type(t) = kind {
+        *kind = or_null(t.clone());
+    }
+    // An enum must list null too, or it still refuses it.
+    if let Some(values) = values {
+        values.push(serde_json::Value::Null);
+    }
+    schema
 }
 
 /// A feature id: incidents and reports number theirs, places and derived layers name theirs.
@@ -968,19 +986,22 @@ pub fn document(snap: &Snapshot, base: &str) -> OpenApi {
 fn search_request() -> ObjectBuilder {
     ObjectBuilder::new()
         .schema_type(Type::Object)
+        .additional_properties(Some(AdditionalProperties::FreeForm(false)))
         .property("intersects", ObjectBuilder::new().schema_type(Type::Object))
-        .property("datetime", string())
+        .property("datetime", nullable(string()))
         .property(
             "bbox",
-            ArrayBuilder::new().items(ObjectBuilder::new().schema_type(Type::Number)),
+            nullable(ArrayBuilder::new().items(ObjectBuilder::new().schema_type(Type::Number))),
         )
-        .property("bbox-crs", common_schema("bbox-crs"))
-        .property("crs", common_schema("crs"))
+        .property("bbox-crs", nullable(common_schema("bbox-crs")))
+        .property("crs", nullable(common_schema("crs")))
         .property(
             "properties",
-            ObjectBuilder::new()
-                .schema_type(Type::Object)
-                .description(Some("Equality filters: property name → value")),
+            nullable(
+                ObjectBuilder::new()
+                    .schema_type(Type::Object)
+                    .description(Some("Equality filters: property name → value")),
+            ),
         )
         .property(
             "filter",
@@ -992,9 +1013,12 @@ fn search_request() -> ObjectBuilder {
         )
         .property(
             "filter-lang",
-            string().enum_values(Some(["cql2-json", "cql2-text"])),
+            nullable(string().enum_values(Some(["cql2-json", "cql2-text"]))),
         )
-        .property("filter-crs", string().enum_values(Some([CRS84])))
+        .property(
+            "filter-crs",
+            nullable(string().enum_values(Some([CRS84]))),
+        )
         .property(
             "sortby",
             ObjectBuilder::new().description(Some(
@@ -1003,20 +1027,22 @@ fn search_request() -> ObjectBuilder {
         )
         .property(
             "limit",
-            at_least(1).description(Some("Clamped to 10000; default 100")),
+            nullable(at_least(1).description(Some("Clamped to 10000; default 100"))),
         )
-        .property("offset", at_least(0))
+        .property("offset", nullable(at_least(0)))
         .property(
             "snapshot",
-            string()
-                .pattern(Some("^[0-9a-f]{8}-[0-9]+$"))
-                .description(Some(super::paging::SNAPSHOT_DESCRIPTION)),
+            nullable(
+                string()
+                    .pattern(Some("^[0-9a-f]{8}-[0-9]+$"))
+                    .description(Some(super::paging::SNAPSHOT_DESCRIPTION)),
+            ),
         )
         .property(
             "updated_after",
-            date_time().description(Some(
+            nullable(date_time().description(Some(
                 "Only features created or changed strictly after this RFC 3339 time",
-            )),
+            ))),
         )
 }
 
