@@ -21,8 +21,8 @@ use serde_json::Value;
 const CHECKS: &str = "not_a_server_error,response_schema_conformance,\
                       status_code_conformance,content_type_conformance,\
                       unsupported_method,allow_header_conformance";
-/// Test cases per operation and phase: about 9,000 requests over 67 operations, a minute or
-/// so on two cores.
+/// Test cases per operation and phase: about 9,500 requests over 67 operations, 70 s on two
+/// cores.
 const MAX_EXAMPLES: &str = "10";
 /// Fixed, so a failure found once is found again.
 const SEED: &str = "20261205";
@@ -68,6 +68,9 @@ fn schemathesis_finds_no_server_error_or_undocumented_response() {
         .args(["--phases", "examples,coverage,fuzzing,stateful"])
         .args(["--header", &format!("Authorization: Bearer {TOKEN}")])
         .args(["--request-timeout", "60"])
+        // Hypothesis' health checks judge the generator (slow or filtered data), not the
+        // server; on a loaded machine they would fail the run for nothing.
+        .args(["--suppress-health-check", "all"])
         // Nothing kept between runs, nothing written into the clone.
         .args(["--generation-database", "none"])
         .args(["--report", "json", "--report-json-path"])
