@@ -6,7 +6,7 @@ use utoipa::openapi::path::{
 };
 use utoipa::openapi::request_body::RequestBodyBuilder;
 use utoipa::openapi::schema::{
-    AdditionalProperties, ArrayBuilder, ObjectBuilder, OneOfBuilder, Schema, SchemaType, Type,
+    ArrayBuilder, ObjectBuilder, OneOfBuilder, Schema, SchemaType, Type,
 };
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{
@@ -14,17 +14,21 @@ use utoipa::openapi::{
     RefOr, Required, ResponseBuilder, ResponsesBuilder, ServerBuilder,
 };
 
-use super::body::MAX_BODY_DEPTH;
 use super::format::{self, Format};
 use super::query::{equality_parameters, COMMON_PARAMETERS, CRS84};
 use super::sync::{self, sync_parameters};
 use crate::atlas::Snapshot;
 use crate::collection::Collection;
 use crate::crs::Crs;
-use crate::filter::{Kind, Queryable, MAX_FILTER_DEPTH};
-use crate::model::taxonomy::EVENT_TYPES;
+use crate::filter::{Kind, Queryable};
 
-/// The OpenAPI version the document is written to (see `api_document`).
+mod inputs;
+mod v30;
+
+use inputs::{example, incident_input, report_input, search_request};
+pub use v30::to_json;
+
+/// The OpenAPI version the document is written to (see `to_json`).
 pub const OPENAPI_VERSION: &str = "3.0.3";
 
 pub fn string() -> ObjectBuilder {
@@ -332,27 +336,6 @@ fn body(
     b.build()
 }
 
-/// Request examples: an incident and a displacement report placed by names the shipped
-/// gazetteer knows, a merge patch, and a search around al-Hasakah city.
-fn example(schema: &str) -> serde_json::Value {
-    use serde_json::json;
-    match schema {
-        "IncidentInput" => json!({"type": "Feature", "geometry": null, "properties": {
-            "event_date": "2022-01-22", "event_type": "Battles",
-            "sub_event_type": "Armed clash", "actor1": "Islamic State (Syria)",
-            "actor2": "QSD: Syrian Democratic Forces", "place": "Ghweiran",
-            "fatalities": 2, "source": "Example"}}),
-        "ReportInput" => json!({"type": "Feature", "geometry": null, "properties": {
-            "date": "2022-01-22", "origin": "Ghweiran", "households": 40,
-            "individuals": 200, "source": "Example"}}),
-        "SearchRequest" => json!({"intersects": {"type": "Polygon", "coordinates": [[
-            [40.70, 36.45], [40.80, 36.45], [40.80, 36.52], [40.70, 36.52], [40.70, 36.45]]]},
-            "limit": 10}),
-        // "MergePatch"
-        _ => json!({"properties": {"fatalities": 3}}),
-    }
-}
-
 fn write_op(
     id: &str,
     summary: &str,
@@ -379,62 +362,6 @@ fn write_op(
             ],
         ))
         .build()
-}
-
-/// The document as JSON in OpenAPI 3.0: utoipa labels every document 3.1.0 and writes a
-/// nullable type as `["object", "null"]`; OGC's oas30 conformance class and clients such as
-/// GDAL expect 3.0, where that is `"type": "object", "nullable": true`. Nothing else we use
-/// differs between the two.
-pub fn to_json(doc: &OpenApi) -> serde_json::Result<serde_json::Value> {
-    let mut value = serde_json::to_value(doc)?;
-    value["openapi"] = OPENAPI_VERSION.into();
-    nullable_as_30(&mut value);
-    if let Some(paths) = value["paths"].as_object_mut() {
-        let responses = paths
-            .values_mut()
-            .filter_map(|item| item.as_object_mut())
-            .flat_map(|item| item.values_mut())
-            .filter_map(|op| op.get_mut("responses").and_then(|r| r.as_object_mut()))
-            .flat_map(|responses| responses.values_mut());
-        for link in responses
-            .filter_map(|r| r.get_mut("links").and_then(|l| l.as_object_mut()))
-            .flat_map(|links| links.values_mut())
-            .filter_map(|l| l.as_object_mut())
-        {
-            // utoipa 5.5 names a Link's fields in snake case; OpenAPI's are camel case.
-            for (from, to) in [
-                ("operation_id", "operationId"),
-                ("operation_ref", "operationRef"),
-                ("request_body", "requestBody"),
-            ] {
-                if let Some(v) = link.remove(from) {
-                    link.insert(to.into(), v);
-                }
-            }
-        }
-    }
-    Ok(value)
-}
-
-fn nullable_as_30(value: &mut serde_json::Value) {
-    use serde_json::Value;
-    match value {
-        Value::Object(map) => {
-            let kind = match map.get("type") {
-                Some(Value::Array(types)) if types.len() == 2 && types.contains(&"null".into()) => {
-                    types.iter().find(|t| *t != "null").cloned()
-                }
-                _ => None,
-            };
-            if let Some(kind) = kind {
-                map.insert("type".into(), kind);
-                map.insert("nullable".into(), true.into());
-            }
-            map.values_mut().for_each(nullable_as_30);
-        }
-        Value::Array(items) => items.iter_mut().for_each(nullable_as_30),
-        _ => {}
-    }
 }
 
 /// Builds the document for the collections of `snap`, served from `base`.
@@ -979,188 +906,6 @@ pub fn document(snap: &Snapshot, base: &str) -> OpenApi {
         .paths(paths.build())
         .components(Some(components))
         .build()
-}
-
-/// The body of POST /collections/{id}/search: every member but `intersects` may be null, read
-/// as absent; other members are refused.
-fn search_request() -> ObjectBuilder {
-    ObjectBuilder::new()
-        .schema_type(Type::Object)
-        .additional_properties(Some(AdditionalProperties::FreeForm(false)))
-        .property("intersects", ObjectBuilder::new().schema_type(Type::Object))
-        .property("datetime", nullable(string()))
-        .property(
-            "bbox",
-            nullable(ArrayBuilder::new().items(ObjectBuilder::new().schema_type(Type::Number))),
-        )
-        .property("bbox-crs", nullable(common_schema("bbox-crs")))
-        .property("crs", nullable(common_schema("crs")))
-        .property(
-            "properties",
-            nullable(
-                ObjectBuilder::new()
-                    .schema_type(Type::Object)
-                    .description(Some("Equality filters: property name → value")),
-            ),
-        )
-        .property(
-            "filter",
-            ObjectBuilder::new().description(Some(format!(
-                "A CQL2 filter: a cql2-json object, or cql2-text as a string; it may \
-                 nest at most {MAX_FILTER_DEPTH} levels (the body as a whole \
-                 {MAX_BODY_DEPTH})"
-            ))),
-        )
-        .property(
-            "filter-lang",
-            nullable(string().enum_values(Some(["cql2-json", "cql2-text"]))),
-        )
-        .property(
-            "filter-crs",
-            nullable(string().enum_values(Some([CRS84]))),
-        )
-        .property(
-            "sortby",
-            ObjectBuilder::new().description(Some(
-                "\"-fatalities,event_date\", or [{\"field\": \"fatalities\", \"direction\": \"desc\"}]",
-            )),
-        )
-        .property(
-            "limit",
-            nullable(at_least(1).description(Some("Clamped to 10000; default 100"))),
-        )
-        .property("offset", nullable(at_least(0)))
-        .property(
-            "snapshot",
-            nullable(
-                string()
-                    .pattern(Some("^[0-9a-f]{8}-[0-9]+$"))
-                    .description(Some(super::paging::SNAPSHOT_DESCRIPTION)),
-            ),
-        )
-        .property(
-            "updated_after",
-            nullable(date_time().description(Some(
-                "Only features created or changed strictly after this RFC 3339 time",
-            ))),
-        )
-}
-
-fn incident_input() -> ObjectBuilder {
-    let props = ObjectBuilder::new()
-        .schema_type(Type::Object)
-        .property(
-            "event_date",
-            string().format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
-                utoipa::openapi::KnownFormat::Date,
-            ))),
-        )
-        .property("time_precision", integer(1, 3))
-        .property(
-            "event_type",
-            string().enum_values(Some(EVENT_TYPES.iter().map(|(t, _)| *t))),
-        )
-        .property("sub_event_type", string())
-        .property("actor1", string())
-        .property("assoc_actor_1", string())
-        .property("inter1", integer(0, 8))
-        .property("actor2", string())
-        .property("assoc_actor_2", string())
-        .property("inter2", integer(0, 8))
-        .property(
-            "place_id",
-            string().description(Some(
-                "Gazetteer place id: the incident is placed at its anchor",
-            )),
-        )
-        .property(
-            "place",
-            string().description(Some(
-                "A place name, resolved against the gazetteer (spelling-tolerant)",
-            )),
-        )
-        .property("location", string())
-        .property(
-            "placement",
-            string().enum_values(Some(["coordinates", "gazetteer"])),
-        )
-        .property("country", string())
-        .property("iso", integer(0, 999))
-        .property("admin1", string())
-        .property("admin2", string())
-        .property("admin3", string())
-        .property("geo_precision", integer(1, 3))
-        .property("fatalities", integer(0, u32::MAX as i64))
-        .property("fatalities_low", integer(0, u32::MAX as i64))
-        .property("fatalities_high", integer(0, u32::MAX as i64))
-        .property("source", string())
-        .property("source_url", string())
-        .property("notes", string())
-        .property("tags", ArrayBuilder::new().items(string()))
-        .required("event_date")
-        .required("event_type")
-        .required("sub_event_type")
-        .required("actor1");
-    ObjectBuilder::new()
-        .schema_type(Type::Object)
-        .description(Some(
-            "A GeoJSON Feature (geometry a Point or null), or a FeatureCollection of them for POST",
-        ))
-        .property(
-            "type",
-            string().enum_values(Some(["Feature", "FeatureCollection"])),
-        )
-        .property(
-            "geometry",
-            ObjectBuilder::new().schema_type(or_null(Type::Object)),
-        )
-        .property("properties", props)
-        .property(
-            "features",
-            ArrayBuilder::new().items(ObjectBuilder::new().schema_type(Type::Object)),
-        )
-        .required("type")
-}
-
-fn report_input() -> ObjectBuilder {
-    let count = || integer(0, u32::MAX as i64);
-    let props = ObjectBuilder::new()
-        .schema_type(Type::Object)
-        .property(
-            "date",
-            string().description(Some("YYYY-MM-DD, or a range YYYY-MM-DD/YYYY-MM-DD")),
-        )
-        .property("date_start", string())
-        .property("date_end", string())
-        .property(
-            "origin_id",
-            string().description(Some("Gazetteer id of the place people left")),
-        )
-        .property(
-            "origin",
-            string().description(Some("Or its name, resolved against the gazetteer")),
-        )
-        .property(
-            "destination_id",
-            string().description(Some("Null or absent: unknown")),
-        )
-        .property("destination", string())
-        .property("households", count())
-        .property("households_low", count())
-        .property("households_high", count())
-        .property("individuals", count())
-        .property("individuals_low", count())
-        .property("individuals_high", count())
-        .property("source", string())
-        .property("source_url", string())
-        .property("notes", string());
-    ObjectBuilder::new()
-        .schema_type(Type::Object)
-        .description(Some("A GeoJSON Feature (geometry ignored: the origin's anchor), or a FeatureCollection of them"))
-        .property("type", string().enum_values(Some(["Feature", "FeatureCollection"])))
-        .property("properties", props)
-        .property("features", ArrayBuilder::new().items(ObjectBuilder::new().schema_type(Type::Object)))
-        .required("type")
 }
 
 /// The schema of an equality parameter on a queryable.
