@@ -692,6 +692,16 @@ fn writes_on_places_are_405() {
         );
         assert_problem_reply(&r, 405, "");
     }
+    // Any other method's 405 lists the same methods as the writes' (RFC 9110 §15.5.6).
+    for path in ["/collections/places/items", one] {
+        let res = s
+            .client()
+            .request(Method::OPTIONS, s.url(path))
+            .send()
+            .expect("OPTIONS");
+        assert_eq!(res.status(), 405, "OPTIONS {path}");
+        assert_eq!(res.headers()["allow"], "GET, HEAD", "OPTIONS {path}");
+    }
     let (status, place) = s.get_json(one);
     assert_eq!(status, 200);
     assert_eq!(place["properties"]["name"], "Ghweiran");

@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde_json::{json, Map, Value};
 use utoipa::openapi::path::{HttpMethod, OperationBuilder, PathItem};
 use utoipa::openapi::request_body::RequestBodyBuilder;
-use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Schema, Type};
+use utoipa::openapi::schema::{AdditionalProperties, ArrayBuilder, ObjectBuilder, Schema, Type};
 use utoipa::openapi::{
     ContentBuilder, PathsBuilder, Ref, RefOr, Required, ResponseBuilder, ResponsesBuilder,
 };
@@ -261,8 +261,11 @@ fn span_schema(description: &str) -> ObjectBuilder {
 }
 
 fn request_schema(drafts: bool) -> ObjectBuilder {
+    use super::openapi::nullable;
+    // Null is read as absent; unknown members are refused.
     let mut s = ObjectBuilder::new()
         .schema_type(Type::Object)
+        .additional_properties(Some(AdditionalProperties::FreeForm(false)))
         .property(
             "text",
             string()
@@ -272,20 +275,20 @@ fn request_schema(drafts: bool) -> ObjectBuilder {
         )
         .property(
             "lang",
-            string()
+            nullable(string()
                 .enum_values(Some(["ar", "en"]))
-                .description(Some("Language of the text (detected from its letters when absent); mention names are given in it")),
+                .description(Some("Language of the text (detected from its letters when absent); mention names are given in it"))),
         )
         .required("text");
     if drafts {
         s = s
             .property(
                 "source",
-                string().description(Some("Copied into each draft's source")),
+                nullable(string().description(Some("Copied into each draft's source"))),
             )
             .property(
                 "source_url",
-                string().description(Some("http(s) URL copied into each draft")),
+                nullable(string().description(Some("http(s) URL copied into each draft"))),
             );
     }
     s
@@ -313,7 +316,10 @@ fn geoparse_response() -> ObjectBuilder {
         .schema_type(Type::Object)
         .property("id", string())
         .property("name", string())
-        .property("name_ar", string())
+        .property(
+            "name_ar",
+            ObjectBuilder::new().schema_type(super::openapi::or_null(Type::String)),
+        )
         .property("kind", string())
         .property(
             "anchor",

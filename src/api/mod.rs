@@ -124,11 +124,7 @@ async fn api_document(
 ) -> Result<HttpResponse, ApiError> {
     let base = links::base_url(&req, &state);
     let doc = openapi::document(&state.atlas.snapshot(), &base);
-    let mut value = serde_json::to_value(&doc).map_err(|e| ApiError::Internal(e.to_string()))?;
-    // utoipa labels every document 3.1.0; ours uses only OpenAPI 3.0 constructs (single
-    // `type`s, no `const`/`examples`/webhooks), and OGC's oas30 conformance class and clients
-    // such as GDAL expect 3.0.
-    value["openapi"] = serde_json::Value::from(openapi::OPENAPI_VERSION);
+    let value = openapi::to_json(&doc).map_err(|e| ApiError::Internal(e.to_string()))?;
     let body = value.to_string();
     Ok(HttpResponse::Ok().content_type(links::OPENAPI).body(body))
 }
@@ -148,8 +144,8 @@ async fn method_not_allowed(req: HttpRequest) -> Result<HttpResponse, ApiError> 
 pub fn allowed_methods(path: &str) -> &'static str {
     let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
     match parts.as_slice() {
-        ["collections", _, "items"] => "GET, HEAD, POST",
-        ["collections", _, "items", _] => "GET, HEAD, PUT, PATCH, DELETE",
+        ["collections", c, "items"] if write::takes_writes(c) => "GET, HEAD, POST",
+        ["collections", c, "items", _] if write::takes_writes(c) => "GET, HEAD, PUT, PATCH, DELETE",
         ["collections", _, "search"] => "POST",
         _ => "GET, HEAD",
     }

@@ -5,24 +5,30 @@ use utoipa::openapi::path::{
     HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn, PathItem,
 };
 use utoipa::openapi::request_body::RequestBodyBuilder;
-use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Schema, Type};
+use utoipa::openapi::schema::{
+    ArrayBuilder, ObjectBuilder, OneOfBuilder, Schema, SchemaType, Type,
+};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{
     ComponentsBuilder, ContentBuilder, InfoBuilder, OpenApi, OpenApiBuilder, PathsBuilder, Ref,
     RefOr, Required, ResponseBuilder, ResponsesBuilder, ServerBuilder,
 };
 
-use super::body::MAX_BODY_DEPTH;
 use super::format::{self, Format};
 use super::query::{equality_parameters, COMMON_PARAMETERS, CRS84};
 use super::sync::{self, sync_parameters};
 use crate::atlas::Snapshot;
 use crate::collection::Collection;
 use crate::crs::Crs;
-use crate::filter::{Kind, Queryable, MAX_FILTER_DEPTH};
-use crate::model::taxonomy::EVENT_TYPES;
+use crate::filter::{Kind, Queryable};
 
-/// The OpenAPI version the document is written to (see `api_document`).
+mod inputs;
+mod v30;
+
+use inputs::{example, incident_input, report_input, search_request};
+pub use v30::to_json;
+
+/// The OpenAPI version the document is written to (see `to_json`).
 pub const OPENAPI_VERSION: &str = "3.0.3";
 
 pub fn string() -> ObjectBuilder {
@@ -39,6 +45,53 @@ pub fn integer(min: i64, max: i64) -> ObjectBuilder {
         .schema_type(Type::Integer)
         .minimum(Some(min))
         .maximum(Some(max))
+}
+
+/// A whole number of at least `min`, with no upper bound: limits are clamped, not refused.
+pub fn at_least(min: i64) -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(Type::Integer)
+        .minimum(Some(min))
+}
+
+/// `kind` or null: written as a 3.1 type list, turned into 3.0's `nullable` by `to_json`.
+pub fn or_null(kind: Type) -> SchemaType {
+    SchemaType::from_iter([kind, Type::Null])
+}
+
+/// `schema`, or null: for request members that read null as absent.
+pub fn nullable(schema: impl Into<RefOr<Schema>>) -> RefOr<Schema> {
+    let mut schema = schema.into();
+    let (kind, values) = match &mut schema {
+        RefOr::T(Schema::Object(o)) => (&mut o.schema_type, o.enum_values.as_mut()),
+        RefOr::T(Schema::Array(a)) => (&mut a.schema_type, None),
+        _ => return schema,
+    };
+    if let SchemaType::Type(t) = kind {
+        *kind = or_null(t.clone());
+    }
+    // An enum must list null too, or it still refuses it.
+    if let Some(values) = values {
+        values.push(serde_json::Value::Null);
+    }
+    schema
+}
+
+/// A feature id: incidents and reports number theirs, places and derived layers name theirs.
+fn feature_id() -> OneOfBuilder {
+    OneOfBuilder::new()
+        .item(ObjectBuilder::new().schema_type(Type::Integer))
+        .item(string())
+}
+
+/// An OpenAPI link from a response to the operation `op` on one feature, whose id is at
+/// `pointer` in the response body.
+fn feature_link(op: String, pointer: &str) -> RefOr<utoipa::openapi::link::Link> {
+    utoipa::openapi::link::LinkBuilder::new()
+        .operation_id(op)
+        .parameter("featureId", format!("$response.body#{pointer}"))
+        .build()
+        .into()
 }
 
 fn schema_ref(name: &str) -> RefOr<Schema> {
@@ -67,8 +120,8 @@ pub(super) fn param(
 
 fn common_schema(name: &str) -> RefOr<Schema> {
     match name {
-        "limit" => integer(1, 10_000).default(Some(100.into())).into(),
-        "offset" => integer(0, i64::MAX).default(Some(0.into())).into(),
+        "limit" => at_least(1).default(Some(100.into())).into(),
+        "offset" => at_least(0).default(Some(0.into())).into(),
         "k" => integer(1, 10_000).default(Some(10.into())).into(),
         "radius" => ObjectBuilder::new()
             .schema_type(Type::Number)
@@ -260,10 +313,13 @@ const EXPORTS_BUSY: (&str, &str) = (
     "f=fgb only: the FlatGeobuf downloads being written are at the server's bound (how many at once, or their temporary space), or this one alone needs more temporary space than the server allows; try again after the Retry-After header's seconds, ask for fewer features, or use f=csv or f=geojsonseq",
 );
 
+/// A request body of `schema` in each of `media`, with a valid `example` on this server (one
+/// a client can send as it is, and schemathesis does).
 fn body(
     media: &[&str],
     schema: &str,
     description: &str,
+    example: serde_json::Value,
 ) -> utoipa::openapi::request_body::RequestBody {
     let mut b = RequestBodyBuilder::new()
         .description(Some(description))
@@ -273,6 +329,7 @@ fn body(
             *m,
             ContentBuilder::new()
                 .schema(Some(schema_ref(schema)))
+                .example(Some(example.clone()))
                 .build(),
         );
     }
@@ -402,13 +459,6 @@ pub fn document(snap: &Snapshot, base: &str) -> OpenApi {
                 schema,
             ));
         }
-        let mut page = json_response(
-            "A page of features, with numberMatched and next/prev links",
-            "application/geo+json",
-            "FeatureCollection",
-        );
-        page.headers
-            .insert(sync::CURSOR_HEADER.into(), sync::cursor_header());
         let mut items = PathItem::new(
             HttpMethod::Get,
             get(
@@ -426,6 +476,10 @@ pub fn document(snap: &Snapshot, base: &str) -> OpenApi {
                     );
                     page.headers
                         .insert(sync::CURSOR_HEADER.into(), sync::cursor_header());
+                    page.links.insert(
+                        "firstFeature".into(),
+                        feature_link(format!("get{}Feature", camel(id)), "/features/0/id"),
+                    );
                     page
                 },
                 &[
@@ -439,7 +493,18 @@ pub fn document(snap: &Snapshot, base: &str) -> OpenApi {
                 ],
             ),
         );
-        let fid = param("featureId", ParameterIn::Path, "Feature id", string(), true);
+        // Stored records are numbered; places and derived features are named.
+        let id_schema: RefOr<Schema> = match queryables.iter().find(|q| q.name == "id") {
+            Some(q) if q.kind == Kind::Integer => at_least(1).into(),
+            _ => string().into(),
+        };
+        let fid = param(
+            "featureId",
+            ParameterIn::Path,
+            "Feature id",
+            id_schema,
+            true,
+        );
         let common = |name: &str| {
             COMMON_PARAMETERS
                 .iter()
@@ -486,8 +551,14 @@ pub fn document(snap: &Snapshot, base: &str) -> OpenApi {
             _ => None,
         };
         if let Some((name, schema, plural)) = writes {
-            let input =
-                |what: &str| body(&["application/geo+json", "application/json"], schema, what);
+            let input = |what: &str| {
+                body(
+                    &["application/geo+json", "application/json"],
+                    schema,
+                    what,
+                    example(schema),
+                )
+            };
             items.merge_operations(PathItem::new(
                 HttpMethod::Post,
                 write_op(
@@ -495,14 +566,24 @@ pub fn document(snap: &Snapshot, base: &str) -> OpenApi {
                     &format!("Create {plural}: a Feature, or a FeatureCollection all-or-nothing"),
                     vec![],
                     Some(input("A Feature or FeatureCollection")),
-                    (
-                        "201",
-                        json_response(
-                            "Created; Location names the new feature",
+                    ("201", {
+                        let mut created = json_response(
+                            "Created: the Feature, or a FeatureCollection of those posted in \
+                             one; Location names a single new feature",
                             "application/geo+json",
-                            "Feature",
-                        ),
-                    ),
+                            "FeatureOrCollection",
+                        );
+                        let item = camel(id);
+                        for (link, op) in [
+                            ("get", format!("get{item}Feature")),
+                            ("replace", format!("replace{name}")),
+                            ("update", format!("update{name}")),
+                            ("delete", format!("delete{name}")),
+                        ] {
+                            created.links.insert(link.into(), feature_link(op, "/id"));
+                        }
+                        created
+                    }),
                 ),
             ));
             let ops = [
@@ -529,6 +610,7 @@ pub fn document(snap: &Snapshot, base: &str) -> OpenApi {
                             &["application/merge-patch+json", "application/json"],
                             "Any",
                             "A merge patch of the Feature",
+                            example("MergePatch"),
                         )),
                         (
                             "200",
@@ -557,13 +639,16 @@ pub fn document(snap: &Snapshot, base: &str) -> OpenApi {
                 get(
                     &format!("get{}{}", camel(id), camel(what)),
                     summary,
-                    vec![f_param()],
+                    vec![json_f_param()],
                     json_response(
                         "A JSON Schema (draft 2020-12) of one object whose properties are these",
                         "application/schema+json",
                         "Any",
                     ),
-                    &[("404", "No such collection")],
+                    &[
+                        ("400", "Unknown parameter or f value"),
+                        ("404", "No such collection"),
+                    ],
                 ),
             )
         };
@@ -595,9 +680,10 @@ pub fn document(snap: &Snapshot, base: &str) -> OpenApi {
                             c.title()
                         )))
                         .request_body(Some(body(
-                            &["application/json"],
+                            &["application/json", "application/geo+json"],
                             "SearchRequest",
                             "intersects, datetime, bbox, bbox-crs, crs, properties, filter, filter-lang, filter-crs, sortby, limit, offset",
+                            example("SearchRequest"),
                         )))
                         .responses(responses(
                             (
@@ -605,11 +691,13 @@ pub fn document(snap: &Snapshot, base: &str) -> OpenApi {
                                 features_response("Matching features", "FeatureCollection"),
                             ),
                             &[
-                                ("400", "Malformed request"),
+                                ("400", "Malformed JSON, unknown member or bad value"),
                                 (
                                     "410",
                                     "The snapshot a next link names is no longer kept: start again from the first page",
                                 ),
+                                ("413", "Body too large"),
+                                ("415", "Content-Type is not application/json or application/geo+json"),
                             ],
                         ))
                         .build(),
@@ -745,12 +833,21 @@ pub fn document(snap: &Snapshot, base: &str) -> OpenApi {
             ObjectBuilder::new()
                 .schema_type(Type::Object)
                 .property("type", string().enum_values(Some(["Feature"])))
-                .property("id", any())
-                .property("geometry", any())
+                .property("id", feature_id())
+                .property(
+                    "geometry",
+                    ObjectBuilder::new().schema_type(or_null(Type::Object)),
+                )
                 .property("properties", any())
                 .required("type")
                 .required("geometry")
                 .required("properties"),
+        )
+        .schema(
+            "FeatureOrCollection",
+            OneOfBuilder::new()
+                .item(schema_ref("Feature"))
+                .item(schema_ref("FeatureCollection")),
         )
         .schema(
             "FeatureCollection",
@@ -784,58 +881,7 @@ pub fn document(snap: &Snapshot, base: &str) -> OpenApi {
                 )
                 .property("candidates", ArrayBuilder::new().items(any())),
         )
-        .schema(
-            "SearchRequest",
-            ObjectBuilder::new()
-                .schema_type(Type::Object)
-                .property("intersects", any())
-                .property("datetime", string())
-                .property(
-                    "bbox",
-                    ArrayBuilder::new().items(ObjectBuilder::new().schema_type(Type::Number)),
-                )
-                .property("bbox-crs", common_schema("bbox-crs"))
-                .property("crs", common_schema("crs"))
-                .property(
-                    "properties",
-                    ObjectBuilder::new()
-                        .schema_type(Type::Object)
-                        .description(Some("Equality filters: property name → value")),
-                )
-                .property(
-                    "filter",
-                    ObjectBuilder::new().description(Some(format!(
-                        "A CQL2 filter: a cql2-json object, or cql2-text as a string; it may \
-                         nest at most {MAX_FILTER_DEPTH} levels (the body as a whole \
-                         {MAX_BODY_DEPTH})"
-                    ))),
-                )
-                .property(
-                    "filter-lang",
-                    string().enum_values(Some(["cql2-json", "cql2-text"])),
-                )
-                .property("filter-crs", string().enum_values(Some([CRS84])))
-                .property(
-                    "sortby",
-                    ObjectBuilder::new().description(Some(
-                        "\"-fatalities,event_date\", or [{\"field\": \"fatalities\", \"direction\": \"desc\"}]",
-                    )),
-                )
-                .property("limit", integer(1, 10_000))
-                .property("offset", integer(0, i64::MAX))
-                .property(
-                    "snapshot",
-                    string()
-                        .pattern(Some("^[0-9a-f]{8}-[0-9]+$"))
-                        .description(Some(super::paging::SNAPSHOT_DESCRIPTION)),
-                )
-                .property(
-                    "updated_after",
-                    date_time().description(Some(
-                        "Only features created or changed strictly after this RFC 3339 time",
-                    )),
-                ),
-        )
+        .schema("SearchRequest", search_request())
         .schema("IncidentInput", incident_input())
         .schema("ReportInput", report_input())
         .security_scheme(
@@ -860,120 +906,6 @@ pub fn document(snap: &Snapshot, base: &str) -> OpenApi {
         .paths(paths.build())
         .components(Some(components))
         .build()
-}
-
-fn incident_input() -> ObjectBuilder {
-    let props = ObjectBuilder::new()
-        .schema_type(Type::Object)
-        .property(
-            "event_date",
-            string().format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
-                utoipa::openapi::KnownFormat::Date,
-            ))),
-        )
-        .property("time_precision", integer(1, 3))
-        .property(
-            "event_type",
-            string().enum_values(Some(EVENT_TYPES.iter().map(|(t, _)| *t))),
-        )
-        .property("sub_event_type", string())
-        .property("actor1", string())
-        .property("assoc_actor_1", string())
-        .property("inter1", integer(0, 8))
-        .property("actor2", string())
-        .property("assoc_actor_2", string())
-        .property("inter2", integer(0, 8))
-        .property(
-            "place_id",
-            string().description(Some(
-                "Gazetteer place id: the incident is placed at its anchor",
-            )),
-        )
-        .property(
-            "place",
-            string().description(Some(
-                "A place name, resolved against the gazetteer (spelling-tolerant)",
-            )),
-        )
-        .property("location", string())
-        .property(
-            "placement",
-            string().enum_values(Some(["coordinates", "gazetteer"])),
-        )
-        .property("country", string())
-        .property("iso", integer(0, 999))
-        .property("admin1", string())
-        .property("admin2", string())
-        .property("admin3", string())
-        .property("geo_precision", integer(1, 3))
-        .property("fatalities", integer(0, u32::MAX as i64))
-        .property("fatalities_low", integer(0, u32::MAX as i64))
-        .property("fatalities_high", integer(0, u32::MAX as i64))
-        .property("source", string())
-        .property("source_url", string())
-        .property("notes", string())
-        .property("tags", ArrayBuilder::new().items(string()))
-        .required("event_date")
-        .required("event_type")
-        .required("sub_event_type")
-        .required("actor1");
-    ObjectBuilder::new()
-        .schema_type(Type::Object)
-        .description(Some(
-            "A GeoJSON Feature (geometry a Point or null), or a FeatureCollection of them for POST",
-        ))
-        .property(
-            "type",
-            string().enum_values(Some(["Feature", "FeatureCollection"])),
-        )
-        .property("geometry", ObjectBuilder::new().schema_type(Type::Object))
-        .property("properties", props)
-        .property(
-            "features",
-            ArrayBuilder::new().items(ObjectBuilder::new().schema_type(Type::Object)),
-        )
-        .required("type")
-}
-
-fn report_input() -> ObjectBuilder {
-    let count = || integer(0, u32::MAX as i64);
-    let props = ObjectBuilder::new()
-        .schema_type(Type::Object)
-        .property(
-            "date",
-            string().description(Some("YYYY-MM-DD, or a range YYYY-MM-DD/YYYY-MM-DD")),
-        )
-        .property("date_start", string())
-        .property("date_end", string())
-        .property(
-            "origin_id",
-            string().description(Some("Gazetteer id of the place people left")),
-        )
-        .property(
-            "origin",
-            string().description(Some("Or its name, resolved against the gazetteer")),
-        )
-        .property(
-            "destination_id",
-            string().description(Some("Null or absent: unknown")),
-        )
-        .property("destination", string())
-        .property("households", count())
-        .property("households_low", count())
-        .property("households_high", count())
-        .property("individuals", count())
-        .property("individuals_low", count())
-        .property("individuals_high", count())
-        .property("source", string())
-        .property("source_url", string())
-        .property("notes", string());
-    ObjectBuilder::new()
-        .schema_type(Type::Object)
-        .description(Some("A GeoJSON Feature (geometry ignored: the origin's anchor), or a FeatureCollection of them"))
-        .property("type", string().enum_values(Some(["Feature", "FeatureCollection"])))
-        .property("properties", props)
-        .property("features", ArrayBuilder::new().items(ObjectBuilder::new().schema_type(Type::Object)))
-        .required("type")
 }
 
 /// The schema of an equality parameter on a queryable.

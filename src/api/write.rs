@@ -30,6 +30,14 @@ enum Records {
 }
 
 impl Records {
+    fn of(collection: &str) -> Option<Records> {
+        match collection {
+            "incidents" => Some(Records::Incidents),
+            "displacement-reports" => Some(Records::DisplacementReports),
+            _ => None,
+        }
+    }
+
     fn collection(self) -> &'static str {
         match self {
             Records::Incidents => "incidents",
@@ -87,20 +95,21 @@ fn authorize(req: &HttpRequest, state: &AppState) -> Result<(), ApiError> {
     }
 }
 
+/// Whether `collection` takes POST, PUT, PATCH and DELETE.
+pub fn takes_writes(collection: &str) -> bool {
+    Records::of(collection).is_some()
+}
+
 /// The record kind behind a collection, after the token check.
 fn writable(req: &HttpRequest, state: &AppState, cid: &str) -> Result<Records, ApiError> {
     find_collection(state, cid)?;
-    let records = match cid {
-        "incidents" => Records::Incidents,
-        "displacement-reports" => Records::DisplacementReports,
-        _ => {
-            return Err(ApiError::MethodNotAllowed {
-                detail: format!(
+    let Some(records) = Records::of(cid) else {
+        return Err(ApiError::MethodNotAllowed {
+            detail: format!(
                 "collection '{cid}' is read-only; incidents and displacement-reports take writes"
             ),
-                allow: "GET, HEAD",
-            })
-        }
+            allow: "GET, HEAD",
+        });
     };
     authorize(req, state)?;
     Ok(records)

@@ -1,0 +1,213 @@
+//! The request bodies' schemas (search, incident and report input) and their examples.
+
+use utoipa::openapi::schema::{AdditionalProperties, ArrayBuilder, ObjectBuilder, Type};
+
+use super::{at_least, common_schema, date_time, integer, nullable, or_null, string};
+use crate::api::body::MAX_BODY_DEPTH;
+use crate::api::paging::SNAPSHOT_DESCRIPTION;
+use crate::api::query::CRS84;
+use crate::filter::MAX_FILTER_DEPTH;
+use crate::model::taxonomy::EVENT_TYPES;
+
+/// Request examples: an incident and a displacement report placed by names the shipped
+/// gazetteer knows, a merge patch, and a search around al-Hasakah city.
+pub(super) fn example(schema: &str) -> serde_json::Value {
+    use serde_json::json;
+    match schema {
+        "IncidentInput" => json!({"type": "Feature", "geometry": null, "properties": {
+            "event_date": "2022-01-22", "event_type": "Battles",
+            "sub_event_type": "Armed clash", "actor1": "Islamic State (Syria)",
+            "actor2": "QSD: Syrian Democratic Forces", "place": "Ghweiran",
+            "fatalities": 2, "source": "Example"}}),
+        "ReportInput" => json!({"type": "Feature", "geometry": null, "properties": {
+            "date": "2022-01-22", "origin": "Ghweiran", "households": 40,
+            "individuals": 200, "source": "Example"}}),
+        "SearchRequest" => json!({"intersects": {"type": "Polygon", "coordinates": [[
+            [40.70, 36.45], [40.80, 36.45], [40.80, 36.52], [40.70, 36.52], [40.70, 36.45]]]},
+            "limit": 10}),
+        // "MergePatch"
+        _ => json!({"properties": {"fatalities": 3}}),
+    }
+}
+
+/// The body of POST /collections/{id}/search: every member but `intersects` may be null, read
+/// as absent; other members are refused.
+pub(super) fn search_request() -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .additional_properties(Some(AdditionalProperties::FreeForm(false)))
+        .property("intersects", ObjectBuilder::new().schema_type(Type::Object))
+        .property("datetime", nullable(string()))
+        .property(
+            "bbox",
+            nullable(ArrayBuilder::new().items(ObjectBuilder::new().schema_type(Type::Number))),
+        )
+        .property("bbox-crs", nullable(common_schema("bbox-crs")))
+        .property("crs", nullable(common_schema("crs")))
+        .property(
+            "properties",
+            nullable(
+                ObjectBuilder::new()
+                    .schema_type(Type::Object)
+                    .description(Some("Equality filters: property name → value")),
+            ),
+        )
+        .property(
+            "filter",
+            ObjectBuilder::new().description(Some(format!(
+                "A CQL2 filter: a cql2-json object, or cql2-text as a string; it may \
+                 nest at most {MAX_FILTER_DEPTH} levels (the body as a whole \
+                 {MAX_BODY_DEPTH})"
+            ))),
+        )
+        .property(
+            "filter-lang",
+            nullable(string().enum_values(Some(["cql2-json", "cql2-text"]))),
+        )
+        .property(
+            "filter-crs",
+            nullable(string().enum_values(Some([CRS84]))),
+        )
+        .property(
+            "sortby",
+            ObjectBuilder::new().description(Some(
+                "\"-fatalities,event_date\", or [{\"field\": \"fatalities\", \"direction\": \"desc\"}]",
+            )),
+        )
+        .property(
+            "limit",
+            nullable(at_least(1).description(Some("Clamped to 10000; default 100"))),
+        )
+        .property("offset", nullable(at_least(0)))
+        .property(
+            "snapshot",
+            nullable(
+                string()
+                    .pattern(Some("^[0-9a-f]{8}-[0-9]+$"))
+                    .description(Some(SNAPSHOT_DESCRIPTION)),
+            ),
+        )
+        .property(
+            "updated_after",
+            nullable(date_time().description(Some(
+                "Only features created or changed strictly after this RFC 3339 time",
+            ))),
+        )
+}
+
+pub(super) fn incident_input() -> ObjectBuilder {
+    let props = ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .property(
+            "event_date",
+            string().format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                utoipa::openapi::KnownFormat::Date,
+            ))),
+        )
+        .property("time_precision", integer(1, 3))
+        .property(
+            "event_type",
+            string().enum_values(Some(EVENT_TYPES.iter().map(|(t, _)| *t))),
+        )
+        .property("sub_event_type", string())
+        .property("actor1", string())
+        .property("assoc_actor_1", string())
+        .property("inter1", integer(0, 8))
+        .property("actor2", string())
+        .property("assoc_actor_2", string())
+        .property("inter2", integer(0, 8))
+        .property(
+            "place_id",
+            string().description(Some(
+                "Gazetteer place id: the incident is placed at its anchor",
+            )),
+        )
+        .property(
+            "place",
+            string().description(Some(
+                "A place name, resolved against the gazetteer (spelling-tolerant)",
+            )),
+        )
+        .property("location", string())
+        .property(
+            "placement",
+            string().enum_values(Some(["coordinates", "gazetteer"])),
+        )
+        .property("country", string())
+        .property("iso", integer(0, 999))
+        .property("admin1", string())
+        .property("admin2", string())
+        .property("admin3", string())
+        .property("geo_precision", integer(1, 3))
+        .property("fatalities", integer(0, u32::MAX as i64))
+        .property("fatalities_low", integer(0, u32::MAX as i64))
+        .property("fatalities_high", integer(0, u32::MAX as i64))
+        .property("source", string())
+        .property("source_url", string())
+        .property("notes", string())
+        .property("tags", ArrayBuilder::new().items(string()))
+        .required("event_date")
+        .required("event_type")
+        .required("sub_event_type")
+        .required("actor1");
+    ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .description(Some(
+            "A GeoJSON Feature (geometry a Point or null), or a FeatureCollection of them for POST",
+        ))
+        .property(
+            "type",
+            string().enum_values(Some(["Feature", "FeatureCollection"])),
+        )
+        .property(
+            "geometry",
+            ObjectBuilder::new().schema_type(or_null(Type::Object)),
+        )
+        .property("properties", props)
+        .property(
+            "features",
+            ArrayBuilder::new().items(ObjectBuilder::new().schema_type(Type::Object)),
+        )
+        .required("type")
+}
+
+pub(super) fn report_input() -> ObjectBuilder {
+    let count = || integer(0, u32::MAX as i64);
+    let props = ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .property(
+            "date",
+            string().description(Some("YYYY-MM-DD, or a range YYYY-MM-DD/YYYY-MM-DD")),
+        )
+        .property("date_start", string())
+        .property("date_end", string())
+        .property(
+            "origin_id",
+            string().description(Some("Gazetteer id of the place people left")),
+        )
+        .property(
+            "origin",
+            string().description(Some("Or its name, resolved against the gazetteer")),
+        )
+        .property(
+            "destination_id",
+            string().description(Some("Null or absent: unknown")),
+        )
+        .property("destination", string())
+        .property("households", count())
+        .property("households_low", count())
+        .property("households_high", count())
+        .property("individuals", count())
+        .property("individuals_low", count())
+        .property("individuals_high", count())
+        .property("source", string())
+        .property("source_url", string())
+        .property("notes", string());
+    ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .description(Some("A GeoJSON Feature (geometry ignored: the origin's anchor), or a FeatureCollection of them"))
+        .property("type", string().enum_values(Some(["Feature", "FeatureCollection"])))
+        .property("properties", props)
+        .property("features", ArrayBuilder::new().items(ObjectBuilder::new().schema_type(Type::Object)))
+        .required("type")
+}
