@@ -370,3 +370,27 @@ fn access_logs_are_opt_in_and_structured() {
         );
     }
 }
+
+// --- Equality parameters are read as their property's type ---------------------------------
+
+#[test]
+fn equality_values_that_cannot_match_their_type_are_a_400() {
+    let s = Server::start();
+    for (query, field, says) in [
+        ("year=0.5", "year", "whole number"),
+        ("fatalities=many", "fatalities", "a number"),
+        ("event_type=Batles", "event_type", "Battles"),
+    ] {
+        let (status, body) = s.get_json(&format!("{ITEMS}?{query}"));
+        assert_problem(status, &body, 400, field);
+        let reason = body["errors"][0]["reason"].as_str().unwrap_or_default();
+        assert!(reason.contains(says), "{query}: {body}");
+    }
+    // Whole numbers written with a fraction of zero, and listed values, still match.
+    let (status, fc) = s.get_json(&format!("{ITEMS}?fatalities=4.0"));
+    assert_eq!(status, 200, "{fc}");
+    assert_eq!(ids(&fc), vec![json!(1), json!(10)]);
+    let (status, fc) = s.get_json(&format!("{ITEMS}?event_type=Battles&limit=100"));
+    assert_eq!(status, 200, "{fc}");
+    assert!(fc["numberMatched"].as_u64().is_some_and(|n| n > 0), "{fc}");
+}

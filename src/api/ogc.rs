@@ -275,12 +275,13 @@ pub async fn items(
 ) -> Result<HttpResponse, ApiError> {
     let c = find_collection(&state, &path)?;
     let pairs = pairs(req.query_string())?;
+    let mut q = parse_items_query(&pairs, c.as_ref())?;
+    let format = format::negotiate(&req, &pairs, format::ITEMS)?;
+    // Parameters are checked first (a 400 says what to mend), then the snapshot (a 410).
     let token = pairs.iter().find(|(k, _)| k == paging::SNAPSHOT);
     let snapshot = paging::snapshot_for(&state, token.map(|(_, v)| v.as_str()))?;
     // Every snapshot lists the same collections; a page sequence reads its own snapshot's.
     let c = snapshot.collection(c.id()).unwrap_or(c);
-    let mut q = parse_items_query(&pairs, c.as_ref())?;
-    let format = format::negotiate(&req, &pairs, format::ITEMS)?;
     // Downloads carry every match unless limited; pages are pages.
     let limit = if format.is_export() {
         export_limit(&pairs)

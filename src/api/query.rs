@@ -316,7 +316,19 @@ pub fn equalities(c: &dyn Collection, pairs: &[(String, String)]) -> Result<Equa
 fn equality(q: &Queryable, v: &str) -> Result<Expr, ApiError> {
     let bad = |what: &str| ApiError::bad(q.name, format!("'{v}' is not {what}"));
     let value = match q.kind {
-        Kind::Integer | Kind::Number => OperandKind::Number(
+        Kind::Integer => {
+            let n = v
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|n| n.is_finite())
+                .ok_or_else(|| bad("a number"))?;
+            if n.fract() != 0.0 {
+                return Err(bad("a whole number"));
+            }
+            OperandKind::Number(n)
+        }
+        Kind::Number => OperandKind::Number(
             v.trim()
                 .parse::<f64>()
                 .ok()
@@ -328,7 +340,18 @@ fn equality(q: &Queryable, v: &str) -> Result<Expr, ApiError> {
         Kind::Timestamp => {
             OperandKind::Timestamp(literal::timestamp(v).map_err(|e| ApiError::bad(q.name, e))?)
         }
-        Kind::Text | Kind::Geometry => OperandKind::Text(v.to_owned()),
+        Kind::Text | Kind::Geometry => {
+            // A property with a fixed list of values: anything else can match nothing, and
+            // is more likely a typo than a question.
+            let values = (q.values)();
+            if !values.is_empty() && !values.contains(&v) {
+                return Err(ApiError::bad(
+                    q.name,
+                    format!("'{v}' is not one of: {}", values.join(", ")),
+                ));
+            }
+            OperandKind::Text(v.to_owned())
+        }
     };
     let at = Loc::Pointer(format!("?{}", q.name));
     Ok(Expr::new(

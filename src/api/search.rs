@@ -70,19 +70,6 @@ pub async fn search(
             ));
         }
     }
-    let token = match obj.get(paging::SNAPSHOT) {
-        None | Some(Value::Null) => None,
-        Some(Value::String(t)) => Some(t.as_str()),
-        Some(_) => {
-            return Err(ApiError::bad(
-                "/snapshot",
-                "expected the string a next link gave",
-            ))
-        }
-    };
-    let snapshot = paging::snapshot_for(&state, token)?;
-    // Every snapshot lists the same collections; a page sequence reads its own snapshot's.
-    let c = snapshot.collection(c.id()).unwrap_or(c);
     let spatial = obj
         .get("intersects")
         .map(parse_geometry)
@@ -175,6 +162,20 @@ pub async fn search(
         // Only the page served need be in order.
         ordered_prefix: Some(offset.saturating_add(limit)),
     };
+    let token = match obj.get(paging::SNAPSHOT) {
+        None | Some(Value::Null) => None,
+        Some(Value::String(t)) => Some(t.as_str()),
+        Some(_) => {
+            return Err(ApiError::bad(
+                "/snapshot",
+                "expected the string a next link gave",
+            ))
+        }
+    };
+    let snapshot = paging::snapshot_for(&state, token)?;
+    // Checked after the other members (a 400 says what to mend). Every snapshot lists the
+    // same collections; a page sequence reads its own snapshot's.
+    let c = snapshot.collection(c.id()).unwrap_or(c);
     let matches = c.clone().select(&selection)?;
     let hits = &matches.hits;
     let base = base_url(&req, &state);
