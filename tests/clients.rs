@@ -19,16 +19,6 @@ use serde_json::{json, Value};
 
 const INSTALL_HINT: &str = "run .ci/run to install the GIS clients";
 
-/// Every collection the server publishes, derived ones included.
-const COLLECTIONS: [&str; 6] = [
-    "incidents",
-    "places",
-    "clash-zones",
-    "displacement-reports",
-    "displacement-flows",
-    "displacement-origins",
-];
-
 /// Around the prison, al-Zuhur and the cemetery: most incidents, some places, one zone.
 const BBOX: [f64; 4] = [40.755, 36.47, 40.775, 36.48];
 
@@ -47,17 +37,9 @@ fn skipped(client: &str, python: &Path, module: &str) -> bool {
     skip_without(client, importable)
 }
 
-/// The venv `.ci/run` installs OWSLib, geopandas and pyogrio into (ATLAS_CLIENTS_VENV, or
-/// ~/.cache/incident-atlas/clients-venv).
+/// The clients venv's Python (see `clients_venv`).
 fn venv_python() -> PathBuf {
-    let venv = std::env::var_os("ATLAS_CLIENTS_VENV")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            let home =
-                std::env::var_os("HOME").map_or_else(|| PathBuf::from("/tmp"), PathBuf::from);
-            home.join(".cache/incident-atlas/clients-venv")
-        });
-    venv.join("bin/python")
+    clients_venv().join("bin/python")
 }
 
 /// Debian's Python, which has python3-qgis (ATLAS_QGIS_PYTHON overrides it).

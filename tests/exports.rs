@@ -121,18 +121,22 @@ fn download_when_free(s: &Server) -> Response {
     }
 }
 
+/// A server on `INCIDENTS` imported incidents with `args`, whose temporary files go to a
+/// folder of its own (returned), so that the test can count them.
+fn server_with_own_tmp(dir: &Path, args: &[&str]) -> (Server, PathBuf) {
+    let db = imported_db(dir);
+    let tmp = dir.join("server-tmp");
+    std::fs::create_dir(&tmp).expect("server TMPDIR");
+    let args: Vec<&str> = ["--no-seed"].iter().chain(args).copied().collect();
+    let tmp_dir = tmp.to_str().expect("UTF-8 temp path");
+    let s = Server::start_with_env(&db, &args, None, &[("TMPDIR", tmp_dir)]);
+    (s, tmp)
+}
+
 #[test]
 fn one_download_at_a_time_and_its_temporary_file_goes_with_it() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let db = imported_db(dir.path());
-    let tmp = dir.path().join("server-tmp");
-    std::fs::create_dir(&tmp).expect("server TMPDIR");
-    let s = Server::start_with_env(
-        &db,
-        &["--no-seed", "--max-exports", "1"],
-        None,
-        &[("TMPDIR", tmp.to_str().expect("UTF-8 temp path"))],
-    );
+    let (s, tmp) = server_with_own_tmp(dir.path(), &["--max-exports", "1"]);
 
     // The first download is answered and then left unread: it stays in progress, holding
     // the only place and its temporary file.
@@ -168,20 +172,9 @@ fn one_download_at_a_time_and_its_temporary_file_goes_with_it() {
 #[test]
 fn a_client_that_stops_reading_loses_its_place() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let db = imported_db(dir.path());
-    let tmp = dir.path().join("server-tmp");
-    std::fs::create_dir(&tmp).expect("server TMPDIR");
-    let s = Server::start_with_env(
-        &db,
-        &[
-            "--no-seed",
-            "--max-exports",
-            "1",
-            "--export-stall-secs",
-            "1",
-        ],
-        None,
-        &[("TMPDIR", tmp.to_str().expect("UTF-8 temp path"))],
+    let (s, tmp) = server_with_own_tmp(
+        dir.path(),
+        &["--max-exports", "1", "--export-stall-secs", "1"],
     );
     // Answered, then never read: once the socket buffers and the queue are full, the writer
     // waits a second for the client, then drops the download and gives its place back.

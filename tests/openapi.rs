@@ -6,15 +6,6 @@ use common::*;
 
 use serde_json::{json, Value};
 
-const COLLECTIONS: [&str; 6] = [
-    "incidents",
-    "places",
-    "clash-zones",
-    "displacement-reports",
-    "displacement-flows",
-    "displacement-origins",
-];
-
 /// The status codes `/api` lists for `method` on `path`.
 fn documented(api: &Value, path: &str, method: &str) -> Vec<String> {
     let responses = api["paths"][path][method]["responses"]

@@ -32,14 +32,7 @@ const DEADLINE: Duration = Duration::from_secs(300);
 /// The schemathesis of the venv `.ci/run` builds (ATLAS_CLIENTS_VENV, or
 /// ~/.cache/incident-atlas/clients-venv), else one on the PATH.
 fn schemathesis() -> Option<PathBuf> {
-    let venv = std::env::var_os("ATLAS_CLIENTS_VENV")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            let home =
-                std::env::var_os("HOME").map_or_else(|| PathBuf::from("/tmp"), PathBuf::from);
-            home.join(".cache/incident-atlas/clients-venv")
-        });
-    let in_venv = venv.join("bin/schemathesis");
+    let in_venv = clients_venv().join("bin/schemathesis");
     if in_venv.exists() {
         return Some(in_venv);
     }

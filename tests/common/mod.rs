@@ -12,6 +12,28 @@ use serde_json::Value;
 
 pub const TOKEN: &str = "test-token";
 pub const BIN: &str = env!("CARGO_BIN_EXE_incident-atlas");
+/// Every collection the server publishes, derived ones included.
+pub const COLLECTIONS: [&str; 6] = [
+    "incidents",
+    "places",
+    "clash-zones",
+    "displacement-reports",
+    "displacement-flows",
+    "displacement-origins",
+];
+
+/// The venv `.ci/run` installs the PyPI clients and schemathesis into (ATLAS_CLIENTS_VENV, or
+/// ~/.cache/incident-atlas/clients-venv).
+pub fn clients_venv() -> PathBuf {
+    std::env::var_os("ATLAS_CLIENTS_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            let home =
+                std::env::var_os("HOME").map_or_else(|| PathBuf::from("/tmp"), PathBuf::from);
+            home.join(".cache/incident-atlas/clients-venv")
+        })
+}
+
 /// How long a server may take to print its address (a 1M-incident start takes ~3 s).
 pub const START_DEADLINE: Duration = Duration::from_secs(120);
 
