@@ -5,6 +5,7 @@
 //! stops the writer at its next chunk, which drops the temporary file and the permit.
 
 use std::io::{self, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -39,17 +40,36 @@ pub async fn respond(
     permit.reserve_temp(at_least)?;
     let (ready_tx, ready_rx) = oneshot::channel();
     let (tx, rx) = mpsc::channel(QUEUED_CHUNKS);
+    // Set once the whole file has been queued: a channel closed without it is a failure.
+    let finished = Arc::new(AtomicBool::new(false));
+    let writer_finished = finished.clone();
     // Not awaited: the thread goes on writing while the response streams.
     drop(actix_web::rt::task::spawn_blocking(move || {
-        write_download(export, permit, ready_tx, tx);
+        write_download(export, permit, ready_tx, tx, &writer_finished);
         release_free_memory();
     }));
     match ready_rx.await {
-        Ok(Ok(())) => Ok(
-            res.streaming(futures_util::stream::unfold(rx, |mut rx| async {
-                rx.recv().await.map(|chunk| (chunk, rx))
-            })),
-        ),
+        Ok(Ok(())) => Ok(res.streaming(futures_util::stream::unfold(
+            (rx, finished, false),
+            |(mut rx, finished, failed)| async move {
+                if failed {
+                    return None;
+                }
+                match rx.recv().await {
+                    Some(chunk) => Some((chunk, (rx, finished, false))),
+                    None if finished.load(Ordering::Acquire) => None,
+                    // The writer stopped without finishing (a stalled client, an error it
+                    // could not queue): end with an error, so that the connection is broken
+                    // off instead of closing the body as if the file were whole.
+                    None => Some((
+                        Err(io::Error::other(
+                            "the FlatGeobuf download stopped before its end",
+                        )),
+                        (rx, finished, true),
+                    )),
+                }
+            },
+        ))),
         Ok(Err(e)) => Err(e),
         Err(_) => Err(ApiError::Internal(
             "the FlatGeobuf writer stopped before the file began".into(),
@@ -64,6 +84,7 @@ fn write_download(
     mut permit: ExportPermit,
     ready: oneshot::Sender<Result<(), ApiError>>,
     tx: mpsc::Sender<Chunk>,
+    finished: &AtomicBool,
 ) {
     let layer = match encode(&export, &mut permit) {
         Ok(layer) => layer,
@@ -85,14 +106,15 @@ fn write_download(
         .write(&mut out)
         .and_then(|()| out.send_buffered().map_err(|e| e.to_string()));
     match written {
-        Ok(()) => {}
+        Ok(()) => finished.store(true, Ordering::Release),
         Err(_) if out.tx.is_closed() => {
             tracing::debug!("FlatGeobuf download stopped: the client went away");
         }
         Err(e) => {
             tracing::error!(error = %e, "FlatGeobuf download stopped");
-            // The client sees a truncated body, as with the streamed formats. Never wait
-            // here: a stalled client's channel stays full.
+            // `finished` stays false: the response stream breaks the connection off once it
+            // has passed on what is queued. Never wait here: a stalled client's channel
+            // stays full.
             let _ = out.tx.try_send(Err(io::Error::other(e)));
         }
     }
