@@ -16,6 +16,9 @@ use crate::json_depth;
 /// conversion, merge patch, drop) far from the end of the stack.
 pub const MAX_BODY_DEPTH: usize = 100;
 
+/// How long a request body may go without a byte arriving.
+pub const BODY_STALL_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Reads a JSON body of an accepted media type, within the size limit.
 pub async fn json_body(
     req: &HttpRequest,
@@ -52,8 +55,24 @@ pub async fn json_body_within(
         )));
     }
     let mut body = web::BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| ApiError::bad("body", e.to_string()))?;
+    // actix times out request heads only: a client that sends part of a body and then
+    // nothing would hold the request (and its buffer) for ever.
+    loop {
+        let next = actix_web::rt::time::timeout(BODY_STALL_LIMIT, payload.next()).await;
+        let Ok(next) = next else {
+            return Err(ApiError::RequestTimeout(format!(
+                "no part of the request body arrived for {} s (after {} bytes)",
+                BODY_STALL_LIMIT.as_secs(),
+                body.len()
+            )));
+        };
+        let Some(chunk) = next else { break };
+        let chunk = chunk.map_err(|_| {
+            ApiError::bad(
+                "body",
+                "the body ended before its declared length or chunked framing said",
+            )
+        })?;
         if body.len() + chunk.len() > max_bytes {
             return Err(ApiError::PayloadTooLarge(max_bytes));
         }

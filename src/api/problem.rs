@@ -59,6 +59,9 @@ pub enum ApiError {
     UnsupportedMediaType(String),
     #[error("request body is larger than the limit of {0} bytes")]
     PayloadTooLarge(usize),
+    /// The client stopped sending its request body (408).
+    #[error("{0}")]
+    RequestTimeout(String),
     /// Busy now, able later (503): `retry_after` seconds go in the Retry-After header.
     #[error("{detail}")]
     ServiceUnavailable { detail: String, retry_after: u32 },
@@ -130,6 +133,7 @@ impl ResponseError for ApiError {
             ApiError::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             ApiError::ServiceUnavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
