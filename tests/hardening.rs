@@ -306,6 +306,24 @@ fn a_snapshot_token_that_is_not_kept_is_refused() {
         "{ITEMS}?limit=5&offset=5&snapshot={other_epoch}-{version}"
     ));
     assert_problem(status, &body, 410, "snapshot");
+    // A page reached by offset alone pins its snapshot for both directions.
+    let (status, middle) = s.get_json(&format!("{ITEMS}?limit=5&offset=5"));
+    assert_eq!(status, 200);
+    for rel in ["prev", "next"] {
+        let href = middle["links"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["rel"] == rel)
+            .and_then(|l| l["href"].as_str())
+            .unwrap_or_default();
+        assert!(href.contains("snapshot="), "{rel}: {href}");
+    }
+    // Only the form the server writes is a token.
+    for junk in ["00000001-01", "0000000A-1", "00000001-%2B1"] {
+        let (status, body) = s.get_json(&format!("{ITEMS}?limit=5&snapshot={junk}"));
+        assert_problem(status, &body, 400, "snapshot");
+    }
     // The token of the current snapshot works with no pin needed.
     let (status, page2) = json_of(s.client().get(&next).send().expect("next"));
     assert_eq!(status, 200, "{page2}");
@@ -393,4 +411,37 @@ fn equality_values_that_cannot_match_their_type_are_a_400() {
     let (status, fc) = s.get_json(&format!("{ITEMS}?event_type=Battles&limit=100"));
     assert_eq!(status, 200, "{fc}");
     assert!(fc["numberMatched"].as_u64().is_some_and(|n| n > 0), "{fc}");
+}
+
+// --- Slow bodies -----------------------------------------------------------------------------
+
+#[test]
+fn a_body_that_stops_arriving_is_a_408() {
+    let s = Server::start();
+    let addr = s.base.trim_start_matches("http://");
+    let mut conn = TcpStream::connect(addr).expect("connect");
+    conn.set_read_timeout(Some(Duration::from_secs(60)))
+        .unwrap();
+    // A head that promises 100 bytes, then one byte, then nothing.
+    conn.write_all(
+        b"POST /collections/incidents/search HTTP/1.1\r\nHost: x\r\n\
+          Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{",
+    )
+    .unwrap();
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 4096];
+    // The answer comes within the server's limit (10 s of silence); the read timeout is the
+    // test's deadline.
+    while !String::from_utf8_lossy(&answer).ends_with('}') {
+        match conn.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => answer.extend_from_slice(&buf[..n]),
+            Err(e) => panic!("no answer to a stalled body: {e}"),
+        }
+    }
+    let text = String::from_utf8_lossy(&answer);
+    assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+    assert!(text.contains("application/problem+json"), "{text}");
+    assert!(text.contains("after 1 bytes"), "{text}");
+    assert_still_serving(&s);
 }

@@ -295,7 +295,6 @@ pub async fn items(
     let base = base_url(&req, &state);
     let items_url = format!("{base}/collections/{}/items", c.id());
     let own_pairs = pairs_for(&pairs, format, format::ITEMS);
-    let page_link = |offset: usize| with_query(&items_url, &with_offset(&own_pairs, offset));
     let mut links = self_and_alternates(&items_url, &pairs, format, format::ITEMS);
     links.push(Link::new(
         format!("{base}/collections/{}", c.id()),
@@ -304,22 +303,22 @@ pub async fn items(
     ));
     let media = format.media_type();
     // Offsets come from clients: never let them overflow.
-    if let Some(next) = q.offset.checked_add(limit).filter(|&n| n < hits.len()) {
-        // The pages after this one come from this page's snapshot.
-        let pinned = with_param(
-            &own_pairs,
-            paging::SNAPSHOT,
-            &paging::pin(&state, &snapshot),
-        );
-        let next_url = with_query(&items_url, &with_offset(&pinned, next));
-        links.push(Link::new(next_url, "next", media).titled("Next page"));
-    }
+    let next = q.offset.checked_add(limit).filter(|&n| n < hits.len());
     // An export without limit has no pages before it, only a start.
-    if q.offset > 0 && limit != usize::MAX {
-        links.push(
-            Link::new(page_link(q.offset.saturating_sub(limit)), "prev", media)
-                .titled("Previous page"),
-        );
+    let prev = (q.offset > 0 && limit != usize::MAX).then(|| q.offset.saturating_sub(limit));
+    // The pages before and after this one come from this page's snapshot.
+    let paged = if next.is_some() || prev.is_some() {
+        let token = paging::pin(&state, &snapshot);
+        with_param(&own_pairs, paging::SNAPSHOT, &token)
+    } else {
+        own_pairs.clone()
+    };
+    let page_link = |offset: usize| with_query(&items_url, &with_offset(&paged, offset));
+    if let Some(next) = next {
+        links.push(Link::new(page_link(next), "next", media).titled("Next page"));
+    }
+    if let Some(prev) = prev {
+        links.push(Link::new(page_link(prev), "prev", media).titled("Previous page"));
     }
     let page = page_of(hits, q.offset, limit);
     let mut res = match format {

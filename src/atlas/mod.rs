@@ -171,7 +171,11 @@ impl Atlas {
             current: ArcSwap::from_pointee(snapshot),
             store: Mutex::new(store),
             queue: Mutex::new(Vec::new()),
-            pages: paging::PinnedSnapshots::new(paging::DEFAULT_TTL, paging::DEFAULT_CAPACITY),
+            pages: paging::PinnedSnapshots::new(
+                paging::DEFAULT_TTL,
+                paging::DEFAULT_MAX_AGE,
+                paging::DEFAULT_CAPACITY,
+            ),
         })
     }
 

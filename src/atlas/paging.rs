@@ -30,6 +30,9 @@ impl Versioned for Snapshot {
 pub const DEFAULT_TTL: Duration = Duration::from_secs(10 * 60);
 /// How many page sequences may hold an older snapshot at once.
 pub const DEFAULT_CAPACITY: usize = 64;
+/// The longest a snapshot is kept, however often it is read: a deleted or edited record
+/// stays readable through a pin no longer than this.
+pub const DEFAULT_MAX_AGE: Duration = Duration::from_secs(30 * 60);
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum PinError {
@@ -37,31 +40,43 @@ pub enum PinError {
     Malformed(String),
     #[error(
         "the snapshot this page sequence started on is no longer kept (pages are kept for \
-         {ttl_minutes} minutes after the last one is read, and the server may have restarted); \
-         start again from the first page"
+         {ttl_minutes} minutes after the last one is read and {max_age_minutes} minutes in \
+         all, and the server may have restarted); start again from the first page"
     )]
-    Expired { ttl_minutes: u64 },
+    Expired {
+        ttl_minutes: u64,
+        max_age_minutes: u64,
+    },
 }
 
 struct Pin<S> {
     snapshot: Arc<S>,
+    pinned_at: Instant,
     last_used: Instant,
+}
+
+impl<S> Pin<S> {
+    fn alive(&self, now: Instant, ttl: Duration, max_age: Duration) -> bool {
+        now.duration_since(self.last_used) < ttl && now.duration_since(self.pinned_at) < max_age
+    }
 }
 
 pub struct PinnedSnapshots<S = Snapshot> {
     /// Distinguishes this process's tokens from an earlier one's: versions restart at 0.
     epoch: u32,
     ttl: Duration,
+    max_age: Duration,
     capacity: usize,
     /// A handful of entries, scanned linearly; only paged reads take this lock, never writers.
     pins: Mutex<Vec<Pin<S>>>,
 }
 
 impl<S: Versioned> PinnedSnapshots<S> {
-    pub fn new(ttl: Duration, capacity: usize) -> PinnedSnapshots<S> {
+    pub fn new(ttl: Duration, max_age: Duration, capacity: usize) -> PinnedSnapshots<S> {
         PinnedSnapshots {
             epoch: rand::random(),
             ttl,
+            max_age,
             capacity: capacity.max(1),
             pins: Mutex::new(Vec::new()),
         }
@@ -71,7 +86,7 @@ impl<S: Versioned> PinnedSnapshots<S> {
     pub fn pin(&self, snapshot: &Arc<S>) -> String {
         let now = Instant::now();
         let mut pins = self.lock();
-        pins.retain(|p| now.duration_since(p.last_used) < self.ttl);
+        pins.retain(|p| p.alive(now, self.ttl, self.max_age));
         match pins
             .iter_mut()
             .find(|p| p.snapshot.version() == snapshot.version())
@@ -86,6 +101,7 @@ impl<S: Versioned> PinnedSnapshots<S> {
                 }
                 pins.push(Pin {
                     snapshot: snapshot.clone(),
+                    pinned_at: now,
                     last_used: now,
                 });
             }
@@ -101,6 +117,7 @@ impl<S: Versioned> PinnedSnapshots<S> {
         }
         let expired = PinError::Expired {
             ttl_minutes: self.ttl.as_secs().div_ceil(60),
+            max_age_minutes: self.max_age.as_secs().div_ceil(60),
         };
         if epoch != self.epoch {
             return Err(expired);
@@ -109,7 +126,7 @@ impl<S: Versioned> PinnedSnapshots<S> {
         let mut pins = self.lock();
         match pins
             .iter_mut()
-            .find(|p| p.snapshot.version() == version && now.duration_since(p.last_used) < self.ttl)
+            .find(|p| p.snapshot.version() == version && p.alive(now, self.ttl, self.max_age))
         {
             Some(pin) => {
                 pin.last_used = now;
@@ -141,7 +158,13 @@ impl<S: Versioned> PinnedSnapshots<S> {
 fn parse_token(token: &str) -> Result<(u32, u64), PinError> {
     let malformed = || PinError::Malformed(token.chars().take(64).collect());
     let (epoch, version) = token.split_once('-').ok_or_else(malformed)?;
-    if epoch.len() != 8 {
+    // Only the form `token` writes: eight lower-case hex digits, a decimal without sign or
+    // leading zeros.
+    let hex = |c: char| c.is_ascii_digit() || ('a'..='f').contains(&c);
+    let canonical_version = !version.is_empty()
+        && version.chars().all(|c| c.is_ascii_digit())
+        && (version == "0" || !version.starts_with('0'));
+    if epoch.len() != 8 || !epoch.chars().all(hex) || !canonical_version {
         return Err(malformed());
     }
     let epoch = u32::from_str_radix(epoch, 16).map_err(|_| malformed())?;
@@ -162,7 +185,7 @@ mod tests {
 
     #[test]
     fn a_pinned_version_resolves_after_newer_ones_are_current() {
-        let pins = PinnedSnapshots::new(DEFAULT_TTL, 4);
+        let pins = PinnedSnapshots::new(DEFAULT_TTL, DEFAULT_MAX_AGE, 4);
         let old = Arc::new(V(7));
         let token = pins.pin(&old);
         let got = pins.resolve(&token, Arc::new(V(9))).unwrap();
@@ -174,7 +197,10 @@ mod tests {
         // A version never pinned, and another process's token, are refused.
         assert!(matches!(
             pins.resolve(&pins.token(8), Arc::new(V(9))),
-            Err(PinError::Expired { ttl_minutes: 10 })
+            Err(PinError::Expired {
+                ttl_minutes: 10,
+                max_age_minutes: 30
+            })
         ));
         let other = format!("{:08x}-7", pins.epoch.wrapping_add(1));
         assert!(pins.resolve(&other, Arc::new(V(9))).is_err());
@@ -182,7 +208,7 @@ mod tests {
 
     #[test]
     fn the_least_recently_used_pin_goes_first_beyond_capacity() {
-        let pins = PinnedSnapshots::new(DEFAULT_TTL, 2);
+        let pins = PinnedSnapshots::new(DEFAULT_TTL, DEFAULT_MAX_AGE, 2);
         let (a, b, c) = (Arc::new(V(1)), Arc::new(V(2)), Arc::new(V(3)));
         let (ta, tb) = (pins.pin(&a), pins.pin(&b));
         // Reading a page of `a` makes `b` the least recently used.
@@ -200,7 +226,7 @@ mod tests {
 
     #[test]
     fn pins_expire_after_their_ttl() {
-        let pins = PinnedSnapshots::new(Duration::from_millis(1), 4);
+        let pins = PinnedSnapshots::new(Duration::from_millis(1), DEFAULT_MAX_AGE, 4);
         let token = pins.pin(&Arc::new(V(1)));
         std::thread::sleep(Duration::from_millis(5));
         assert!(pins.resolve(&token, Arc::new(V(2))).is_err());
@@ -209,8 +235,21 @@ mod tests {
     }
 
     #[test]
+    fn reading_a_pin_does_not_keep_it_past_its_max_age() {
+        let pins = PinnedSnapshots::new(DEFAULT_TTL, Duration::from_millis(30), 4);
+        let token = pins.pin(&Arc::new(V(1)));
+        for _ in 0..3 {
+            // Read often enough for the idle TTL, but not the max age.
+            pins.resolve(&token, Arc::new(V(2))).unwrap();
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        std::thread::sleep(Duration::from_millis(30));
+        assert!(pins.resolve(&token, Arc::new(V(2))).is_err());
+    }
+
+    #[test]
     fn tokens_round_trip_and_junk_is_malformed() {
-        let pins = PinnedSnapshots::<V>::new(DEFAULT_TTL, 4);
+        let pins = PinnedSnapshots::<V>::new(DEFAULT_TTL, DEFAULT_MAX_AGE, 4);
         let token = pins.token(42);
         assert_eq!(parse_token(&token), Ok((pins.epoch, 42)));
         for junk in [
