@@ -16,10 +16,13 @@ pub struct ContentHash(pub u64);
 
 /// How long caches may use a successful read without asking again. The landing page,
 /// conformance and OpenAPI documents change only with a new release: an hour. Everything
-/// else changes with writes: keep it, but revalidate every time (cheap: a 304).
+/// else changes with writes: keep it, but revalidate every time (cheap: a 304); static assets
+/// have their version in the path and are kept a year.
 pub fn cache_control(path: &str) -> &'static str {
     match path {
         "/" | "/conformance" | "/api" => "public, max-age=3600",
+        // Versioned in their path: they never change under the same URL.
+        p if p.starts_with("/assets/") => "public, max-age=31536000, immutable",
         _ => "no-cache",
     }
 }

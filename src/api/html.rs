@@ -9,25 +9,18 @@
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 use serde_json::Value;
 
+use super::assets::LEAFLET_BASE;
 use super::links::Link;
 use crate::io::plain::{cell_text, PlainFeature, Schema, ID};
 
-const LEAFLET_CSS: &str = "https://unpkg.com/leaflet@1.9.4/dist/leaflet.css";
-const LEAFLET_CSS_SRI: &str = "sha256-p4NxAoJBhIIN+hmNHrzRCf9tD/miZyoHS5obTRR9BMY=";
-const LEAFLET_JS: &str = "https://unpkg.com/leaflet@1.9.4/dist/leaflet.js";
-const LEAFLET_JS_SRI: &str = "sha256-20nQCchB9co0qIjJZRGuk2/Z9VM+kNiyxNV1lvTlZBo=";
-
 /// Draws the GeoJSON at the map element's `data-geojson` URL; labels are text nodes, never
-/// parsed as HTML.
+/// parsed as HTML. No base map: the page loads nothing from outside the server (Leaflet
+/// itself is served from the binary, see `assets`), so it works offline.
 const MAP_SCRIPT: &str = r#"(function () {
   var el = document.getElementById('map');
   if (!el || !window.L || !window.fetch) return;
   el.style.height = '360px';
   var map = L.map(el);
-  L.tileLayer('https://tile.openstreetmap.org/{z}/{x}/{y}.png', {
-    maxZoom: 19,
-    attribution: '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
-  }).addTo(map);
   fetch(el.getAttribute('data-geojson'), {headers: {Accept: 'application/geo+json'}})
     .then(function (r) { return r.json(); })
     .then(function (data) {
@@ -60,6 +53,8 @@ struct Page<'a> {
     links: &'a [Value],
     /// The GeoJSON URL to draw, for pages of features.
     map: Option<String>,
+    /// The server's base URL, for the map's scripts and styles.
+    base: &'a str,
 }
 
 fn render(page: Page, body: Markup) -> String {
@@ -80,7 +75,7 @@ fn render(page: Page, body: Markup) -> String {
                 }
                 style { (PreEscaped(STYLE)) }
                 @if page.map.is_some() {
-                    link rel="stylesheet" href=(LEAFLET_CSS) integrity=(LEAFLET_CSS_SRI) crossorigin="";
+                    link rel="stylesheet" href=(format!("{}{LEAFLET_BASE}/leaflet.css", page.base));
                 }
             }
             body {
@@ -108,7 +103,7 @@ fn render(page: Page, body: Markup) -> String {
                 (links_section(page.links))
                 footer { "Incident Atlas · OGC API – Features" }
                 @if page.map.is_some() {
-                    script src=(LEAFLET_JS) integrity=(LEAFLET_JS_SRI) crossorigin="" {}
+                    script src=(format!("{}{LEAFLET_BASE}/leaflet.js", page.base)) {}
                     script { (PreEscaped(MAP_SCRIPT)) }
                 }
             }
@@ -188,6 +183,7 @@ pub fn landing(doc: &Value) -> String {
             crumbs: Vec::new(),
             links: links_of(doc),
             map: None,
+            base: "",
         },
         body,
     )
@@ -220,6 +216,7 @@ pub fn conformance(doc: &Value, base: &str) -> String {
             crumbs: crumbs(base, &[]),
             links: links_of(doc),
             map: None,
+            base,
         },
         body,
     )
@@ -249,6 +246,7 @@ pub fn collections(doc: &Value, base: &str) -> String {
             crumbs: crumbs(base, &[]),
             links: links_of(doc),
             map: None,
+            base,
         },
         body,
     )
@@ -307,6 +305,7 @@ pub fn collection(doc: &Value, base: &str) -> String {
             ),
             links: links_of(doc),
             map: None,
+            base,
         },
         body,
     )
@@ -389,6 +388,7 @@ pub fn items(v: &ItemsView) -> String {
             ),
             links: &links,
             map: Some(v.geojson_url.clone()),
+            base: v.base,
         },
         body,
     )
@@ -459,6 +459,7 @@ pub fn item(v: &ItemView) -> String {
             ),
             links: &links,
             map: Some(v.geojson_url.clone()),
+            base: v.base,
         },
         body,
     )

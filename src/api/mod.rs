@@ -2,6 +2,7 @@
 //! CORS, compression and ETags are middleware, applied once for every route.
 
 mod access_log;
+mod assets;
 mod bare_errors;
 mod body;
 mod etag;
@@ -112,6 +113,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(read(
             "/collections/{collectionId}/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}",
             tiles::tile,
+        ))
+        .service(read(
+            &format!("{}/{{file:.*}}", assets::LEAFLET_BASE),
+            assets::leaflet,
         ))
         .service(read("/geocode", geocode::geocode))
         .service(read("/reverse", geocode::reverse))

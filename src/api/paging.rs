@@ -18,7 +18,8 @@ pub const SNAPSHOT: &str = "snapshot";
 /// What the OpenAPI document says of it.
 pub const SNAPSHOT_DESCRIPTION: &str = "Set by next links: the data snapshot a page sequence \
     started on, so that its pages never skip or repeat a feature while others write. Kept 10 \
-    minutes after the last page read from it; once dropped, a 410 asks to start again.";
+    minutes after the last page read from it and 30 minutes at most; once dropped, a 410 asks \
+    to start again.";
 
 /// The snapshot named by `token` (pinned, or the newest when it is that one), else the newest.
 pub fn snapshot_for(state: &AppState, token: Option<&str>) -> Result<Arc<Snapshot>, ApiError> {
