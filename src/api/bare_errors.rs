@@ -113,8 +113,9 @@ fn detail(status: u16) -> Option<&'static str> {
 /// The problem+json response to write instead of `written`, when `written` is exactly one of
 /// the dispatcher's bare error responses.
 fn problem_response(written: &[u8]) -> Option<Vec<u8>> {
-    // A bare head is about 120 bytes; anything much longer is not one.
-    if written.len() > 512 {
+    // A bare head is about 120 bytes and a whole head: most writes fail these two byte
+    // checks before any parsing (this runs on every write of every connection).
+    if written.len() > 512 || !written.ends_with(b"\r\n\r\n") {
         return None;
     }
     let head = std::str::from_utf8(written)

@@ -61,9 +61,9 @@ pub fn pairs(query_string: &str) -> Result<Vec<(String, String)>, ApiError> {
         .filter(|piece| !piece.is_empty())
         .map(|piece| {
             let (raw_name, raw_value) = piece.split_once('=').unwrap_or((piece, ""));
-            let name = form_decode(raw_name).map_err(|_| {
+            let name = form_decode(raw_name).map_err(|bytes| {
                 ApiError::bad(
-                    String::from_utf8_lossy(&form_bytes(raw_name)).into_owned(),
+                    String::from_utf8_lossy(&bytes).into_owned(),
                     "the parameter name is not UTF-8 once percent-decoded",
                 )
             })?;
@@ -78,14 +78,11 @@ pub fn pairs(query_string: &str) -> Result<Vec<(String, String)>, ApiError> {
         .collect()
 }
 
-/// The bytes a form-encoded name or value stands for.
-fn form_bytes(raw: &str) -> Vec<u8> {
+/// The text a form-encoded name or value stands for, or its bytes when they are not UTF-8.
+fn form_decode(raw: &str) -> Result<String, Vec<u8>> {
     let spaced = raw.replace('+', " ");
-    percent_encoding::percent_decode_str(&spaced).collect()
-}
-
-fn form_decode(raw: &str) -> Result<String, std::string::FromUtf8Error> {
-    String::from_utf8(form_bytes(raw))
+    let bytes: Vec<u8> = percent_encoding::percent_decode_str(&spaced).collect();
+    String::from_utf8(bytes).map_err(|e| e.into_bytes())
 }
 
 pub fn parse_items_query(
