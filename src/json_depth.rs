@@ -78,15 +78,12 @@ fn member_name(quoted: &[u8]) -> String {
 pub fn exceeds(value: &Value, limit: usize) -> bool {
     let mut pending = vec![(value, 1usize)];
     while let Some((v, depth)) = pending.pop() {
-        let children: Box<dyn Iterator<Item = &Value>> = match v {
-            Value::Array(items) => Box::new(items.iter()),
-            Value::Object(members) => Box::new(members.values()),
-            _ => continue,
-        };
-        if depth > limit {
-            return true;
+        match v {
+            Value::Array(_) | Value::Object(_) if depth > limit => return true,
+            Value::Array(items) => pending.extend(items.iter().map(|c| (c, depth + 1))),
+            Value::Object(members) => pending.extend(members.values().map(|c| (c, depth + 1))),
+            _ => {}
         }
-        pending.extend(children.map(|c| (c, depth + 1)));
     }
     false
 }

@@ -145,14 +145,17 @@ fn links_lead_from_pages_and_creations_to_features() {
             .filter_map(Value::as_object)
             .flat_map(|item| item.values())
     };
-    let operation_ids: Vec<&Value> = operations().map(|op| &op["operationId"]).collect();
+    let operation_ids: Vec<&str> = operations()
+        .filter_map(|op| op["operationId"].as_str())
+        .collect();
     let links = operations()
         .filter_map(|op| op["responses"].as_object())
         .flat_map(|r| r.values())
         .filter_map(|r| r["links"].as_object())
         .flat_map(|l| l.values());
     for link in links {
-        assert!(operation_ids.contains(&&link["operationId"]), "{link}");
+        let target = link["operationId"].as_str().unwrap_or_default();
+        assert!(operation_ids.contains(&target), "{link}");
     }
 }
 

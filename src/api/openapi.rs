@@ -133,7 +133,9 @@ fn common_schema(name: &str) -> RefOr<Schema> {
             .default(Some("cql2-text".into()))
             .into(),
         "filter-crs" => string().enum_values(Some([CRS84])).into(),
-        "snapshot" => string().pattern(Some("^[0-9a-f]{8}-[0-9]+$")).into(),
+        "snapshot" => string()
+            .pattern(Some(super::paging::SNAPSHOT_PATTERN))
+            .into(),
         "bbox" => ArrayBuilder::new()
             .items(ObjectBuilder::new().schema_type(Type::Number))
             .min_items(Some(4))
@@ -307,6 +309,10 @@ fn formats_response(
 }
 
 const NOT_ACCEPTABLE: (&str, &str) = ("406", "No offered format satisfies the Accept header");
+const SNAPSHOT_GONE: (&str, &str) = (
+    "410",
+    "The snapshot a next link names is no longer kept: start again from the first page",
+);
 /// FlatGeobuf downloads are bounded (`serve --max-exports`, `--export-temp-bytes`).
 const EXPORTS_BUSY: (&str, &str) = (
     "503",
@@ -319,7 +325,7 @@ fn body(
     media: &[&str],
     schema: &str,
     description: &str,
-    example: serde_json::Value,
+    example: Option<serde_json::Value>,
 ) -> utoipa::openapi::request_body::RequestBody {
     let mut b = RequestBodyBuilder::new()
         .description(Some(description))
@@ -329,7 +335,7 @@ fn body(
             *m,
             ContentBuilder::new()
                 .schema(Some(schema_ref(schema)))
-                .example(Some(example.clone()))
+                .example(example.clone())
                 .build(),
         );
     }
@@ -485,10 +491,7 @@ pub fn document(snap: &Snapshot, base: &str) -> OpenApi {
                 &[
                     ("400", "Unknown or malformed parameter"),
                     NOT_ACCEPTABLE,
-                    (
-                        "410",
-                        "The snapshot a next link names is no longer kept: start again from the first page",
-                    ),
+                    SNAPSHOT_GONE,
                     EXPORTS_BUSY,
                 ],
             ),
@@ -692,10 +695,7 @@ pub fn document(snap: &Snapshot, base: &str) -> OpenApi {
                             ),
                             &[
                                 ("400", "Malformed JSON, unknown member or bad value"),
-                                (
-                                    "410",
-                                    "The snapshot a next link names is no longer kept: start again from the first page",
-                                ),
+                                SNAPSHOT_GONE,
                                 ("413", "Body too large"),
                                 ("415", "Content-Type is not application/json or application/geo+json"),
                             ],

@@ -15,6 +15,9 @@ use super::AppState;
 /// The query parameter (and search body member) that names a pinned snapshot.
 pub const SNAPSHOT: &str = "snapshot";
 
+/// The form of a token (what `atlas::paging` writes), for the OpenAPI document.
+pub const SNAPSHOT_PATTERN: &str = "^[0-9a-f]{8}-(0|[1-9][0-9]*)$";
+
 /// What the OpenAPI document says of it.
 pub const SNAPSHOT_DESCRIPTION: &str = "Set by next links: the data snapshot a page sequence \
     started on, so that its pages never skip or repeat a feature while others write. Kept 10 \

@@ -19,7 +19,8 @@ pub fn parse(text: &str) -> Result<Expr, FilterError> {
         .map_err(|_| FilterError::too_deep(LEVELS))?;
     let value: Value = serde_json::from_str(text)
         .map_err(|e| FilterError(format!("not JSON (as filter-lang=cql2-json requires): {e}")))?;
-    from_value(&value)
+    // The text's depth is checked: no second walk of the value.
+    expr(&value, "")
 }
 
 /// Parses a cql2-json filter already read as JSON (e.g. a member of a search body).

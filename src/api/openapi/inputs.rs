@@ -11,9 +11,9 @@ use crate::model::taxonomy::EVENT_TYPES;
 
 /// Request examples: an incident and a displacement report placed by names the shipped
 /// gazetteer knows, a merge patch, and a search around al-Hasakah city.
-pub(super) fn example(schema: &str) -> serde_json::Value {
+pub(super) fn example(schema: &str) -> Option<serde_json::Value> {
     use serde_json::json;
-    match schema {
+    Some(match schema {
         "IncidentInput" => json!({"type": "Feature", "geometry": null, "properties": {
             "event_date": "2022-01-22", "event_type": "Battles",
             "sub_event_type": "Armed clash", "actor1": "Islamic State (Syria)",
@@ -25,9 +25,10 @@ pub(super) fn example(schema: &str) -> serde_json::Value {
         "SearchRequest" => json!({"intersects": {"type": "Polygon", "coordinates": [[
             [40.70, 36.45], [40.80, 36.45], [40.80, 36.52], [40.70, 36.52], [40.70, 36.45]]]},
             "limit": 10}),
-        // "MergePatch"
-        _ => json!({"properties": {"fatalities": 3}}),
-    }
+        "MergePatch" => json!({"properties": {"fatalities": 3}}),
+        // A body schema without an example is documented without one.
+        _ => return None,
+    })
 }
 
 /// The body of POST /collections/{id}/search: every member but `intersects` may be null, read
@@ -83,7 +84,7 @@ pub(super) fn search_request() -> ObjectBuilder {
             "snapshot",
             nullable(
                 string()
-                    .pattern(Some("^[0-9a-f]{8}-[0-9]+$"))
+                    .pattern(Some(crate::api::paging::SNAPSHOT_PATTERN))
                     .description(Some(SNAPSHOT_DESCRIPTION)),
             ),
         )
