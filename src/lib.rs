@@ -18,6 +18,7 @@ pub mod io;
 pub mod json_depth;
 pub mod layers;
 pub mod model;
+pub mod service;
 pub mod spatial;
 pub mod store;
 pub mod tiles;

@@ -114,6 +114,18 @@ impl From<AtlasError> for ApiError {
     }
 }
 
+impl From<crate::service::RequestError> for ApiError {
+    fn from(e: crate::service::RequestError) -> ApiError {
+        use crate::service::RequestError as E;
+        match e {
+            E::Bad { field, reason } => ApiError::BadParameter { field, reason },
+            E::NotFound(detail) => ApiError::NotFound(detail),
+            E::Gone { field, reason } => ApiError::Gone { field, reason },
+            E::NotAcceptable(detail) => ApiError::NotAcceptable(detail),
+        }
+    }
+}
+
 impl From<crate::collection::SelectError> for ApiError {
     fn from(e: crate::collection::SelectError) -> ApiError {
         ApiError::bad(e.field, e.reason)

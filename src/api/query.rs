@@ -49,40 +49,9 @@ pub struct ItemsQuery {
     pub output: FeatureOutput,
 }
 
-/// Splits a raw query string into (name, value) pairs, decoded as
-/// `application/x-www-form-urlencoded` (`+` is a space, `%XX` a byte).
-///
-/// Unlike `form_urlencoded::parse`, which replaces bytes that are not UTF-8 with U+FFFD,
-/// a name or value whose bytes are not UTF-8 is a 400 naming the parameter: a lossy
-/// decode would silently search for text the client never sent.
+/// Strictly decoded query pairs (see `service::query_params`).
 pub fn pairs(query_string: &str) -> Result<Vec<(String, String)>, ApiError> {
-    query_string
-        .split('&')
-        .filter(|piece| !piece.is_empty())
-        .map(|piece| {
-            let (raw_name, raw_value) = piece.split_once('=').unwrap_or((piece, ""));
-            let name = form_decode(raw_name).map_err(|bytes| {
-                ApiError::bad(
-                    String::from_utf8_lossy(&bytes).into_owned(),
-                    "the parameter name is not UTF-8 once percent-decoded",
-                )
-            })?;
-            let value = form_decode(raw_value).map_err(|_| {
-                ApiError::bad(
-                    &name,
-                    "the value is not UTF-8 once percent-decoded (percent-encode text as UTF-8)",
-                )
-            })?;
-            Ok((name, value))
-        })
-        .collect()
-}
-
-/// The text a form-encoded name or value stands for, or its bytes when they are not UTF-8.
-fn form_decode(raw: &str) -> Result<String, Vec<u8>> {
-    let spaced = raw.replace('+', " ");
-    let bytes: Vec<u8> = percent_encoding::percent_decode_str(&spaced).collect();
-    String::from_utf8(bytes).map_err(|e| e.into_bytes())
+    Ok(crate::service::query_params::pairs(query_string)?)
 }
 
 pub fn parse_items_query(
