@@ -13,3 +13,4 @@ pub use error::RequestError;
 pub use format::Format;
 pub use link::Link;
 pub use query_params::QueryParams;
+pub mod tiles;

@@ -1,0 +1,1 @@
+//! OGC API – Tiles documents (tile matrix sets, tilesets, TileJSON): typed, HTTP-free.
