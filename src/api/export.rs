@@ -69,16 +69,6 @@ pub struct Export {
     pub file_stem: String,
 }
 
-/// The `limit` of an export: every match unless the client set one. Parsing already
-/// checked the value (`parse_items_query`); it is not clamped, since streaming costs no memory.
-pub fn export_limit(pairs: &[(String, String)]) -> usize {
-    pairs
-        .iter()
-        .find(|(k, _)| k == "limit")
-        .and_then(|(_, v)| v.parse::<u64>().ok())
-        .map_or(usize::MAX, |n| usize::try_from(n).unwrap_or(usize::MAX))
-}
-
 /// The download; FlatGeobuf within `limits`.
 pub async fn respond(export: Export, limits: &Arc<ExportLimits>) -> Result<HttpResponse, ApiError> {
     let mut res = HttpResponse::Ok();

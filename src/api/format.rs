@@ -54,4 +54,3 @@ pub fn vary(res: &mut HttpResponse) {
         header::HeaderValue::from_static("Accept, Accept-Encoding"),
     );
 }
-

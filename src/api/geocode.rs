@@ -3,9 +3,9 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
 
-use super::ogc::geojson_response;
 use super::problem::ApiError;
 use super::query::pairs;
+use super::responses::geojson_response;
 use super::AppState;
 use crate::crs::Crs;
 use crate::model::incident::PointGeometry;

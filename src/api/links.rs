@@ -22,4 +22,3 @@ pub fn base_url(req: &HttpRequest, state: &AppState) -> String {
     };
     format!("{}://{host}", info.scheme())
 }
-

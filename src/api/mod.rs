@@ -5,6 +5,7 @@ mod access_log;
 mod assets;
 mod bare_errors;
 mod body;
+mod catalog;
 mod etag;
 mod export;
 pub mod export_limits;
@@ -13,6 +14,7 @@ pub mod format;
 mod geocode;
 mod geoparse;
 mod html;
+mod items;
 pub mod links;
 mod ogc;
 pub mod openapi;
@@ -20,6 +22,7 @@ mod paging;
 pub mod problem;
 pub mod query;
 mod queryables;
+mod responses;
 mod search;
 pub mod server;
 pub mod sync;
@@ -35,8 +38,8 @@ use actix_web::{middleware, web, HttpRequest, HttpResponse};
 use crate::atlas::Atlas;
 use problem::ApiError;
 
+pub use crate::service::catalog::FEATURES_CONFORMANCE as CONFORMANCE;
 pub use body::MAX_BODY_DEPTH;
-pub use ogc::CONFORMANCE;
 
 /// What every handler can reach.
 pub struct AppState {
@@ -68,11 +71,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(web::head().to(handler))
             .default_service(web::to(method_not_allowed))
     }
-    cfg.service(read("/", ogc::landing))
-        .service(read("/conformance", ogc::conformance))
+    cfg.service(read("/", catalog::landing))
+        .service(read("/conformance", catalog::conformance))
         .service(read("/api", api_document))
-        .service(read("/collections", ogc::collections))
-        .service(read("/collections/{collectionId}", ogc::collection))
+        .service(read("/collections", catalog::collections))
+        .service(read("/collections/{collectionId}", catalog::collection))
         .service(read(
             "/collections/{collectionId}/queryables",
             queryables::queryables,
@@ -86,11 +89,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             sync::deletions,
         ))
         .service(
-            read("/collections/{collectionId}/items", ogc::items)
+            read("/collections/{collectionId}/items", items::items)
                 .route(web::post().to(write::create)),
         )
         .service(
-            read("/collections/{collectionId}/items/{featureId}", ogc::item)
+            read("/collections/{collectionId}/items/{featureId}", items::item)
                 .route(web::put().to(write::replace))
                 .route(web::patch().to(write::patch))
                 .route(web::delete().to(write::delete)),
@@ -121,6 +124,17 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(read("/geocode", geocode::geocode))
         .service(read("/reverse", geocode::reverse))
         .configure(geoparse::routes);
+}
+
+/// The collection `id` of the newest snapshot, or a 404 listing those there are.
+pub fn find_collection(
+    state: &AppState,
+    id: &str,
+) -> Result<Arc<dyn crate::collection::Collection>, ApiError> {
+    Ok(crate::service::catalog::find_collection(
+        &state.atlas.snapshot(),
+        id,
+    )?)
 }
 
 async fn api_document(

@@ -4,16 +4,15 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Map, Value};
 
+use super::find_collection;
 use super::links::base_url;
-use super::ogc::{find_collection, only_format};
 use super::problem::ApiError;
 use super::AppState;
 use crate::collection::{Collection, GeometryKind};
 use crate::filter::{Kind, Queryable};
+use crate::service::QueryParams;
 
-pub const SCHEMA_JSON: &str = "application/schema+json";
-pub const QUERYABLES_REL: &str = "http://www.opengis.net/def/rel/ogc/1.0/queryables";
-pub const SORTABLES_REL: &str = "http://www.opengis.net/def/rel/ogc/1.0/sortables";
+use crate::service::catalog::SCHEMA_JSON;
 
 pub async fn queryables(
     req: HttpRequest,
@@ -37,7 +36,10 @@ fn respond(
     state: &AppState,
     which: &str,
 ) -> Result<HttpResponse, ApiError> {
-    only_format(req)?;
+    let query = QueryParams::parse(req.query_string(), &["f"], "this resource")?;
+    if let Some(f) = query.get("f") {
+        super::format::from_f(f, &[super::format::Format::Json])?;
+    }
     let c = find_collection(state, id)?;
     let base = base_url(req, state);
     let doc = schema(c.as_ref(), &base, which == "sortables");

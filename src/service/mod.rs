@@ -13,4 +13,25 @@ pub use error::RequestError;
 pub use format::Format;
 pub use link::Link;
 pub use query_params::QueryParams;
+pub mod geometry_member;
+pub mod items_request;
+pub mod members;
+pub mod parameters;
 pub mod tiles;
+
+pub use items_request::ItemsRequest;
+
+/// The query parameter (and search body member) that names a pinned snapshot.
+pub const SNAPSHOT: &str = "snapshot";
+
+/// The form of a token (what `atlas::paging` writes), for the OpenAPI document.
+pub const SNAPSHOT_PATTERN: &str = "^[0-9a-f]{8}-(0|[1-9][0-9]*)$";
+
+/// What the OpenAPI document says of it.
+pub const SNAPSHOT_DESCRIPTION: &str = "Set by next links: the data snapshot a page sequence \
+    started on, so that its pages never skip or repeat a feature while others write. Kept 10 \
+    minutes after the last page read from it and 30 minutes at most; once dropped, a 410 asks \
+    to start again.";
+pub mod catalog;
+pub mod feature_collection;
+pub mod items;

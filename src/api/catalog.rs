@@ -1,0 +1,89 @@
+//! The metadata resources of OGC API – Features Part 1 (landing page, conformance,
+//! collections, one collection) as JSON or HTML; the documents come from `service::catalog`.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Serialize;
+
+use super::format::{self, Format};
+use super::html;
+use super::links::{base_url, self_and_alternates, Link};
+use super::problem::ApiError;
+use super::responses::{html_response, json_response};
+use super::{find_collection, AppState};
+use crate::service::{catalog, QueryParams};
+
+pub async fn landing(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let (format, links, base) = metadata_request(&req, &state, "/")?;
+    let doc = catalog::landing(&base, links);
+    metadata_response(format, &doc, |v| html::landing(v))
+}
+
+pub async fn conformance(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let (format, links, base) = metadata_request(&req, &state, "/conformance")?;
+    let doc = catalog::conformance(
+        &[catalog::FEATURES_CONFORMANCE, super::tiles::CONFORMANCE],
+        links,
+    );
+    metadata_response(format, &doc, |v| html::conformance(v, &base))
+}
+
+pub async fn collections(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let (format, links, base) = metadata_request(&req, &state, "/collections")?;
+    let doc = catalog::collections(&state.atlas.snapshot(), &base, links);
+    metadata_response(format, &doc, |v| html::collections(v, &base))
+}
+
+pub async fn collection(
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let c = find_collection(&state, &path)?;
+    let (format, links, base) =
+        metadata_request(&req, &state, &format!("/collections/{}", c.id()))?;
+    let doc = catalog::collection(c.as_ref(), &base, links);
+    metadata_response(format, &doc, |v| html::collection(v, &base))
+}
+
+/// Metadata resources accept only `f`, and come as JSON or HTML: the format, the self and
+/// alternate links of the resource at `path`, and the base URL.
+fn metadata_request(
+    req: &HttpRequest,
+    state: &AppState,
+    path: &str,
+) -> Result<(Format, Vec<Link>, String), ApiError> {
+    let query = QueryParams::parse(req.query_string(), &["f"], "this resource")?;
+    let format = format::negotiate(req, query.pairs(), format::METADATA)?;
+    let base = base_url(req, state);
+    let links = self_and_alternates(
+        &format!("{base}{path}"),
+        query.pairs(),
+        format,
+        format::METADATA,
+    );
+    Ok((format, links, base))
+}
+
+/// The JSON document, or the HTML page made from it.
+fn metadata_response<T: Serialize>(
+    format: Format,
+    doc: &T,
+    html: impl FnOnce(&serde_json::Value) -> String,
+) -> Result<HttpResponse, ApiError> {
+    let value = serde_json::to_value(doc).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let mut res = match format {
+        Format::Html => html_response(html(&value)),
+        _ => json_response(&value),
+    };
+    format::vary(&mut res);
+    Ok(res)
+}
