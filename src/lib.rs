@@ -14,6 +14,7 @@ pub mod filter;
 pub mod gazetteer;
 pub mod generate;
 pub mod geoparse;
+pub mod incidents;
 pub mod io;
 pub mod json_depth;
 pub mod layers;

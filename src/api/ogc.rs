@@ -21,7 +21,7 @@ use crate::atlas::sync::DELETIONS_OF;
 use crate::collection::{Collection, FeatureSource, Hit, Matches, Selection};
 use crate::crs::Crs;
 use crate::feature_output::FeatureOutput;
-use crate::io::plain::PlainFeature;
+use crate::io::plain_feature::PlainFeature;
 
 pub const CONFORMANCE: &[&str] = &[
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",

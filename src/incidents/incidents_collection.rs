@@ -12,7 +12,6 @@ use rstar::AABB;
 
 use super::feature_cache::write_cached;
 use super::run::{merge, union, Entry, Run};
-use super::{distance_m, radius_envelopes, MAX_DISTANCE_M};
 use crate::collection::{
     Collection, Extent, FeatureData, FeatureSource, GeometryKind, Hit, Matches, SelectError,
     Selection, Spatial,
@@ -21,6 +20,7 @@ use crate::feature_output::FeatureOutput;
 use crate::filter::{queryables, Query, Queryable};
 use crate::model::incident::{FILTERABLE, PROPERTIES};
 use crate::model::{Incident, IncidentFeature};
+use crate::spatial::{distance_m, radius_envelopes, MAX_DISTANCE_M};
 
 /// The newest run is merged into the middle one when it holds more than this many changes.
 const LATEST_MAX: usize = 256;

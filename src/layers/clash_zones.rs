@@ -20,8 +20,8 @@ use crate::collection::{
 use crate::feature_output::{FeatureOutput, ShapedFeature};
 use crate::filter::{queryables, GeometryRef, Kind, Property, Query, Queryable, Value};
 use crate::gazetteer::Gazetteer;
+use crate::incidents::IncidentIndex;
 use crate::model::{taxonomy, Incident, Interval, Placement};
-use crate::spatial::IncidentIndex;
 
 pub const DEFAULT_DISTANCE_M: f64 = 1_500.0;
 pub const DEFAULT_MIN_INCIDENTS: usize = 1;

@@ -89,7 +89,7 @@ macro_rules! json_property {
             $name,
             $kind,
             $description,
-            |f: &$crate::layers::features::ComputedFeature| {
+            |f: &$crate::layers::feature_set::ComputedFeature| {
                 $crate::filter::Value::json(f.properties.get($name), $kind)
             },
         )

@@ -1,14 +1,8 @@
 //! Spatial primitives shared by every collection: bounding boxes (antimeridian aware),
 //! geodesic distance, and the envelopes that bound a radius search.
 
-mod feature_cache;
-pub mod incidents;
-mod run;
-
 use geo::{Distance, Geodesic, Point};
 use rstar::AABB;
-
-pub use incidents::IncidentIndex;
 
 /// A WGS84 bounding box; `min_lon > max_lon` means it crosses the antimeridian.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -1,0 +1,8 @@
+//! The incidents collection: every incident of one snapshot in a few id-sorted runs with
+//! R-trees, answering selections and writing features.
+
+mod feature_cache;
+mod incidents_collection;
+mod run;
+
+pub use incidents_collection::IncidentIndex;
