@@ -66,6 +66,12 @@ impl SelectError {
     }
 }
 
+impl From<crate::filter::QueryError> for SelectError {
+    fn from(e: crate::filter::QueryError) -> SelectError {
+        SelectError::new(e.parameter(), e.to_string())
+    }
+}
+
 /// Writes the features a selection refers to.
 pub trait FeatureSource: FeatureData + Send + Sync {
     /// Appends the feature as GeoJSON to `out`, in `output`'s CRS with its properties.

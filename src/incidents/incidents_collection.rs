@@ -17,7 +17,7 @@ use crate::collection::{
     Selection, Spatial,
 };
 use crate::feature_output::FeatureOutput;
-use crate::filter::{queryables, Query, Queryable};
+use crate::filter::{queryables, CompiledQuery, Queryable};
 use crate::model::incident::{FILTERABLE, PROPERTIES};
 use crate::model::{Incident, IncidentFeature};
 use crate::spatial::{distance_m, radius_envelopes, MAX_DISTANCE_M};
@@ -43,7 +43,7 @@ pub struct IncidentIndex {
 /// The filters of a selection, prepared (and the CQL2 filter compiled) once per request.
 struct Plan<'a> {
     sel: &'a Selection,
-    query: Query<Incident>,
+    query: CompiledQuery<Incident>,
     first_day: i32,
     last_day: i32,
     /// Whether any filter needs the incident itself, not just its index entry.
@@ -53,7 +53,7 @@ struct Plan<'a> {
 impl Plan<'_> {
     fn new(sel: &Selection) -> Result<Plan<'_>, SelectError> {
         let (first, last) = sel.datetime.map(|d| d.day_range()).unwrap_or((None, None));
-        let query = Query::new(sel, PROPERTIES)?;
+        let query = CompiledQuery::new(sel.filter.as_ref(), &sel.sortby, PROPERTIES)?;
         Ok(Plan {
             sel,
             reads_incident: !sel.equals.is_empty() || query.filter.is_some(),
@@ -381,8 +381,10 @@ impl IncidentIndex {
             // sortby is a stable sort over the full default order.
             self.order(&mut hits, None);
             // Every hit is a position this index just returned, so it holds an incident.
-            plan.query.sort(&mut hits, |n| {
-                self.at(n).expect("hits come from this index").as_ref()
+            plan.query.sort(&mut hits, |h| {
+                self.at(h.index)
+                    .expect("hits come from this index")
+                    .as_ref()
             });
         } else if !matches!(sel.spatial, Some(Spatial::Nearest { .. })) {
             self.order(&mut hits, sel.ordered_prefix);

@@ -10,7 +10,7 @@ use serde_json::{json, Map, Value};
 
 use super::feature_set::{self, ComputedFeature, FeatureId, FeatureSet};
 use crate::collection::{Collection, Extent, GeometryKind, Hit, Matches, SelectError, Selection};
-use crate::filter::{queryables, Kind, Property, Query, Queryable};
+use crate::filter::{queryables, CompiledQuery, Kind, Property, Queryable};
 use crate::gazetteer::Gazetteer;
 use crate::json_property;
 use crate::model::displacement::{Count, DisplacementReport};
@@ -568,14 +568,14 @@ impl Collection for DisplacementLayer {
     }
 
     fn select(self: Arc<Self>, sel: &Selection) -> Result<Matches, SelectError> {
-        let q = Query::new(sel, self.properties())?;
+        let q = CompiledQuery::new(sel.filter.as_ref(), &sel.sortby, self.properties())?;
         let set = self.features(sel.datetime);
         let mut hits: Vec<Hit> = set
             .hits(sel, &q)
             .into_iter()
             .filter(|h| self.in_window(&set, h, sel.datetime))
             .collect();
-        q.sort(&mut hits, |i| &set.features[i]);
+        q.sort(&mut hits, |h| &set.features[h.index]);
         Ok(Matches { hits, source: set })
     }
 
