@@ -3,6 +3,7 @@
 
 mod feature_cache;
 mod incidents_collection;
+mod index;
 mod run;
 
-pub use incidents_collection::IncidentIndex;
+pub use index::IncidentIndex;
