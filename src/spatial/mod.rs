@@ -1,5 +1,6 @@
 //! Spatial primitives shared by every collection: bounding boxes (antimeridian aware),
-//! geodesic distance, and the envelopes that bound a radius search.
+//! geodesic distance, and the envelopes that bound a radius search. A leaf: it uses no other
+//! module of the crate, so the filter, the collections and the tiles all build on it.
 
 use geo::{Distance, Geodesic, Point};
 use rstar::AABB;
