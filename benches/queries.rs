@@ -11,9 +11,10 @@ use incident_atlas::feature_output::FeatureOutput;
 use incident_atlas::filter::{parse, Language};
 use incident_atlas::gazetteer::Gazetteer;
 use incident_atlas::generate::Generator;
+use incident_atlas::incidents::IncidentIndex;
 use incident_atlas::layers::clash_zones::ClashZones;
 use incident_atlas::model::Incident;
-use incident_atlas::spatial::{Bbox, IncidentIndex};
+use incident_atlas::spatial::Bbox;
 
 /// How many incidents the index holds (default one million, the scale).
 fn n() -> usize {

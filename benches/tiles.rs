@@ -11,8 +11,8 @@ use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use incident_atlas::collection::{Collection, Selection};
 use incident_atlas::gazetteer::Gazetteer;
 use incident_atlas::generate::Generator;
+use incident_atlas::incidents::IncidentIndex;
 use incident_atlas::model::{Incident, Interval};
-use incident_atlas::spatial::IncidentIndex;
 use incident_atlas::tiles::{render, TileId};
 
 fn bench(c: &mut Criterion) {

@@ -1,6 +1,10 @@
 //! What every served collection is, independent of HTTP: metadata, a selection of features
 //! by the OGC query model, and writing one feature as GeoJSON. The API layer serves any
 //! `Collection` the same way (links, paging, ETags), like martin's `Source`.
+//!
+//! Above `filter` and `model` (a selection carries a parsed filter; a filter's errors become
+//! `SelectError`s here), below the collections that implement it: `incidents`, `gazetteer`
+//! and `layers`.
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -63,6 +67,12 @@ impl SelectError {
             field: field.into(),
             reason: reason.into(),
         }
+    }
+}
+
+impl From<crate::filter::QueryError> for SelectError {
+    fn from(e: crate::filter::QueryError) -> SelectError {
+        SelectError::new(e.parameter(), e.to_string())
     }
 }
 

@@ -19,7 +19,7 @@ use super::links::Link;
 use super::problem::ApiError;
 use crate::collection::{FeatureSource, GeometryKind, Hit};
 use crate::feature_output::FeatureOutput;
-use crate::io::plain::{PlainFeature, Schema};
+use crate::io::plain_feature::{PlainFeature, Schema};
 use crate::io::{acled_csv, wkt_csv};
 
 /// GeoJSON features per streamed chunk are written until the chunk holds this many bytes.

@@ -18,7 +18,7 @@ use super::export::{plain_feature, Export, CHUNK_BYTES};
 use super::export_limits::{release_free_memory, ExportLimits, ExportPermit};
 use super::problem::ApiError;
 use crate::io::fgb;
-use crate::io::plain::Schema;
+use crate::io::plain_feature::Schema;
 
 /// Chunks waiting for the connection: how far the writer may run ahead of the client.
 const QUEUED_CHUNKS: usize = 4;

@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::assets::LEAFLET_BASE;
 use super::links::Link;
-use crate::io::plain::{cell_text, PlainFeature, Schema, ID};
+use crate::io::plain_feature::{cell_text, PlainFeature, Schema, ID};
 
 /// Draws the GeoJSON at the map element's `data-geojson` URL; labels are text nodes, never
 /// parsed as HTML. No base map: the page loads nothing from outside the server (Leaflet

@@ -3,6 +3,10 @@
 //! compiled once per request against a collection's queryables into a predicate that reads
 //! typed fields, and `sortby` keys.
 //!
+//! Below the collections: a filter compiles from its own inputs (the expression, the sort
+//! keys, a record type's properties), so it knows nothing of `Selection` or hits and uses
+//! only the spatial primitives.
+//!
 //! Written by hand rather than with the `cql2` crate: that crate brings ~55 further crates
 //! (SQL and JSON Schema machinery among them, and a second geojson) and a string-typed tree
 //! that would still need this compile step; the grammar subset served here is small.
@@ -22,8 +26,6 @@ pub use compile::Predicate;
 pub use expr::{Expr, Loc};
 pub use queryable::{queryables, GeometryRef, Kind, Property, Queryable, Value};
 pub use sort::{parse_sortby, SortKey, Sorter};
-
-use crate::collection::{Hit, SelectError, Selection};
 
 /// How deeply a filter may nest as written: in cql2-text each parenthesised group, NOT,
 /// INTERVAL bound and GEOMETRYCOLLECTION member is a level; in cql2-json each object and
@@ -48,6 +50,26 @@ impl FilterError {
             "nested deeper than {MAX_FILTER_DEPTH} levels ({what} count one each); \
              write the filter flatter"
         ))
+    }
+}
+
+/// A filter or sort keys that cannot be compiled for a record type. The API reports it
+/// against the query parameter it came from.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum QueryError {
+    #[error("{0}")]
+    Filter(FilterError),
+    #[error("{0}")]
+    Sortby(String),
+}
+
+impl QueryError {
+    /// The query parameter at fault.
+    pub fn parameter(&self) -> &'static str {
+        match self {
+            QueryError::Filter(_) => "filter",
+            QueryError::Sortby(_) => "sortby",
+        }
     }
 }
 
@@ -76,30 +98,30 @@ pub fn parse(filter: &str, language: Language) -> Result<Expr, FilterError> {
     }
 }
 
-/// A selection's filter and sort keys compiled for one collection's records.
-pub struct Query<T: 'static> {
+/// A request's filter and sort keys compiled once for one collection's records (not the
+/// API's items query, which holds them as parsed).
+pub struct CompiledQuery<T: 'static> {
     pub filter: Option<Predicate<T>>,
     sorter: Option<Sorter<T>>,
 }
 
-impl<T> Query<T> {
-    /// Compiles `sel.filter` and `sel.sortby`; errors name the parameter.
+impl<T> CompiledQuery<T> {
+    /// Compiles `filter` and `sortby` against `properties`.
     pub fn new(
-        sel: &Selection,
+        filter: Option<&Expr>,
+        sortby: &[SortKey],
         properties: &'static [Property<T>],
-    ) -> Result<Query<T>, SelectError> {
-        let filter = sel
-            .filter
-            .as_ref()
+    ) -> Result<CompiledQuery<T>, QueryError> {
+        let filter = filter
             .map(|e| Predicate::compile(e, properties))
             .transpose()
-            .map_err(|e| SelectError::new("filter", e.0))?;
-        let sorter = if sel.sortby.is_empty() {
+            .map_err(QueryError::Filter)?;
+        let sorter = if sortby.is_empty() {
             None
         } else {
-            Some(Sorter::new(&sel.sortby, properties).map_err(|e| SelectError::new("sortby", e))?)
+            Some(Sorter::new(sortby, properties).map_err(QueryError::Sortby)?)
         };
-        Ok(Query { filter, sorter })
+        Ok(CompiledQuery { filter, sorter })
     }
 
     #[inline]
@@ -117,13 +139,14 @@ impl<T> Query<T> {
         self.filter.as_ref().and_then(Predicate::envelopes)
     }
 
-    /// Orders `hits` by the sort keys (if any); ties keep their order.
-    pub fn sort<'r>(&self, hits: &mut [Hit], record: impl Fn(usize) -> &'r T)
+    /// Orders `items` (hits, or anything naming a record) by the sort keys, if any; ties
+    /// keep their order.
+    pub fn sort<'r, H>(&self, items: &mut [H], record: impl Fn(&H) -> &'r T)
     where
         T: 'r,
     {
         if let Some(s) = &self.sorter {
-            s.sort(hits, record);
+            s.sort(items, record);
         }
     }
 }
@@ -404,33 +427,21 @@ mod tests {
     fn sorting_is_stable_with_nulls_last() {
         let rows = rows();
         let sorted = |sortby: &str| {
-            let sel = Selection {
-                sortby: parse_sortby(sortby).unwrap(),
-                ..Default::default()
-            };
-            let q = Query::new(&sel, PROPS).unwrap();
-            let mut hits: Vec<Hit> = (0..rows.len())
-                .map(|index| Hit {
-                    index,
-                    distance_m: None,
-                })
-                .collect();
-            q.sort(&mut hits, |i| &rows[i]);
-            hits.iter().map(|h| rows[h.index].id).collect::<Vec<_>>()
+            let q = CompiledQuery::new(None, &parse_sortby(sortby).unwrap(), PROPS).unwrap();
+            let mut order: Vec<usize> = (0..rows.len()).collect();
+            q.sort(&mut order, |&i| &rows[i]);
+            order.iter().map(|&i| rows[i].id).collect::<Vec<_>>()
         };
         assert_eq!(sorted("-fatalities"), [1, 4, 3, 2]);
         assert_eq!(sorted("kind,-day"), [3, 1, 2, 4]);
         assert_eq!(sorted("day"), [1, 2, 3, 4], "ties keep their order");
         assert_eq!(sorted("-actor2"), [1, 3, 2, 4], "nulls last");
         assert_eq!(sorted("actor2"), [3, 1, 2, 4], "nulls last");
-        let sel = Selection {
-            sortby: parse_sortby("geometry").unwrap(),
-            ..Default::default()
-        };
-        assert!(Query::new(&sel, PROPS)
+        let sortby = parse_sortby("geometry").unwrap();
+        assert!(CompiledQuery::new(None, &sortby, PROPS)
             .err()
             .unwrap()
-            .reason
+            .to_string()
             .contains("cannot sort by 'geometry'"));
     }
 }

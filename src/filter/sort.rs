@@ -6,7 +6,6 @@ use std::cmp::Ordering;
 
 use super::compile::compare;
 use super::queryable::{Property, Value};
-use crate::collection::Hit;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SortKey {
@@ -73,13 +72,14 @@ impl<T> Sorter<T> {
         Ok(Sorter { keys })
     }
 
-    /// Sorts `hits` by the keys; a stable sort, so ties keep their order.
-    pub fn sort<'r>(&self, hits: &mut [Hit], record: impl Fn(usize) -> &'r T)
+    /// Sorts `items` by the keys of the records they name; a stable sort, so ties keep
+    /// their order.
+    pub fn sort<'r, H>(&self, items: &mut [H], record: impl Fn(&H) -> &'r T)
     where
         T: 'r,
     {
-        hits.sort_by(|a, b| {
-            let (ra, rb) = (record(a.index), record(b.index));
+        items.sort_by(|a, b| {
+            let (ra, rb) = (record(a), record(b));
             for (p, descending) in &self.keys {
                 let ord = order((p.get)(ra), (p.get)(rb), *descending);
                 if ord != Ordering::Equal {

@@ -1,11 +1,11 @@
 //! The gazetteer: named places with polygons and anchors, name lookup that survives real
 //! spelling, and an R-tree for "which places contain this point".
 
-pub mod collection;
 pub mod load;
 pub mod names;
 pub mod normalize;
 pub mod place;
+pub mod places_collection;
 
 use std::collections::HashMap;
 

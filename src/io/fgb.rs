@@ -7,7 +7,7 @@ use flatgeobuf::{ColumnType, FgbCrs, FgbWriter, FgbWriterOptions, GeometryType};
 use geozero::{ColumnValue, FeatureProcessor, GeozeroDatasource, PropertyProcessor};
 use serde_json::Value;
 
-use super::plain::{ColumnKind, PlainFeature, Schema};
+use super::plain_feature::{ColumnKind, PlainFeature, Schema};
 use crate::collection::GeometryKind;
 
 /// What the file says about itself.

@@ -3,7 +3,7 @@
 
 pub mod acled_csv;
 pub mod fgb;
-pub mod plain;
+pub mod plain_feature;
 pub mod wkt_csv;
 
 use std::borrow::Borrow;

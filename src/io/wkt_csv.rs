@@ -6,7 +6,7 @@ use std::io::Write;
 
 use geozero::ToWkt;
 
-use super::plain::{cell_text, PlainFeature, Schema};
+use super::plain_feature::{cell_text, PlainFeature, Schema};
 
 pub const GEOMETRY_COLUMN: &str = "WKT";
 

@@ -18,10 +18,10 @@ use crate::collection::{
     Selection, Spatial,
 };
 use crate::feature_output::{FeatureOutput, ShapedFeature};
-use crate::filter::{queryables, GeometryRef, Kind, Property, Query, Queryable, Value};
+use crate::filter::{queryables, CompiledQuery, GeometryRef, Kind, Property, Queryable, Value};
 use crate::gazetteer::Gazetteer;
+use crate::incidents::IncidentIndex;
 use crate::model::{taxonomy, Incident, Interval, Placement};
-use crate::spatial::IncidentIndex;
 
 pub const DEFAULT_DISTANCE_M: f64 = 1_500.0;
 pub const DEFAULT_MIN_INCIDENTS: usize = 1;
@@ -470,7 +470,7 @@ impl ClashZones {
         }
     }
 
-    fn matches(z: &Zone, sel: &Selection, q: &Query<Zone>) -> bool {
+    fn matches(z: &Zone, sel: &Selection, q: &CompiledQuery<Zone>) -> bool {
         let bbox_ok = sel.bbox.is_none_or(|b| {
             b.rects()
                 .iter()
@@ -549,7 +549,7 @@ impl Collection for ClashZones {
     }
 
     fn select(self: Arc<Self>, sel: &Selection) -> Result<Matches, SelectError> {
-        let q = Query::new(sel, PROPERTIES)?;
+        let q = CompiledQuery::new(sel.filter.as_ref(), &sel.sortby, PROPERTIES)?;
         let set = self.zones(&ZoneParams::from(sel)?);
         let mut hits: Vec<Hit> = set
             .zones
@@ -561,7 +561,7 @@ impl Collection for ClashZones {
                 distance_m: None,
             })
             .collect();
-        q.sort(&mut hits, |i| &set.zones[i]);
+        q.sort(&mut hits, |h| &set.zones[h.index]);
         Ok(Matches { hits, source: set })
     }
 

@@ -8,9 +8,9 @@ use std::sync::Arc;
 use geo::{Geometry, LineString};
 use serde_json::{json, Map, Value};
 
-use super::features::{self, ComputedFeature, FeatureId, FeatureSet};
+use super::feature_set::{self, ComputedFeature, FeatureId, FeatureSet};
 use crate::collection::{Collection, Extent, GeometryKind, Hit, Matches, SelectError, Selection};
-use crate::filter::{queryables, Kind, Property, Query, Queryable};
+use crate::filter::{queryables, CompiledQuery, Kind, Property, Queryable};
 use crate::gazetteer::Gazetteer;
 use crate::json_property;
 use crate::model::displacement::{Count, DisplacementReport};
@@ -291,7 +291,7 @@ const ORIGIN_FILTERS: &[(&str, &str)] = &[("origin_id", "Gazetteer id of the ori
 
 /// The queryables of reports: every property but lists, read from the served JSON.
 static REPORT_PROPERTIES: &[Property<ComputedFeature>] = &[
-    features::id(Kind::Integer),
+    feature_set::id(Kind::Integer),
     json_property!("date_start", Kind::Date, "First day of the displacement"),
     json_property!("date_end", Kind::Date, "Last day of the displacement"),
     json_property!(
@@ -333,7 +333,7 @@ static REPORT_PROPERTIES: &[Property<ComputedFeature>] = &[
         Kind::Timestamp,
         "When the report was last changed"
     ),
-    features::GEOMETRY,
+    feature_set::GEOMETRY,
 ];
 
 /// Totals flows and origins share.
@@ -380,7 +380,7 @@ macro_rules! total_properties {
 static FLOW_PROPERTIES: &[Property<ComputedFeature>] = &{
     let totals = total_properties!();
     [
-        features::id(Kind::Text),
+        feature_set::id(Kind::Text),
         json_property!("origin_id", Kind::Text, "Gazetteer id of the origin"),
         json_property!("origin_name", Kind::Text, "Name of the origin"),
         json_property!(
@@ -398,14 +398,14 @@ static FLOW_PROPERTIES: &[Property<ComputedFeature>] = &{
         totals[6],
         totals[7],
         totals[8],
-        features::GEOMETRY,
+        feature_set::GEOMETRY,
     ]
 };
 
 static ORIGIN_PROPERTIES: &[Property<ComputedFeature>] = &{
     let totals = total_properties!();
     [
-        features::id(Kind::Text),
+        feature_set::id(Kind::Text),
         json_property!("origin_id", Kind::Text, "Gazetteer id of the origin"),
         json_property!("name", Kind::Text, "Name of the origin"),
         json_property!("name_ar", Kind::Text, "Arabic name of the origin"),
@@ -423,7 +423,7 @@ static ORIGIN_PROPERTIES: &[Property<ComputedFeature>] = &{
             Kind::Integer,
             "Reports that did not know the destination"
         ),
-        features::GEOMETRY,
+        feature_set::GEOMETRY,
     ]
 };
 
@@ -568,14 +568,14 @@ impl Collection for DisplacementLayer {
     }
 
     fn select(self: Arc<Self>, sel: &Selection) -> Result<Matches, SelectError> {
-        let q = Query::new(sel, self.properties())?;
+        let q = CompiledQuery::new(sel.filter.as_ref(), &sel.sortby, self.properties())?;
         let set = self.features(sel.datetime);
         let mut hits: Vec<Hit> = set
             .hits(sel, &q)
             .into_iter()
             .filter(|h| self.in_window(&set, h, sel.datetime))
             .collect();
-        q.sort(&mut hits, |i| &set.features[i]);
+        q.sort(&mut hits, |h| &set.features[h.index]);
         Ok(Matches { hits, source: set })
     }
 

@@ -3,5 +3,5 @@
 pub mod clash_zones;
 pub mod clustering;
 pub mod displacement;
-pub mod features;
+pub mod feature_set;
 pub mod zone_shape;

@@ -1,14 +1,9 @@
 //! Spatial primitives shared by every collection: bounding boxes (antimeridian aware),
-//! geodesic distance, and the envelopes that bound a radius search.
-
-mod feature_cache;
-pub mod incidents;
-mod run;
+//! geodesic distance, and the envelopes that bound a radius search. A leaf: it uses no other
+//! module of the crate, so the filter, the collections and the tiles all build on it.
 
 use geo::{Distance, Geodesic, Point};
 use rstar::AABB;
-
-pub use incidents::IncidentIndex;
 
 /// A WGS84 bounding box; `min_lon > max_lon` means it crosses the antimeridian.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -7,7 +7,7 @@ use serde_json::value::RawValue;
 
 use crate::collection::{FeatureData, FeatureSource, Hit, Selection, Spatial};
 use crate::feature_output::{FeatureOutput, ShapedFeature};
-use crate::filter::{GeometryRef, Kind, Property, Query, Value};
+use crate::filter::{CompiledQuery, GeometryRef, Kind, Property, Value};
 
 /// A feature id: stored records keep their numeric ids (as incidents do); aggregates are
 /// named ("al-zuhur~tal-hajar").
@@ -89,7 +89,7 @@ macro_rules! json_property {
             $name,
             $kind,
             $description,
-            |f: &$crate::layers::features::ComputedFeature| {
+            |f: &$crate::layers::feature_set::ComputedFeature| {
                 $crate::filter::Value::json(f.properties.get($name), $kind)
             },
         )
@@ -116,7 +116,7 @@ pub struct FeatureSet {
 
 impl FeatureSet {
     /// The features passing `sel`'s filters and `q`'s filter, in order (unsorted).
-    pub fn hits(&self, sel: &Selection, q: &Query<ComputedFeature>) -> Vec<Hit> {
+    pub fn hits(&self, sel: &Selection, q: &CompiledQuery<ComputedFeature>) -> Vec<Hit> {
         self.features
             .iter()
             .enumerate()

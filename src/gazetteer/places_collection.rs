@@ -13,10 +13,10 @@ use crate::spatial::distance_m;
 use serde_json::Value;
 
 use super::{Gazetteer, Place, PlaceProperties, FILTERABLE, PROPERTIES};
-use crate::filter::{queryables, Query, Queryable};
+use crate::filter::{queryables, CompiledQuery, Queryable};
 
 impl Gazetteer {
-    fn matches_filters(&self, i: usize, sel: &Selection, q: &Query<Place>) -> bool {
+    fn matches_filters(&self, i: usize, sel: &Selection, q: &CompiledQuery<Place>) -> bool {
         let p = self.place(i);
         sel.equals
             .iter()
@@ -110,7 +110,7 @@ impl Collection for Gazetteer {
 impl Gazetteer {
     /// The places matching `sel`, ordered (see `Collection::select`).
     pub fn selected(&self, sel: &Selection) -> Result<Vec<Hit>, SelectError> {
-        let q = Query::new(sel, PROPERTIES)?;
+        let q = CompiledQuery::new(sel.filter.as_ref(), &sel.sortby, PROPERTIES)?;
         // The bbox, or else a spatial filter, bounds which places can match.
         let rects = sel.bbox.map(|b| b.rects()).or_else(|| q.envelopes());
         let mut candidates: Vec<usize> = match rects {
@@ -165,7 +165,7 @@ impl Gazetteer {
             }
         };
         order_hits(&mut hits);
-        q.sort(&mut hits, |i| self.place(i));
+        q.sort(&mut hits, |h| self.place(h.index));
         Ok(hits)
     }
 }
