@@ -380,6 +380,7 @@ fn export_of(
         title: c.title().to_owned(),
         description: c.description(),
         geometry: c.geometry_kind(),
+        csv: c.csv_layout(),
         links,
         file_stem: c.id().to_owned(),
     }
