@@ -156,6 +156,14 @@ impl RecordKind {
         }
     }
 
+    /// One record, as identifiers name it (OpenAPI schemas and operation ids).
+    pub fn type_name(self) -> &'static str {
+        match self {
+            RecordKind::Incidents => "Incident",
+            RecordKind::DisplacementReports => "DisplacementReport",
+        }
+    }
+
     /// Several records, as messages name them.
     pub fn plural(self) -> &'static str {
         match self {
