@@ -306,3 +306,60 @@ impl Atlas {
         )));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::atlas::{EMBEDDED_DISPLACEMENT, EMBEDDED_SCENARIO};
+    use crate::gazetteer::Gazetteer;
+    use crate::store::Store;
+
+    fn first_feature(collection: &str) -> Value {
+        let v: Value = serde_json::from_str(collection).unwrap();
+        v["features"][0].clone()
+    }
+
+    /// Creates of both kinds share the group commit and all land in one current snapshot.
+    #[test]
+    fn creates_of_every_kind_share_the_group_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("a.sqlite")).unwrap();
+        let atlas = Atlas::open(store, Gazetteer::load(true, &[]).unwrap()).unwrap();
+        let incident = first_feature(EMBEDDED_SCENARIO);
+        let report = first_feature(EMBEDDED_DISPLACEMENT);
+        let written: Vec<(RecordKind, i64)> = std::thread::scope(|s| {
+            let jobs: Vec<_> = (0..8)
+                .map(|n| {
+                    let (kind, feature) = if n % 2 == 0 {
+                        (RecordKind::Incidents, &incident)
+                    } else {
+                        (RecordKind::DisplacementReports, &report)
+                    };
+                    let atlas = &atlas;
+                    s.spawn(move || (kind, atlas.create(kind, feature).unwrap().ids[0]))
+                })
+                .collect();
+            jobs.into_iter().map(|j| j.join().unwrap()).collect()
+        });
+        let snap = atlas.snapshot();
+        for (kind, id) in written {
+            let found = match kind {
+                RecordKind::Incidents => snap.incidents.get(id).is_some(),
+                RecordKind::DisplacementReports => snap.displacement.get(id).is_some(),
+            };
+            assert!(found, "{kind:?} {id}");
+        }
+        assert!(snap.incidents.get(1).unwrap().created_at <= snap.last_change);
+        atlas.delete(RecordKind::DisplacementReports, 2).unwrap();
+        assert!(
+            atlas.snapshot().deletions.after(None).is_empty(),
+            "reports keep none"
+        );
+        atlas.delete(RecordKind::Incidents, 1).unwrap();
+        assert_eq!(atlas.snapshot().deletions.after(None).len(), 1);
+        assert!(matches!(
+            atlas.delete(RecordKind::Incidents, 1),
+            Err(AtlasError::NotFound("incident", 1))
+        ));
+    }
+}
