@@ -87,13 +87,8 @@ pub trait FeatureSource: FeatureData + Send + Sync {
     fn feature_id_value(&self, hit: &Hit) -> serde_json::Value {
         serde_json::Value::String(self.feature_id(hit))
     }
-    /// Whether this source's features are incidents (formats with a layout of their own,
-    /// ACLED's CSV columns, then apply even to an empty selection).
-    fn holds_incidents(&self) -> bool {
-        false
-    }
-    /// For sources of incidents, the record a hit points to, so such formats write from the
-    /// records themselves.
+    /// For sources of incidents, the record a hit points to, so formats with a layout of
+    /// their own (`CsvLayout::Acled`) write from the records themselves.
     fn incident(&self, _hit: &Hit) -> Option<&Incident> {
         None
     }
@@ -155,6 +150,49 @@ impl GeometryKind {
     }
 }
 
+/// The kinds of records the atlas stores and takes writes for, each through one collection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RecordKind {
+    Incidents,
+    DisplacementReports,
+}
+
+impl RecordKind {
+    /// One record, as messages name it.
+    pub fn noun(self) -> &'static str {
+        match self {
+            RecordKind::Incidents => "incident",
+            RecordKind::DisplacementReports => "displacement report",
+        }
+    }
+
+    /// One record, as identifiers name it (OpenAPI schemas and operation ids).
+    pub fn type_name(self) -> &'static str {
+        match self {
+            RecordKind::Incidents => "Incident",
+            RecordKind::DisplacementReports => "DisplacementReport",
+        }
+    }
+
+    /// Several records, as messages name them.
+    pub fn plural(self) -> &'static str {
+        match self {
+            RecordKind::Incidents => "incidents",
+            RecordKind::DisplacementReports => "displacement reports",
+        }
+    }
+}
+
+/// The columns of a collection's CSV download.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CsvLayout {
+    /// WKT geometry, the id, then the properties found among the features.
+    Wkt,
+    /// ACLED's columns, written from the incident records (`FeatureSource::incident`), so
+    /// even an empty download has ACLED's header.
+    Acled,
+}
+
 pub trait Collection: Send + Sync {
     fn id(&self) -> &str;
     fn title(&self) -> &str;
@@ -182,6 +220,23 @@ pub trait Collection: Send + Sync {
     /// Whether near / nearest (distances from a point) are answered.
     fn answers_distance(&self) -> bool {
         true
+    }
+    /// The stored records this collection serves and is written through (POST, PUT, PATCH,
+    /// DELETE); `None` for read-only and derived collections.
+    fn record_kind(&self) -> Option<RecordKind> {
+        None
+    }
+    /// Whether this collection takes writes.
+    fn is_editable(&self) -> bool {
+        self.record_kind().is_some()
+    }
+    /// Whether deletions are recorded for mirrors (`/collections/{id}/deletions`).
+    fn keeps_deletions(&self) -> bool {
+        false
+    }
+    /// The columns of its CSV download.
+    fn csv_layout(&self) -> CsvLayout {
+        CsvLayout::Wkt
     }
     /// Every feature matching `selection`, in a stable order (nearest first for distance
     /// predicates).

@@ -63,6 +63,8 @@ pub struct Export {
     pub title: String,
     pub description: String,
     pub geometry: GeometryKind,
+    /// The collection's CSV columns.
+    pub csv: crate::collection::CsvLayout,
     /// Sent as the Link header: self, alternates, collection, next and prev.
     pub links: Vec<Link>,
     /// The file name a download is saved under, without extension.
@@ -86,7 +88,7 @@ pub async fn respond(export: Export, limits: &Arc<ExportLimits>) -> Result<HttpR
     }
     match export.format {
         Format::GeoJsonSeq => Ok(res.streaming(chunks(export, Rows::Seq))),
-        Format::Csv if export.source.holds_incidents() => {
+        Format::Csv if export.csv == crate::collection::CsvLayout::Acled => {
             Ok(res.streaming(chunks(export, Rows::Acled)))
         }
         Format::Csv => {

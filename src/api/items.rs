@@ -137,5 +137,6 @@ fn export_of(
         geometry: c.geometry_kind(),
         links,
         file_stem: c.id().to_owned(),
+        csv: c.csv_layout(),
     }
 }

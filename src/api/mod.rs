@@ -35,7 +35,7 @@ use actix_cors::Cors;
 use actix_web::http::header;
 use actix_web::{middleware, web, HttpRequest, HttpResponse};
 
-use crate::atlas::Atlas;
+use crate::atlas::{Atlas, Snapshot};
 use problem::ApiError;
 
 pub use crate::service::catalog::FEATURES_CONFORMANCE as CONFORMANCE;
@@ -148,23 +148,28 @@ async fn api_document(
     Ok(HttpResponse::Ok().content_type(links::OPENAPI).body(body))
 }
 
-async fn method_not_allowed(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+async fn method_not_allowed(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     Err(ApiError::MethodNotAllowed {
         detail: format!(
             "{} is not allowed on {}; see /api",
             req.method(),
             req.path()
         ),
-        allow: allowed_methods(req.path()),
+        allow: allowed_methods(&state.atlas.snapshot(), req.path()),
     })
 }
 
-/// The methods a path answers, for the Allow header of a 405 (RFC 9110 §15.5.6).
-pub fn allowed_methods(path: &str) -> &'static str {
+/// The methods a path answers, for the Allow header of a 405 (RFC 9110 §15.5.6): editable
+/// collections take writes on their items.
+pub fn allowed_methods(snapshot: &Snapshot, path: &str) -> &'static str {
+    let editable = |id: &str| snapshot.collection(id).is_some_and(|c| c.is_editable());
     let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
     match parts.as_slice() {
-        ["collections", c, "items"] if write::takes_writes(c) => "GET, HEAD, POST",
-        ["collections", c, "items", _] if write::takes_writes(c) => "GET, HEAD, PUT, PATCH, DELETE",
+        ["collections", c, "items"] if editable(c) => "GET, HEAD, POST",
+        ["collections", c, "items", _] if editable(c) => "GET, HEAD, PUT, PATCH, DELETE",
         ["collections", _, "search"] => "POST",
         _ => "GET, HEAD",
     }

@@ -770,7 +770,7 @@ pub fn document(snap: &Snapshot, base: &str) -> OpenApi {
             ),
         );
     paths = super::geoparse::document(paths);
-    paths = sync::document(paths);
+    paths = sync::document(paths, snap);
     paths = super::tiles::document(paths, snap);
     let any = || ObjectBuilder::new().schema_type(Type::Object).build();
     let components = ComponentsBuilder::new()

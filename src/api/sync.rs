@@ -14,7 +14,7 @@ use super::ogc::find_collection;
 use super::problem::ApiError;
 use super::query::{pairs, DEFAULT_LIMIT, MAX_LIMIT};
 use super::AppState;
-use crate::atlas::sync::DELETIONS_OF;
+use crate::atlas::Snapshot;
 use crate::collection::Collection;
 use crate::filter::expr::{CompareOp, ExprKind, Operand, OperandKind};
 use crate::filter::{literal, Expr, Kind, Loc};
@@ -23,7 +23,7 @@ use crate::filter::{literal, Expr, Kind, Loc};
 /// `deleted_after` to get exactly what changed since.
 pub const CURSOR_HEADER: &str = "atlas-sync-cursor";
 
-/// The link relation from the incidents collection to its deletions feed.
+/// The link relation from a collection to its deletions feed.
 pub const DELETIONS_REL: &str = "deletions";
 
 const UPDATED_AFTER: &[(&str, &str)] = &[(
@@ -95,17 +95,34 @@ pub async fn cursor(
     Ok(res)
 }
 
-/// GET /collections/incidents/deletions: deleted incidents, oldest first, paged.
+/// The collections whose deletions are kept, for messages: "/collections/a/deletions".
+fn deletion_feeds(snapshot: &Snapshot) -> String {
+    let feeds: Vec<String> = snapshot
+        .collections()
+        .iter()
+        .filter(|c| c.keeps_deletions())
+        .map(|c| format!("/collections/{}/deletions", c.id()))
+        .collect();
+    match feeds.len() {
+        0 => "no collection does".into(),
+        1 => format!("{} does", feeds[0]),
+        _ => format!("{} do", feeds.join(", ")),
+    }
+}
+
+/// GET /collections/{id}/deletions, for collections that keep deletions: deleted records,
+/// oldest first, paged.
 pub async fn deletions(
     req: HttpRequest,
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let c = find_collection(&state, &path)?;
-    if c.id() != DELETIONS_OF {
+    if !c.keeps_deletions() {
         return Err(ApiError::NotFound(format!(
-            "collection '{}' keeps no deletions; /collections/{DELETIONS_OF}/deletions does",
-            c.id()
+            "collection '{}' keeps no deletions; {}",
+            c.id(),
+            deletion_feeds(&state.atlas.snapshot())
         )));
     }
     let pairs = pairs(req.query_string())?;
@@ -151,28 +168,22 @@ pub async fn deletions(
         }
     }
     let snap = state.atlas.snapshot();
+    // The snapshot's deletions are those of the one collection keeping them (incidents).
     let matched = snap.deletions.after(deleted_after);
     let start = offset.min(matched.len());
     let page = &matched[start..start.saturating_add(limit).min(matched.len())];
 
     let base = base_url(&req, &state);
-    let url = format!("{base}/collections/{DELETIONS_OF}/deletions");
+    let id = c.id();
+    let url = format!("{base}/collections/{id}/deletions");
     let at = |offset: usize| match with_offset(&pairs, offset) {
         qs if qs.is_empty() => url.clone(),
         qs => format!("{url}?{qs}"),
     };
     let mut links = vec![
         Link::new(at(offset), "self", JSON),
-        Link::new(
-            format!("{base}/collections/{DELETIONS_OF}"),
-            "collection",
-            JSON,
-        ),
-        Link::new(
-            format!("{base}/collections/{DELETIONS_OF}/items"),
-            "items",
-            GEOJSON,
-        ),
+        Link::new(format!("{base}/collections/{id}"), "collection", JSON),
+        Link::new(format!("{base}/collections/{id}/items"), "items", GEOJSON),
     ];
     if let Some(next) = offset.checked_add(limit).filter(|&n| n < matched.len()) {
         links.push(Link::new(at(next), "next", JSON).titled("Next page"));
@@ -208,8 +219,25 @@ pub fn cursor_header() -> utoipa::openapi::header::Header {
         .build()
 }
 
-/// Declares the deletions feed in the OpenAPI document.
-pub fn document(paths: utoipa::openapi::PathsBuilder) -> utoipa::openapi::PathsBuilder {
+/// Declares the deletions feed of every collection keeping deletions in the OpenAPI document.
+pub fn document(
+    mut paths: utoipa::openapi::PathsBuilder,
+    snapshot: &Snapshot,
+) -> utoipa::openapi::PathsBuilder {
+    for c in snapshot
+        .collections()
+        .iter()
+        .filter(|c| c.keeps_deletions())
+    {
+        paths = deletions_path(paths, c.as_ref());
+    }
+    paths
+}
+
+fn deletions_path(
+    paths: utoipa::openapi::PathsBuilder,
+    c: &dyn Collection,
+) -> utoipa::openapi::PathsBuilder {
     use super::openapi::{at_least, date_time, get, integer, json_f_param, query_param, string};
     use utoipa::openapi::path::{HttpMethod, PathItem};
     use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
@@ -235,16 +263,24 @@ pub fn document(paths: utoipa::openapi::PathsBuilder) -> utoipa::openapi::PathsB
         .property("timeStamp", date_time())
         .required("deletions")
         .required("links");
+    // Deletions are of stored records; a collection without a kind names them by its id.
+    let (name, plural) = c
+        .record_kind()
+        .map_or((c.id(), c.id()), |k| (k.type_name(), k.plural()));
     let ok = ResponseBuilder::new()
-        .description("Deleted incidents, oldest first, with numberMatched and next/prev links")
+        .description(format!(
+            "Deleted {plural}, oldest first, with numberMatched and next/prev links"
+        ))
         .content(JSON, ContentBuilder::new().schema(Some(body)).build())
         .header(CURSOR_HEADER, cursor_header())
         .build();
     let params = vec![
         query_param(
             "deleted_after",
-            "RFC 3339 timestamp: only incidents deleted strictly after it (pass the \
-             Atlas-Sync-Cursor header of an earlier answer)",
+            &format!(
+                "RFC 3339 timestamp: only {plural} deleted strictly after it (pass the \
+                 Atlas-Sync-Cursor header of an earlier answer)"
+            ),
             date_time().into(),
         ),
         query_param(
@@ -260,12 +296,12 @@ pub fn document(paths: utoipa::openapi::PathsBuilder) -> utoipa::openapi::PathsB
         json_f_param(),
     ];
     paths.path(
-        format!("/collections/{DELETIONS_OF}/deletions"),
+        format!("/collections/{}/deletions", c.id()),
         PathItem::new(
             HttpMethod::Get,
             get(
-                "getIncidentDeletions",
-                "Deleted incidents and when, for mirrors keeping a copy in step",
+                &format!("get{name}Deletions"),
+                &format!("Deleted {plural} and when, for mirrors keeping a copy in step"),
                 params,
                 ok,
                 &[("400", "Unknown or malformed parameter")],

@@ -1,5 +1,5 @@
-//! Writes (OGC API – Features Part 4 style) on `incidents` and `displacement-reports`: POST,
-//! PUT, PATCH, DELETE, behind a bearer token from ATLAS_WRITE_TOKEN.
+//! Writes (OGC API – Features Part 4 style) on every editable collection (`record_kind`):
+//! POST, PUT, PATCH, DELETE, behind a bearer token from ATLAS_WRITE_TOKEN.
 
 use std::sync::Arc;
 
@@ -12,64 +12,10 @@ use super::links::{base_url, GEOJSON};
 use super::ogc::{content_crs, feature_collection, feature_with_links, find_collection};
 use super::problem::ApiError;
 use super::AppState;
-use crate::atlas::{report_drafts, value_to_drafts, Atlas, AtlasError};
-use crate::collection::{FeatureSource, Hit};
+use crate::atlas::{Atlas, AtlasError, Snapshot, Written};
+use crate::collection::{Collection, Hit, RecordKind};
 use crate::crs::Crs;
 use crate::feature_output::FeatureOutput;
-use crate::layers::displacement::report_set;
-use crate::model::displacement::DisplacementReport;
-use crate::model::displacement::ReportDraft;
-use crate::model::Incident;
-use crate::model::IncidentDraft;
-
-/// The kinds of stored records, and the collection each is written through.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Records {
-    Incidents,
-    DisplacementReports,
-}
-
-impl Records {
-    fn of(collection: &str) -> Option<Records> {
-        match collection {
-            "incidents" => Some(Records::Incidents),
-            "displacement-reports" => Some(Records::DisplacementReports),
-            _ => None,
-        }
-    }
-
-    fn collection(self) -> &'static str {
-        match self {
-            Records::Incidents => "incidents",
-            Records::DisplacementReports => "displacement-reports",
-        }
-    }
-}
-
-/// What a write stored, ready to serve: the values the write returned, not a later
-/// snapshot that another write may already have changed.
-struct Written {
-    ids: Vec<i64>,
-    source: Arc<dyn FeatureSource>,
-}
-
-impl Written {
-    fn incidents(incidents: Vec<Arc<Incident>>) -> Written {
-        Written {
-            ids: incidents.iter().map(|i| i.id).collect(),
-            source: Arc::new(incidents),
-        }
-    }
-
-    fn reports(state: &AppState, reports: Vec<Arc<DisplacementReport>>) -> Written {
-        // The gazetteer never changes while the server runs.
-        let set = report_set(&reports, &state.atlas.snapshot().gazetteer);
-        Written {
-            ids: reports.iter().map(|r| r.id).collect(),
-            source: Arc::new(set),
-        }
-    }
-}
 
 fn authorize(req: &HttpRequest, state: &AppState) -> Result<(), ApiError> {
     let Some(token) = &state.write_token else {
@@ -95,34 +41,49 @@ fn authorize(req: &HttpRequest, state: &AppState) -> Result<(), ApiError> {
     }
 }
 
-/// Whether `collection` takes POST, PUT, PATCH and DELETE.
-pub fn takes_writes(collection: &str) -> bool {
-    Records::of(collection).is_some()
+/// The ids of the collections that take writes, for messages: "a, b and c".
+fn editable_ids(snapshot: &Snapshot) -> String {
+    let ids: Vec<&str> = snapshot
+        .collections()
+        .iter()
+        .filter(|c| c.is_editable())
+        .map(|c| c.id())
+        .collect();
+    match ids.split_last() {
+        None => "none".into(),
+        Some((last, [])) => (*last).into(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+    }
 }
 
-/// The record kind behind a collection, after the token check.
-fn writable(req: &HttpRequest, state: &AppState, cid: &str) -> Result<Records, ApiError> {
-    find_collection(state, cid)?;
-    let Some(records) = Records::of(cid) else {
+/// The collection and the kind of records written through it, after the token check.
+fn writable(
+    req: &HttpRequest,
+    state: &AppState,
+    cid: &str,
+) -> Result<(Arc<dyn Collection>, RecordKind), ApiError> {
+    let c = find_collection(state, cid)?;
+    let Some(kind) = c.record_kind() else {
         return Err(ApiError::MethodNotAllowed {
             detail: format!(
-                "collection '{cid}' is read-only; incidents and displacement-reports take writes"
+                "collection '{cid}' is read-only; {} take writes",
+                editable_ids(&state.atlas.snapshot())
             ),
             allow: "GET, HEAD",
         });
     };
     authorize(req, state)?;
-    Ok(records)
+    Ok((c, kind))
 }
 
 const JSON_TYPES: &[&str] = &["application/geo+json", "application/json"];
 const PATCH_TYPES: &[&str] = &["application/merge-patch+json", "application/json"];
 
-fn parse_id(fid: &str, records: Records) -> Result<i64, ApiError> {
+fn parse_id(fid: &str, c: &dyn Collection) -> Result<i64, ApiError> {
     fid.parse().map_err(|_| {
         ApiError::NotFound(format!(
             "no feature '{fid}' in collection '{}' (ids are whole numbers)",
-            records.collection()
+            c.id()
         ))
     })
 }
@@ -142,7 +103,7 @@ async fn blocking<T: Send + 'static>(
 fn feature_response(
     state: &AppState,
     req: &HttpRequest,
-    records: Records,
+    c: &dyn Collection,
     written: Written,
     status: StatusCode,
 ) -> Result<HttpResponse, ApiError> {
@@ -151,7 +112,7 @@ fn feature_response(
         .first()
         .ok_or_else(|| ApiError::Internal("the write stored nothing".into()))?;
     let base = base_url(req, state);
-    let collection = records.collection();
+    let collection = c.id();
     let hit = Hit {
         index: 0,
         distance_m: None,
@@ -180,46 +141,28 @@ pub async fn create(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let records = writable(&req, &state, &path)?;
+    let (c, kind) = writable(&req, &state, &path)?;
     let body = json_body(&req, payload, &state, JSON_TYPES).await?;
     let single = body.get("type").and_then(Value::as_str) == Some("Feature");
-    let at = move |n: usize| {
-        if single {
-            String::new()
-        } else {
-            format!("/features/{n}")
-        }
-    };
-    let written = match records {
-        Records::Incidents => {
-            let drafts = value_to_drafts(&body).map_err(ApiError::Invalid)?;
-            if drafts.is_empty() {
-                return Err(ApiError::bad(
-                    "/features",
-                    "the FeatureCollection has no features",
-                ));
-            }
-            Written::incidents(blocking(&state, move |a| a.create(&drafts, at)).await?)
-        }
-        Records::DisplacementReports => {
-            let drafts = report_drafts(&body).map_err(ApiError::Invalid)?;
-            if drafts.is_empty() {
-                return Err(ApiError::bad(
-                    "/features",
-                    "the FeatureCollection has no features",
-                ));
-            }
-            let created = blocking(&state, move |a| a.create_reports(&drafts, at)).await?;
-            Written::reports(&state, created)
-        }
-    };
+    let empty = body.get("type").and_then(Value::as_str) == Some("FeatureCollection")
+        && body
+            .get("features")
+            .and_then(Value::as_array)
+            .is_some_and(Vec::is_empty);
+    if empty {
+        return Err(ApiError::bad(
+            "/features",
+            "the FeatureCollection has no features",
+        ));
+    }
+    let written = blocking(&state, move |a| a.create(kind, &body)).await?;
     tracing::info!(
         count = written.ids.len(),
-        collection = records.collection(),
+        collection = c.id(),
         "records created"
     );
     if single {
-        return feature_response(&state, &req, records, written, StatusCode::CREATED);
+        return feature_response(&state, &req, c.as_ref(), written, StatusCode::CREATED);
     }
     let hits: Vec<Hit> = (0..written.ids.len())
         .map(|index| Hit {
@@ -247,23 +190,11 @@ pub async fn replace(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let (cid, fid) = path.into_inner();
-    let records = writable(&req, &state, &cid)?;
-    let id = parse_id(&fid, records)?;
+    let (c, kind) = writable(&req, &state, &cid)?;
+    let id = parse_id(&fid, c.as_ref())?;
     let body = json_body(&req, payload, &state, JSON_TYPES).await?;
-    let written = match records {
-        Records::Incidents => {
-            let draft = IncidentDraft::from_feature(&body).map_err(ApiError::Invalid)?;
-            Written::incidents(vec![
-                blocking(&state, move |a| a.replace(id, &draft)).await?,
-            ])
-        }
-        Records::DisplacementReports => {
-            let draft = ReportDraft::from_feature_at(&body, "").map_err(ApiError::Invalid)?;
-            let report = blocking(&state, move |a| a.replace_report(id, &draft)).await?;
-            Written::reports(&state, vec![report])
-        }
-    };
-    feature_response(&state, &req, records, written, StatusCode::OK)
+    let written = blocking(&state, move |a| a.replace(kind, id, &body)).await?;
+    feature_response(&state, &req, c.as_ref(), written, StatusCode::OK)
 }
 
 pub async fn patch(
@@ -273,22 +204,14 @@ pub async fn patch(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let (cid, fid) = path.into_inner();
-    let records = writable(&req, &state, &cid)?;
-    let id = parse_id(&fid, records)?;
+    let (c, kind) = writable(&req, &state, &cid)?;
+    let id = parse_id(&fid, c.as_ref())?;
     let body = json_body(&req, payload, &state, PATCH_TYPES).await?;
     if !body.is_object() {
         return Err(ApiError::bad("body", "a merge patch must be a JSON object"));
     }
-    let written = match records {
-        Records::Incidents => {
-            Written::incidents(vec![blocking(&state, move |a| a.patch(id, &body)).await?])
-        }
-        Records::DisplacementReports => {
-            let report = blocking(&state, move |a| a.patch_report(id, &body)).await?;
-            Written::reports(&state, vec![report])
-        }
-    };
-    feature_response(&state, &req, records, written, StatusCode::OK)
+    let written = blocking(&state, move |a| a.patch(kind, id, &body)).await?;
+    feature_response(&state, &req, c.as_ref(), written, StatusCode::OK)
 }
 
 pub async fn delete(
@@ -297,11 +220,8 @@ pub async fn delete(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let (cid, fid) = path.into_inner();
-    let records = writable(&req, &state, &cid)?;
-    let id = parse_id(&fid, records)?;
-    match records {
-        Records::Incidents => blocking(&state, move |a| a.delete(id)).await?,
-        Records::DisplacementReports => blocking(&state, move |a| a.delete_report(id)).await?,
-    }
+    let (c, kind) = writable(&req, &state, &cid)?;
+    let id = parse_id(&fid, c.as_ref())?;
+    blocking(&state, move |a| a.delete(kind, id)).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -8,9 +8,6 @@
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use serde::Serialize;
 
-/// The collection whose deletions are kept.
-pub const DELETIONS_OF: &str = "incidents";
-
 /// An incident that was deleted, and when.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Deletion {

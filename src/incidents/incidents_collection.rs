@@ -263,6 +263,18 @@ impl Collection for IncidentIndex {
         crate::model::incident::PROPERTY_NAMES
     }
 
+    fn record_kind(&self) -> Option<crate::collection::RecordKind> {
+        Some(crate::collection::RecordKind::Incidents)
+    }
+
+    fn keeps_deletions(&self) -> bool {
+        true
+    }
+
+    fn csv_layout(&self) -> crate::collection::CsvLayout {
+        crate::collection::CsvLayout::Acled
+    }
+
     fn select(self: Arc<Self>, sel: &Selection) -> Result<Matches, SelectError> {
         let hits = self.selected(sel)?;
         Ok(Matches { hits, source: self })
@@ -298,10 +310,6 @@ impl FeatureSource for Vec<Arc<Incident>> {
 
     fn feature_id_value(&self, hit: &Hit) -> serde_json::Value {
         self[hit.index].id.into()
-    }
-
-    fn holds_incidents(&self) -> bool {
-        true
     }
 
     fn incident(&self, hit: &Hit) -> Option<&Incident> {
@@ -341,10 +349,6 @@ impl FeatureSource for IncidentIndex {
 
     fn feature_id_value(&self, hit: &Hit) -> serde_json::Value {
         self.id_at(hit.index).into()
-    }
-
-    fn holds_incidents(&self) -> bool {
-        true
     }
 
     fn incident(&self, hit: &Hit) -> Option<&Incident> {

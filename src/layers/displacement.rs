@@ -559,6 +559,11 @@ impl Collection for DisplacementLayer {
         }
     }
 
+    fn record_kind(&self) -> Option<crate::collection::RecordKind> {
+        // Reports are stored; flows and origins are computed from them.
+        (self.view == View::Reports).then_some(crate::collection::RecordKind::DisplacementReports)
+    }
+
     fn answers_distance(&self) -> bool {
         false
     }

@@ -201,14 +201,17 @@ pub fn collection(c: &dyn Collection, base: &str, mut links: Vec<Link>) -> Colle
         )
         .titled(format!("{} as vector tiles", c.title())),
     ]);
-    if keeps_deletions(c) {
+    if c.keeps_deletions() {
         links.push(
             Link::new(
                 format!("{base}/collections/{id}/deletions"),
                 DELETIONS_REL,
                 JSON,
             )
-            .titled("Deleted incidents and when, for mirrors (deleted_after=…)"),
+            .titled(format!(
+                "Deleted {} and when, for mirrors (deleted_after=…)",
+                c.record_kind().map_or("features", |k| k.plural())
+            )),
         );
     }
     CollectionInfo {
@@ -236,12 +239,6 @@ pub fn collection(c: &dyn Collection, base: &str, mut links: Vec<Link>) -> Colle
             .collect(),
         links,
     }
-}
-
-/// Whether `c` keeps a feed of its deletions.
-// TODO(merge): becomes `Collection::keeps_deletions` (h-writes).
-fn keeps_deletions(c: &dyn Collection) -> bool {
-    c.id() == crate::atlas::sync::DELETIONS_OF
 }
 
 /// Every CRS features can be written in (OGC API – Features Part 2), the default first.

@@ -1,0 +1,365 @@
+//! The write path, once for every record kind (`Record`): create, replace, patch and delete
+//! commit to SQLite under the writer lock, then publish a new snapshot. Creates of any kind
+//! share a group commit.
+
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use super::record::{drafts, with_record, Record};
+use super::{lock_ignoring_poison, Atlas, AtlasError, Snapshot};
+use crate::collection::{FeatureSource, RecordKind};
+use crate::model::displacement::DisplacementReport;
+use crate::model::Incident;
+use crate::store::{StoreError, Writer};
+
+/// What a write stored, ready to serve: the values the write returned, not a later snapshot
+/// that another write may already have changed.
+pub struct Written {
+    /// The records' ids, in the order written.
+    pub ids: Vec<i64>,
+    /// The records as features; hit `n` is the `n`th written.
+    pub source: Arc<dyn FeatureSource>,
+}
+
+impl Written {
+    fn of<R: Record>(records: &[Arc<R>], snapshot: &Snapshot) -> Written {
+        Written {
+            ids: records.iter().map(|r| r.id()).collect(),
+            source: R::served(records, snapshot),
+        }
+    }
+}
+
+/// One kind's changes in a commit.
+pub struct Delta<R> {
+    pub upserts: Vec<Arc<R>>,
+    pub removed: Vec<i64>,
+}
+
+impl<R> Default for Delta<R> {
+    fn default() -> Self {
+        Delta {
+            upserts: Vec::new(),
+            removed: Vec::new(),
+        }
+    }
+}
+
+impl<R> Delta<R> {
+    fn is_empty(&self) -> bool {
+        self.upserts.is_empty() && self.removed.is_empty()
+    }
+}
+
+/// Everything one commit changed, to publish as one snapshot.
+#[derive(Default)]
+pub struct Changes {
+    pub incidents: Delta<Incident>,
+    pub reports: Delta<DisplacementReport>,
+}
+
+impl Changes {
+    fn is_empty(&self) -> bool {
+        self.incidents.is_empty() && self.reports.is_empty()
+    }
+}
+
+/// A create waiting in the group commit, of whatever kind.
+trait QueuedCreate: Send + Sync {
+    /// Stores its records, stamped `stamp`, in a savepoint of the shared transaction: all of
+    /// them or none.
+    fn write(&self, w: &mut Writer<'_>, stamp: DateTime<Utc>) -> Result<(), StoreError>;
+    /// Settles the create once the transaction is over: `outcome` is its write's, or the
+    /// commit's failure; stored records join `changes`.
+    fn settle(&self, outcome: Result<(), AtlasError>, changes: &mut Changes);
+}
+
+/// One client's create (a group commit: one fsync and one published snapshot for every
+/// create that queued meanwhile).
+struct CreateJob<R: Record> {
+    records: Mutex<Vec<R>>,
+    result: Mutex<Option<Result<Vec<Arc<R>>, AtlasError>>>,
+}
+
+impl<R: Record> CreateJob<R> {
+    fn take_result(&self) -> Option<Result<Vec<Arc<R>>, AtlasError>> {
+        lock_ignoring_poison(&self.result).take()
+    }
+}
+
+impl<R: Record> QueuedCreate for CreateJob<R> {
+    fn write(&self, w: &mut Writer<'_>, stamp: DateTime<Utc>) -> Result<(), StoreError> {
+        let mut records = lock_ignoring_poison(&self.records);
+        // Placed before the lock; stamped now, in commit order (see `sync`).
+        for r in records.iter_mut() {
+            r.stamp(stamp);
+        }
+        w.all_or_nothing(|w| records.iter_mut().try_for_each(|r| R::insert(w, r)))
+    }
+
+    fn settle(&self, outcome: Result<(), AtlasError>, changes: &mut Changes) {
+        let result = outcome.map(|()| {
+            let records = std::mem::take(&mut *lock_ignoring_poison(&self.records));
+            let stored: Vec<Arc<R>> = records.into_iter().map(Arc::new).collect();
+            R::changes(changes).upserts.extend(stored.iter().cloned());
+            stored
+        });
+        *lock_ignoring_poison(&self.result) = Some(result);
+    }
+}
+
+/// The creates waiting for the writer lock; whoever takes it commits them all at once.
+#[derive(Default)]
+pub(super) struct CreateQueue(Mutex<Vec<Arc<dyn QueuedCreate>>>);
+
+impl CreateQueue {
+    fn push(&self, job: Arc<dyn QueuedCreate>) {
+        lock_ignoring_poison(&self.0).push(job);
+    }
+
+    fn take(&self) -> Vec<Arc<dyn QueuedCreate>> {
+        std::mem::take(&mut *lock_ignoring_poison(&self.0))
+    }
+}
+
+impl Atlas {
+    /// Creates records of `kind` from a GeoJSON Feature or FeatureCollection, all or nothing.
+    /// Errors name a FeatureCollection's features by pointer (`/features/3`).
+    pub fn create(&self, kind: RecordKind, features: &Value) -> Result<Written, AtlasError> {
+        with_record!(kind, R => {
+            let drafts = drafts::<R>(features).map_err(AtlasError::Invalid)?;
+            let single = features.get("type").and_then(Value::as_str) == Some("Feature");
+            let at = |n: usize| {
+                if single {
+                    String::new()
+                } else {
+                    format!("/features/{n}")
+                }
+            };
+            let created = self.create_records::<R>(&drafts, at)?;
+            Ok(Written::of(&created, &self.snapshot()))
+        })
+    }
+
+    /// Replaces record `id` of `kind` with a Feature (PUT).
+    pub fn replace(
+        &self,
+        kind: RecordKind,
+        id: i64,
+        feature: &Value,
+    ) -> Result<Written, AtlasError> {
+        with_record!(kind, R => {
+            let draft = R::draft(feature, "").map_err(AtlasError::Invalid)?;
+            self.update::<R>(id, |_| Ok(draft))
+        })
+    }
+
+    /// Applies a JSON merge patch (RFC 7396) to record `id`'s editable form (PATCH).
+    pub fn patch(&self, kind: RecordKind, id: i64, patch: &Value) -> Result<Written, AtlasError> {
+        with_record!(kind, R => {
+            self.update::<R>(id, |old| old.patched(patch).map_err(AtlasError::Invalid))
+        })
+    }
+
+    /// Deletes record `id` of `kind`; kinds that keep deletions record when.
+    pub fn delete(&self, kind: RecordKind, id: i64) -> Result<(), AtlasError> {
+        with_record!(kind, R => self.delete_record::<R>(id))
+    }
+
+    /// Places and stores drafts all-or-nothing; `at(i)` names draft i in errors.
+    ///
+    /// Concurrent creates share one transaction: each queues its placed records, and
+    /// whichever caller takes the writer lock commits every queued create (each in its own
+    /// savepoint) with one fsync, then publishes one snapshot. A create returns only after
+    /// the commit that holds it.
+    pub(super) fn create_records<R: Record>(
+        &self,
+        drafts: &[R::Draft],
+        at: impl Fn(usize) -> String,
+    ) -> Result<Vec<Arc<R>>, AtlasError> {
+        // The gazetteer never changes while the server runs: place outside the lock.
+        let gazetteer = self.snapshot().gazetteer.clone();
+        let now = Utc::now();
+        let records = drafts
+            .iter()
+            .enumerate()
+            .map(|(n, d)| R::place(&gazetteer, d, &at(n), now))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(AtlasError::Placement)?;
+        let job = Arc::new(CreateJob::<R> {
+            records: Mutex::new(records),
+            result: Mutex::new(None),
+        });
+        self.queue.push(job.clone());
+        let mut store = self.lock();
+        // Only lock holders drain the queue, and they finish before letting go: either an
+        // earlier holder committed this job, or it is still queued and this caller commits it.
+        if let Some(result) = job.take_result() {
+            return result;
+        }
+        let jobs = self.queue.take();
+        let base = self.snapshot();
+        let stamp = Self::stamp(&base);
+        let outcome = store.write(|w| {
+            Ok(jobs
+                .iter()
+                .map(|job| job.write(w, stamp))
+                .collect::<Vec<_>>())
+        });
+        let mut changes = Changes::default();
+        match outcome {
+            Ok(written) => {
+                for (job, w) in jobs.iter().zip(written) {
+                    job.settle(w.map_err(AtlasError::Store), &mut changes);
+                }
+            }
+            Err(e) => {
+                let cause = e.to_string();
+                for job in &jobs {
+                    let failed = AtlasError::Store(StoreError::Commit(cause.clone()));
+                    job.settle(Err(failed), &mut changes);
+                }
+            }
+        }
+        if !changes.is_empty() {
+            self.publish(&base, changes, stamp);
+        }
+        drop(store);
+        job.take_result().unwrap_or_else(|| {
+            Err(AtlasError::Store(StoreError::Commit(
+                "the write was lost by a writer that failed".into(),
+            )))
+        })
+    }
+
+    /// Read, change and write record `id` under the writer lock, so concurrent patches each
+    /// see the one before (none is lost).
+    fn update<R: Record>(
+        &self,
+        id: i64,
+        change: impl FnOnce(&R) -> Result<R::Draft, AtlasError>,
+    ) -> Result<Written, AtlasError> {
+        let mut store = self.lock();
+        let base = self.snapshot();
+        let old = R::get(&base, id).ok_or(AtlasError::NotFound(R::KIND.noun(), id))?;
+        let draft = change(old)?;
+        let now = Self::stamp(&base);
+        let mut new = R::place(&base.gazetteer, &draft, "", now).map_err(AtlasError::Placement)?;
+        new.keep_identity(old);
+        if !store.write(|w| R::replace(w, &new))? {
+            return Err(AtlasError::NotFound(R::KIND.noun(), id));
+        }
+        let new = [Arc::new(new)];
+        let mut changes = Changes::default();
+        R::changes(&mut changes).upserts.extend(new.iter().cloned());
+        self.publish(&base, changes, now);
+        Ok(Written::of(&new, &base))
+    }
+
+    fn delete_record<R: Record>(&self, id: i64) -> Result<(), AtlasError> {
+        let mut store = self.lock();
+        let base = self.snapshot();
+        let now = Self::stamp(&base);
+        if !store.write(|w| R::delete(w, id, now))? {
+            return Err(AtlasError::NotFound(R::KIND.noun(), id));
+        }
+        let mut changes = Changes::default();
+        R::changes(&mut changes).removed.push(id);
+        self.publish(&base, changes, now);
+        Ok(())
+    }
+
+    /// Publishes `changes`, committed at `stamp`, on top of `base`. Removed incidents are
+    /// recorded as deleted then (the deletions feed is theirs).
+    pub(super) fn publish(&self, base: &Snapshot, changes: Changes, stamp: DateTime<Utc>) {
+        let Changes { incidents, reports } = changes;
+        let deletions = if incidents.removed.is_empty() {
+            base.deletions.clone()
+        } else {
+            Arc::new(base.deletions.with(&incidents.removed, stamp))
+        };
+        let incidents = if incidents.is_empty() {
+            base.incidents.clone()
+        } else {
+            Arc::new(
+                base.incidents
+                    .with_changes(&incidents.upserts, &incidents.removed),
+            )
+        };
+        let displacement = if reports.is_empty() {
+            base.displacement.clone()
+        } else {
+            Arc::new(
+                base.displacement
+                    .with_changes(&reports.upserts, &reports.removed),
+            )
+        };
+        self.current.store(Arc::new(Snapshot::new(
+            base.geoparser.clone(),
+            base.gazetteer.clone(),
+            incidents,
+            displacement,
+            (deletions, stamp),
+            base.version + 1,
+        )));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::atlas::{EMBEDDED_DISPLACEMENT, EMBEDDED_SCENARIO};
+    use crate::gazetteer::Gazetteer;
+    use crate::store::Store;
+
+    fn first_feature(collection: &str) -> Value {
+        let v: Value = serde_json::from_str(collection).unwrap();
+        v["features"][0].clone()
+    }
+
+    /// Creates of both kinds share the group commit and all land in one current snapshot.
+    #[test]
+    fn creates_of_every_kind_share_the_group_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("a.sqlite")).unwrap();
+        let atlas = Atlas::open(store, Gazetteer::load(true, &[]).unwrap()).unwrap();
+        let incident = first_feature(EMBEDDED_SCENARIO);
+        let report = first_feature(EMBEDDED_DISPLACEMENT);
+        let written: Vec<(RecordKind, i64)> = std::thread::scope(|s| {
+            let jobs: Vec<_> = (0..8)
+                .map(|n| {
+                    let (kind, feature) = if n % 2 == 0 {
+                        (RecordKind::Incidents, &incident)
+                    } else {
+                        (RecordKind::DisplacementReports, &report)
+                    };
+                    let atlas = &atlas;
+                    s.spawn(move || (kind, atlas.create(kind, feature).unwrap().ids[0]))
+                })
+                .collect();
+            jobs.into_iter().map(|j| j.join().unwrap()).collect()
+        });
+        let snap = atlas.snapshot();
+        for (kind, id) in written {
+            let found = match kind {
+                RecordKind::Incidents => snap.incidents.get(id).is_some(),
+                RecordKind::DisplacementReports => snap.displacement.get(id).is_some(),
+            };
+            assert!(found, "{kind:?} {id}");
+        }
+        assert!(snap.incidents.get(1).unwrap().created_at <= snap.last_change);
+        atlas.delete(RecordKind::DisplacementReports, 2).unwrap();
+        assert!(
+            atlas.snapshot().deletions.after(None).is_empty(),
+            "reports keep none"
+        );
+        atlas.delete(RecordKind::Incidents, 1).unwrap();
+        assert_eq!(atlas.snapshot().deletions.after(None).len(), 1);
+        assert!(matches!(
+            atlas.delete(RecordKind::Incidents, 1),
+            Err(AtlasError::NotFound("incident", 1))
+        ));
+    }
+}
