@@ -9,62 +9,20 @@ use actix_web::middleware::Next;
 use actix_web::{web, Error, HttpRequest, HttpResponse};
 use chrono::{DateTime, SecondsFormat, Utc};
 
-use super::links::{base_url, with_offset, Link, GEOJSON, JSON};
-use super::ogc::find_collection;
+use super::links::{base_url, JSON};
 use super::problem::ApiError;
-use super::query::{pairs, DEFAULT_LIMIT, MAX_LIMIT};
-use super::AppState;
+use super::{find_collection, AppState};
 use crate::atlas::Snapshot;
 use crate::collection::Collection;
-use crate::filter::expr::{CompareOp, ExprKind, Operand, OperandKind};
-use crate::filter::{literal, Expr, Kind, Loc};
+use crate::service::parameters::DEFAULT_LIMIT;
+use crate::service::{self, deletions::DeletionsRequest};
 
 /// The newest write an answer reflects, RFC 3339: pass it back as `updated_after` and
 /// `deleted_after` to get exactly what changed since.
 pub const CURSOR_HEADER: &str = "atlas-sync-cursor";
 
-/// The link relation from a collection to its deletions feed.
-pub const DELETIONS_REL: &str = "deletions";
-
-const UPDATED_AFTER: &[(&str, &str)] = &[(
-    "updated_after",
-    "RFC 3339 timestamp: only features created or changed strictly after it (the same as \
-     filter=updated_at > TIMESTAMP('…')). Pass the Atlas-Sync-Cursor header of an earlier \
-     answer to get what changed since; deletions are at /collections/incidents/deletions.",
-)];
-
-/// `updated_after`, on collections whose records carry an `updated_at` timestamp.
-pub fn sync_parameters(c: &dyn Collection) -> &'static [(&'static str, &'static str)] {
-    let stamped = c
-        .queryables()
-        .iter()
-        .any(|q| q.name == "updated_at" && q.kind == Kind::Timestamp);
-    if stamped {
-        UPDATED_AFTER
-    } else {
-        &[]
-    }
-}
-
-/// `updated_after=t` as the filter `updated_at > TIMESTAMP(t)`; `field` names it in errors.
-pub fn updated_after(c: &dyn Collection, field: &str, value: &str) -> Result<Expr, ApiError> {
-    if sync_parameters(c).is_empty() {
-        return Err(ApiError::bad(
-            field,
-            format!("collection '{}' has no updated_at to compare", c.id()),
-        ));
-    }
-    let t = literal::timestamp(value).map_err(|e| ApiError::bad(field, e))?;
-    let at = Loc::Pointer(field.to_owned());
-    Ok(Expr::new(
-        ExprKind::Compare(
-            CompareOp::Gt,
-            Operand::new(OperandKind::Property("updated_at".into()), at.clone()),
-            Operand::new(OperandKind::Timestamp(t), at.clone()),
-        ),
-        at,
-    ))
-}
+pub use crate::service::catalog::DELETIONS_REL;
+pub use crate::service::parameters::sync_parameters;
 
 /// Cursors print to the microsecond (older records may carry nanoseconds: then those).
 pub fn format_stamp(t: DateTime<Utc>) -> String {
@@ -96,20 +54,6 @@ pub async fn cursor(
 }
 
 /// The collections whose deletions are kept, for messages: "/collections/a/deletions".
-fn deletion_feeds(snapshot: &Snapshot) -> String {
-    let feeds: Vec<String> = snapshot
-        .collections()
-        .iter()
-        .filter(|c| c.keeps_deletions())
-        .map(|c| format!("/collections/{}/deletions", c.id()))
-        .collect();
-    match feeds.len() {
-        0 => "no collection does".into(),
-        1 => format!("{} does", feeds[0]),
-        _ => format!("{} do", feeds.join(", ")),
-    }
-}
-
 /// GET /collections/{id}/deletions, for collections that keep deletions: deleted records,
 /// oldest first, paged.
 pub async fn deletions(
@@ -118,93 +62,18 @@ pub async fn deletions(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let c = find_collection(&state, &path)?;
-    if !c.keeps_deletions() {
-        return Err(ApiError::NotFound(format!(
-            "collection '{}' keeps no deletions; {}",
-            c.id(),
-            deletion_feeds(&state.atlas.snapshot())
-        )));
-    }
-    let pairs = pairs(req.query_string())?;
-    let mut deleted_after = None;
-    let (mut limit, mut offset) = (DEFAULT_LIMIT, 0usize);
-    for (k, v) in &pairs {
-        if pairs.iter().filter(|(n, _)| n == k).count() > 1 {
-            return Err(ApiError::bad(k, "given more than once"));
-        }
-        match k.as_str() {
-            "f" if v != "json" => {
-                return Err(ApiError::bad(
-                    "f",
-                    format!("'{v}' is not supported; use json"),
-                ))
-            }
-            "f" => {}
-            "deleted_after" => {
-                deleted_after =
-                    Some(literal::timestamp(v).map_err(|e| ApiError::bad("deleted_after", e))?)
-            }
-            "limit" => {
-                limit = v
-                    .parse::<u64>()
-                    .ok()
-                    .filter(|&n| n >= 1)
-                    .map(|n| n.min(MAX_LIMIT as u64) as usize)
-                    .ok_or_else(|| {
-                        ApiError::bad("limit", format!("'{v}' is not a whole number ≥ 1"))
-                    })?
-            }
-            "offset" => {
-                offset = v.parse().map_err(|_| {
-                    ApiError::bad("offset", format!("'{v}' is not a whole number ≥ 0"))
-                })?
-            }
-            _ => {
-                return Err(ApiError::bad(
-                    k,
-                    "unknown parameter; deletions accept deleted_after, limit, offset, f",
-                ))
-            }
-        }
-    }
-    let snap = state.atlas.snapshot();
-    // The snapshot's deletions are those of the one collection keeping them (incidents).
-    let matched = snap.deletions.after(deleted_after);
-    let start = offset.min(matched.len());
-    let page = &matched[start..start.saturating_add(limit).min(matched.len())];
-
+    let request = DeletionsRequest::from_query(req.query_string())?;
     let base = base_url(&req, &state);
-    let id = c.id();
-    let url = format!("{base}/collections/{id}/deletions");
-    let at = |offset: usize| match with_offset(&pairs, offset) {
-        qs if qs.is_empty() => url.clone(),
-        qs => format!("{url}?{qs}"),
-    };
-    let mut links = vec![
-        Link::new(at(offset), "self", JSON),
-        Link::new(format!("{base}/collections/{id}"), "collection", JSON),
-        Link::new(format!("{base}/collections/{id}/items"), "items", GEOJSON),
-    ];
-    if let Some(next) = offset.checked_add(limit).filter(|&n| n < matched.len()) {
-        links.push(Link::new(at(next), "next", JSON).titled("Next page"));
-    }
-    if offset > 0 {
-        links.push(
-            Link::new(at(offset.saturating_sub(limit)), "prev", JSON).titled("Previous page"),
-        );
-    }
-    let mut body = serde_json::json!({
-        "deletions": page,
-        "numberMatched": matched.len(),
-        "numberReturned": page.len(),
-        "links": links,
-    });
+    let mut page = service::deletions::page(&state.atlas.snapshot(), c.as_ref(), &request, &base)?;
     // The generation time stays out of the ETag, as on items (see `etag`).
-    let content_hash = xxhash_rust::xxh3::xxh3_64(body.to_string().as_bytes());
-    body["timeStamp"] = Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true).into();
-    let mut res = HttpResponse::Ok().content_type(JSON).body(body.to_string());
+    let unstamped = serde_json::to_vec(&page).map_err(|e| ApiError::Internal(e.to_string()))?;
+    page.time_stamp = Some(Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true));
+    let body = serde_json::to_vec(&page).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let mut res = HttpResponse::Ok().content_type(JSON).body(body);
     res.extensions_mut()
-        .insert(super::etag::ContentHash(content_hash));
+        .insert(super::etag::ContentHash(xxhash_rust::xxh3::xxh3_64(
+            &unstamped,
+        )));
     Ok(res)
 }
 

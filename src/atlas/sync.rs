@@ -9,9 +9,10 @@ use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use serde::Serialize;
 
 /// An incident that was deleted, and when.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Deletion {
     pub id: i64,
+    #[schema(value_type = String, format = DateTime)]
     pub deleted_at: DateTime<Utc>,
 }
 

@@ -33,5 +33,6 @@ pub const SNAPSHOT_DESCRIPTION: &str = "Set by next links: the data snapshot a p
     minutes after the last page read from it and 30 minutes at most; once dropped, a 410 asks \
     to start again.";
 pub mod catalog;
+pub mod deletions;
 pub mod feature_collection;
 pub mod items;
