@@ -54,7 +54,11 @@ const LEAFLET: &[(&str, &str, &[u8])] = &[
     ),
 ];
 
-pub async fn leaflet(path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn leaflet(
+    req: actix_web::HttpRequest,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    crate::service::QueryParams::parse(req.query_string(), &[], "an asset")?;
     let wanted = path.into_inner();
     let (_, media, bytes) = LEAFLET
         .iter()

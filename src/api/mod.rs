@@ -141,6 +141,8 @@ async fn api_document(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
+    // One representation: `f` is taken and needs no reading (clients name it variously).
+    crate::service::QueryParams::parse(req.query_string(), &["f"], "this resource")?;
     let base = links::base_url(&req, &state);
     let doc = openapi::document(&state.atlas.snapshot(), &base);
     let value = openapi::to_json(&doc).map_err(|e| ApiError::Internal(e.to_string()))?;

@@ -73,6 +73,8 @@ fn writable(
         });
     };
     authorize(req, state)?;
+    // Writes take their all from the body.
+    crate::service::QueryParams::parse(req.query_string(), &[], "a write")?;
     Ok((c, kind))
 }
 
