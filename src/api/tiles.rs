@@ -5,36 +5,25 @@
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
-use serde_json::{json, Value};
+use serde::Serialize;
 
-use super::links::{base_url, Link, JSON};
-use super::ogc::{find_collection, json_response};
+use super::links::{base_url, JSON};
+use super::ogc::find_collection;
 use super::problem::ApiError;
-use super::query::{conjoin, equalities, equality_parameters, pairs};
+use super::query::equality_parameters;
 use super::AppState;
-use crate::collection::{Collection, GeometryKind, Selection};
-use crate::model::Interval;
+use crate::service::tiles::{
+    self as service, TileQuery, TILESETS_FORMATS, TILESET_FORMATS, TILE_FORMATS,
+};
 use crate::tiles::cache::{TileCache, TileKey};
-use crate::tiles::matrix::{self, tile_matrix, TileId, MAX_ZOOM};
-use crate::tiles::{layer_fields, render, MVT_MEDIA_TYPE};
+use crate::tiles::matrix::{self, TileId, MAX_ZOOM};
+use crate::tiles::{render, MVT_MEDIA_TYPE};
 
-/// The conformance classes these endpoints pass.
-pub const CONFORMANCE: &[&str] = &[
-    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/core",
-    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tileset",
-    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tilesets-list",
-    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/geodata-tilesets",
-    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/mvt",
-    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/oas30",
-    "http://www.opengis.net/spec/tms/2.0/conf/tilematrixset",
-    "http://www.opengis.net/spec/tms/2.0/conf/json-tilematrixset",
-];
+pub use crate::service::tiles::{
+    CONFORMANCE, REL_TILESETS_VECTOR, REL_TILING_SCHEME, REL_TILING_SCHEMES, TILEJSON,
+    TILE_PARAMETERS,
+};
 
-pub const REL_TILESETS_VECTOR: &str = "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector";
-pub const REL_TILING_SCHEME: &str = "http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme";
-pub const REL_TILING_SCHEMES: &str = "http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes";
-pub const TILEJSON: &str = "application/vnd.mapbox.tile+json";
-const CRS84: &str = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
 /// Tiles change only on writes: browsers may keep one a minute, then revalidate by ETag.
 const TILE_CACHE_CONTROL: &str = "public, max-age=60";
 /// Rendered tiles kept per snapshot (a z6 tile over a million points is rendered once).
@@ -45,84 +34,15 @@ fn tile_cache() -> &'static TileCache {
     CACHE.get_or_init(|| TileCache::new(TILE_CACHE_BYTES))
 }
 
-/// The parameters a tile, tileset or TileJSON request of `c` takes, with the description
-/// the OpenAPI document gives them (besides `f`, the collection's filters and parameters).
-pub const TILE_PARAMETERS: &[(&str, &str)] = &[(
-    "datetime",
-    "RFC 3339 instant or interval a/b ('..' or empty for an open end): features of this time window only.",
-)];
-
-/// A tile-family request: the selection its query gives, the query to hand on to tile URL
-/// templates, and the format asked for.
-struct TileQuery {
-    selection: Selection,
-    carried: Vec<(String, String)>,
-    format: Option<String>,
+/// `doc` as a JSON body typed `media_type`.
+fn json_body(media_type: &str, doc: &impl Serialize) -> Result<HttpResponse, ApiError> {
+    let body = serde_json::to_string(doc).map_err(internal)?;
+    Ok(HttpResponse::Ok().content_type(media_type).body(body))
 }
 
-impl TileQuery {
-    fn parse(req: &HttpRequest, c: &dyn Collection, formats: &[&str]) -> Result<Self, ApiError> {
-        let pairs = pairs(req.query_string())?;
-        let mut seen = std::collections::HashSet::new();
-        let mut query = TileQuery {
-            selection: Selection::default(),
-            carried: Vec::new(),
-            format: None,
-        };
-        for (k, v) in pairs {
-            if !seen.insert(k.clone()) {
-                return Err(ApiError::bad(&k, "given more than once"));
-            }
-            if k == "f" {
-                if !formats.contains(&v.as_str()) {
-                    return Err(ApiError::bad(
-                        "f",
-                        format!("'{v}' is not supported here; use {}", formats.join(" or ")),
-                    ));
-                }
-                query.format = Some(v);
-                continue;
-            }
-            if k == "datetime" {
-                let interval = Interval::parse(&v).map_err(|e| ApiError::bad("datetime", e))?;
-                // Timeless collections accept and ignore it, as their items do.
-                query.selection.datetime = c.is_temporal().then_some(interval);
-            } else if c.parameters().iter().any(|(n, _)| *n == k) {
-                query.selection.params.push((k.clone(), v.clone()));
-            } else if equality_parameters(c).iter().any(|(n, _)| *n == k) {
-                // Handled with the others below, typed as on items.
-            } else {
-                let mut names = vec!["f", "datetime"];
-                names.extend(c.parameters().iter().map(|(n, _)| *n));
-                names.extend(equality_parameters(c).iter().map(|(n, _)| *n));
-                return Err(ApiError::bad(
-                    &k,
-                    format!(
-                        "unknown parameter; tiles of this collection accept: {}",
-                        names.join(", ")
-                    ),
-                ));
-            }
-            query.carried.push((k, v));
-        }
-        // Equality parameters as items take them: typed CQL2 on queryables, text otherwise.
-        let (conjuncts, equals) = equalities(c, &query.carried)?;
-        query.selection.filter = conjoin(conjuncts);
-        query.selection.equals = equals;
-        Ok(query)
-    }
-
-    /// `?a=b&…` of the carried parameters, or nothing.
-    fn query_suffix(&self) -> String {
-        if self.carried.is_empty() {
-            return String::new();
-        }
-        let mut s = form_urlencoded::Serializer::for_suffix(String::from("?"), 1);
-        for (k, v) in &self.carried {
-            s.append_pair(k, v);
-        }
-        s.finish()
-    }
+/// A failure of ours (a blocking task that died, a document that would not serialise): 500.
+fn internal(e: impl std::fmt::Display) -> ApiError {
+    ApiError::Internal(e.to_string())
 }
 
 fn check_tile_matrix_set(id: &str) -> Result<(), ApiError> {
@@ -136,26 +56,22 @@ fn check_tile_matrix_set(id: &str) -> Result<(), ApiError> {
     }
 }
 
-/// Endpoints without parameters of their own take only `f=json`.
-fn only_json(req: &HttpRequest) -> Result<(), ApiError> {
-    for (k, v) in pairs(req.query_string())? {
-        match k.as_str() {
-            "f" if v == "json" => {}
-            "f" => {
-                return Err(ApiError::bad(
-                    "f",
-                    format!("'{v}' is not supported; use json"),
-                ))
-            }
-            _ => {
-                return Err(ApiError::bad(
-                    &k,
-                    "unknown parameter; this resource accepts only f",
-                ))
-            }
-        }
-    }
-    Ok(())
+/// The tile a path's tileMatrix, tileRow and tileCol name: a 400 for what is no number, a
+/// 404 for a tile outside the matrix.
+fn tile_id(z: &str, row: &str, col: &str) -> Result<TileId, ApiError> {
+    let number = |field: &str, v: &str| {
+        v.parse::<u64>()
+            .map_err(|_| ApiError::bad(field, format!("'{v}' is not a whole number ≥ 0")))
+    };
+    let (z, y, x) = (
+        number("tileMatrix", z)?,
+        number("tileRow", row)?,
+        number("tileCol", col)?,
+    );
+    TileId::new(z, x, y).map_err(|e| ApiError::PathNotFound {
+        field: e.field.into(),
+        reason: e.reason,
+    })
 }
 
 /// `GET /tileMatrixSets`
@@ -163,88 +79,19 @@ pub async fn tile_matrix_sets(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    only_json(&req)?;
-    let base = base_url(&req, &state);
-    let tms = format!("{base}/tileMatrixSets/{}", matrix::ID);
-    Ok(json_response(&json!({
-        "links": [Link::new(format!("{base}/tileMatrixSets"), "self", JSON)],
-        "tileMatrixSets": [{
-            "id": matrix::ID,
-            "title": matrix::TITLE,
-            "uri": matrix::URI,
-            "crs": matrix::CRS,
-            "links": [Link::new(tms, REL_TILING_SCHEME, JSON).titled(matrix::TITLE)],
-        }],
-    })))
+    service::only_json(req.query_string())?;
+    json_body(JSON, &service::tile_matrix_sets(&base_url(&req, &state)))
 }
 
-/// `GET /tileMatrixSets/{tileMatrixSetId}`: the definition (2D-TMS 2.0 JSON), every matrix
-/// the registered set defines (0..=24; tiles are served for 0..=22).
+/// `GET /tileMatrixSets/{tileMatrixSetId}`: the definition (2D-TMS 2.0 JSON).
 pub async fn tile_matrix_set(
     req: HttpRequest,
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    only_json(&req)?;
+    service::only_json(req.query_string())?;
     check_tile_matrix_set(&path)?;
-    let base = base_url(&req, &state);
-    let origin = [-matrix::HALF_WORLD_M, matrix::HALF_WORLD_M];
-    let matrices: Vec<Value> = (0..=matrix::DEFINED_MAX_ZOOM)
-        .map(|z| {
-            let m = tile_matrix(z);
-            json!({
-                "id": z.to_string(),
-                "scaleDenominator": m.scale_denominator,
-                "cellSize": m.cell_size,
-                "cornerOfOrigin": "topLeft",
-                "pointOfOrigin": origin,
-                "tileWidth": matrix::TILE_PIXELS,
-                "tileHeight": matrix::TILE_PIXELS,
-                "matrixWidth": m.matrix_size,
-                "matrixHeight": m.matrix_size,
-            })
-        })
-        .collect();
-    Ok(json_response(&json!({
-        "id": matrix::ID,
-        "title": matrix::TITLE,
-        "uri": matrix::URI,
-        "crs": matrix::CRS,
-        "orderedAxes": ["X", "Y"],
-        "wellKnownScaleSet": matrix::WELL_KNOWN_SCALE_SET,
-        "tileMatrices": matrices,
-        "links": [Link::new(format!("{base}/tileMatrixSets/{}", matrix::ID), "self", JSON)],
-    })))
-}
-
-/// The tileset summary the list and the full metadata share.
-fn tileset_summary(c: &dyn Collection, base: &str, suffix: &str) -> Value {
-    let tileset = format!("{base}/collections/{}/tiles/{}", c.id(), matrix::ID);
-    json!({
-        "title": format!("{} (vector tiles)", c.title()),
-        "dataType": "vector",
-        "crs": matrix::CRS,
-        "tileMatrixSetURI": matrix::URI,
-        "links": [
-            Link::new(format!("{tileset}{suffix}"), "self", JSON).titled("Tileset metadata"),
-            Link::new(format!("{base}/tileMatrixSets/{}", matrix::ID), REL_TILING_SCHEME, JSON)
-                .titled(matrix::TITLE),
-            templated(
-                Link::new(
-                    format!("{tileset}/{{tileMatrix}}/{{tileRow}}/{{tileCol}}{suffix}"),
-                    "item",
-                    MVT_MEDIA_TYPE,
-                )
-                .titled("Mapbox vector tiles"),
-            ),
-        ],
-    })
-}
-
-fn templated(link: Link) -> Value {
-    let mut v = serde_json::to_value(link).unwrap_or_default();
-    v["templated"] = Value::Bool(true);
-    v
+    json_body(JSON, &service::tile_matrix_set(&base_url(&req, &state)))
 }
 
 /// `GET /collections/{collectionId}/tiles`
@@ -254,16 +101,9 @@ pub async fn tilesets(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let c = find_collection(&state, &path)?;
-    let query = TileQuery::parse(&req, c.as_ref(), &["json"])?;
-    let base = base_url(&req, &state);
-    let suffix = query.query_suffix();
-    Ok(json_response(&json!({
-        "links": [
-            Link::new(format!("{base}/collections/{}/tiles{suffix}", c.id()), "self", JSON),
-            Link::new(format!("{base}/collections/{}", c.id()), "collection", JSON),
-        ],
-        "tilesets": [tileset_summary(c.as_ref(), &base, &suffix)],
-    })))
+    let query = TileQuery::parse(req.query_string(), c.as_ref(), TILESETS_FORMATS)?;
+    let doc = service::tile_sets(c.as_ref(), &base_url(&req, &state), &query);
+    json_body(JSON, &doc)
 }
 
 /// `GET /collections/{collectionId}/tiles/{tileMatrixSetId}`: OGC tileset metadata, or
@@ -276,130 +116,13 @@ pub async fn tileset(
     let (cid, tms) = path.into_inner();
     let c = find_collection(&state, &cid)?;
     check_tile_matrix_set(&tms)?;
-    let query = TileQuery::parse(&req, c.as_ref(), &["json", "tilejson"])?;
+    let query = TileQuery::parse(req.query_string(), c.as_ref(), TILESET_FORMATS)?;
     let base = base_url(&req, &state);
-    let suffix = query.query_suffix();
-    let fields = {
-        let (c, selection) = (c.clone(), query.selection.clone());
-        web::block(move || layer_fields(&c, &selection))
-            .await
-            .map_err(|e| ApiError::Internal(e.to_string()))??
-    };
-    let bounds = c
-        .extent()
-        .bbox
-        .unwrap_or([-180.0, -matrix::MAX_LAT, 180.0, matrix::MAX_LAT]);
-    if query.format.as_deref() == Some("tilejson") {
-        let tiles = format!(
-            "{base}/collections/{}/tiles/{}/{{z}}/{{y}}/{{x}}{suffix}",
-            c.id(),
-            matrix::ID
-        );
-        let center_zoom = matrix::zoom_to_fit(bounds, 14);
-        let doc = json!({
-            "tilejson": "3.0.0",
-            "name": c.title(),
-            "description": c.description(),
-            "scheme": "xyz",
-            "tiles": [tiles],
-            "minzoom": 0,
-            "maxzoom": MAX_ZOOM,
-            "bounds": bounds,
-            "center": [(bounds[0] + bounds[2]) / 2.0, (bounds[1] + bounds[3]) / 2.0, center_zoom],
-            "vector_layers": [{
-                "id": c.id(),
-                "description": c.title(),
-                "minzoom": 0,
-                "maxzoom": MAX_ZOOM,
-                "fields": fields,
-            }],
-        });
-        return Ok(HttpResponse::Ok()
-            .content_type(TILEJSON)
-            .body(doc.to_string()));
-    }
-    let mut doc = tileset_summary(c.as_ref(), &base, &suffix);
-    let properties: serde_json::Map<String, Value> = fields
-        .iter()
-        .map(|(name, kind)| {
-            let t = match *kind {
-                "Number" => "number",
-                "Boolean" => "boolean",
-                _ => "string",
-            };
-            (name.clone(), json!({ "type": t }))
-        })
-        .collect();
-    let mut layer = json!({
-        "id": c.id(),
-        "title": c.title(),
-        "description": c.description(),
-        "dataType": "vector",
-        "propertiesSchema": { "type": "object", "properties": properties },
-        "links": [Link::new(format!("{base}/collections/{}", c.id()), "collection", JSON)],
-    });
-    if let Some(dimension) = match c.geometry_kind() {
-        GeometryKind::Point => Some(0),
-        GeometryKind::LineString => Some(1),
-        GeometryKind::Polygon => Some(2),
-        GeometryKind::Mixed => None,
-    } {
-        layer["geometryDimension"] = json!(dimension);
-    }
-    doc["description"] = json!(format!(
-        "{} Tiles hold one layer named '{}'. A tile with more than {} points is thinned: \
-         each cell of the grid keeps its first point, with point_count (how many it stands \
-         for) and equality filters on any queryable. Empty tiles are 204 No Content.",
-        c.description(),
-        c.id(),
-        crate::tiles::render::FULL_DETAIL_MAX_POINTS
-    ));
-    doc["mediaTypes"] = json!([MVT_MEDIA_TYPE]);
-    doc["boundingBox"] = json!({
-        "lowerLeft": [bounds[0], bounds[1]],
-        "upperRight": [bounds[2], bounds[3]],
-        "crs": CRS84,
-    });
-    doc["tileMatrixSetLimits"] = (0..=MAX_ZOOM)
-        .map(|z| {
-            let last = (1u32 << z) - 1;
-            json!({"tileMatrix": z.to_string(), "minTileRow": 0, "maxTileRow": last, "minTileCol": 0, "maxTileCol": last})
-        })
-        .collect();
-    doc["layers"] = json!([layer]);
-    if let Some(links) = doc["links"].as_array_mut() {
-        links.push(json!(Link::new(
-            format!(
-                "{base}/collections/{}/tiles/{}{}",
-                c.id(),
-                matrix::ID,
-                tilejson_suffix(&suffix)
-            ),
-            "alternate",
-            TILEJSON
-        )
-        .titled("TileJSON 3.0.0, for MapLibre")));
-        links.push(json!(Link::new(
-            format!("{base}/collections/{}", c.id()),
-            "collection",
-            JSON
-        )));
-    }
-    Ok(json_response(&doc))
-}
-
-fn tilejson_suffix(suffix: &str) -> String {
-    if suffix.is_empty() {
-        "?f=tilejson".into()
-    } else {
-        format!("{suffix}&f=tilejson")
-    }
-}
-
-/// Parses one of tileMatrix, tileRow, tileCol.
-fn tile_number(field: &str, v: &str) -> Result<u64, ApiError> {
-    v.parse::<u64>()
-        .map_err(|_| ApiError::bad(field, format!("'{v}' is not a whole number ≥ 0")))
+    // The layer's fields are sampled from the features: off the async runtime.
+    let doc = web::block(move || service::tileset(&c, &base, &query))
+        .await
+        .map_err(internal)??;
+    json_body(doc.media_type(), &doc)
 }
 
 /// `GET /collections/{collectionId}/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}`:
@@ -418,39 +141,33 @@ pub async fn tile(
         None => find_collection(&state, &cid)?,
     };
     check_tile_matrix_set(&tms)?;
-    let (z, y, x) = (
-        tile_number("tileMatrix", &z)?,
-        tile_number("tileRow", &row)?,
-        tile_number("tileCol", &col)?,
-    );
-    let tile = TileId::new(z, x, y).map_err(|e| ApiError::PathNotFound {
-        field: e.field.into(),
-        reason: e.reason,
-    })?;
-    let query = TileQuery::parse(&req, c.as_ref(), &["mvt"])?;
-    let mut carried = query.carried.clone();
-    carried.sort();
+    let tile = tile_id(&z, &row, &col)?;
+    let query = TileQuery::parse(req.query_string(), c.as_ref(), TILE_FORMATS)?;
     let key = TileKey {
         collection: cid,
         tile,
-        query: form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(carried)
-            .finish(),
+        query: query.cache_key(),
     };
     let version = snap.version;
-    let bytes = web::block(move || {
+    let rendered = web::block(move || {
         tile_cache().get_or_render(version, key, || render(&c, tile, &query.selection))
     })
     .await
-    .map_err(|e| ApiError::Internal(e.to_string()))??;
+    .map_err(internal)??;
+    Ok(mvt_response(&rendered))
+}
+
+/// A rendered tile as the response: its bytes, or 204 No Content for an empty tile; either
+/// may be kept a minute.
+fn mvt_response(rendered: &Option<Vec<u8>>) -> HttpResponse {
     let cache = (header::CACHE_CONTROL, TILE_CACHE_CONTROL);
-    Ok(match bytes.as_ref() {
+    match rendered {
         Some(bytes) => HttpResponse::Ok()
             .content_type(MVT_MEDIA_TYPE)
             .insert_header(cache)
             .body(bytes.clone()),
         None => HttpResponse::NoContent().insert_header(cache).finish(),
-    })
+    }
 }
 
 /// The tile paths of the OpenAPI document: the tile matrix sets, and for each collection its

@@ -44,8 +44,8 @@ pub const FEATURES_CONFORMANCE: &[&str] = &[
 pub const SCHEMA_JSON: &str = "application/schema+json";
 pub const QUERYABLES_REL: &str = "http://www.opengis.net/def/rel/ogc/1.0/queryables";
 pub const SORTABLES_REL: &str = "http://www.opengis.net/def/rel/ogc/1.0/sortables";
-pub const REL_TILESETS_VECTOR: &str = "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector";
-pub const REL_TILING_SCHEMES: &str = "http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes";
+// The tiles relations live with the tiles documents.
+use super::tiles::{REL_TILESETS_VECTOR, REL_TILING_SCHEMES};
 /// The link relation from a collection to its deletions feed.
 pub const DELETIONS_REL: &str = "deletions";
 
