@@ -4,12 +4,13 @@
 //! collection metadata and parameter lists the handlers parse with. The parts still written
 //! by hand are marked TODO(phase B) where their handlers are.
 
-use utoipa::openapi::path::{HttpMethod, ParameterIn, PathItem};
-use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::{OpenApi as Document, PathsBuilder, ServerBuilder};
 use utoipa::OpenApi;
 
+use super::problem::Problem;
+use super::{geocode, geoparse};
 use crate::atlas::Snapshot;
+use crate::service::Link;
 
 mod basic;
 mod collections;
@@ -26,10 +27,14 @@ mod writes;
 pub use basic::{at_least, camel, date_time, integer, nullable, or_null, string};
 pub use parameters::{json_f_param, param, query_param};
 pub use responses::{get, json_response, responses};
+// What derived types take from hand-built schemas: parts of types outside `api`.
+pub use parameters::GeoJsonOnly;
+pub use schemas::{
+    candidates_schema, drafts_schema, features_schema, field_errors_schema, lang_schema,
+    optional_lang_schema, point_schema,
+};
 pub use v30::to_json;
 
-use basic::integer as bounded;
-use parameters::geojson_f_param;
 use schemas::{BearerToken, HandBuilt};
 
 /// The OpenAPI version the document is written to (see `to_json`).
@@ -41,7 +46,14 @@ pub const OPENAPI_VERSION: &str = "3.0.3";
         title = "Incident Atlas",
         description = "Conflict incidents placed against a gazetteer, as OGC API – Features (Part 1 core, GeoJSON, OAS 3.0; Part 2 CRS84, EPSG:4326 and EPSG:3857; Part 3 CQL2 filtering with queryables, and sortby; Part 4 writes on incidents). Errors are RFC 9457 problem+json."
     ),
-    modifiers(&HandBuilt, &BearerToken)
+    paths(
+        geocode::geocode,
+        geocode::reverse,
+        geoparse::geoparse,
+        geoparse::geoparse_incidents
+    ),
+    components(schemas(Problem, Link)),
+    modifiers(&HandBuilt, &BearerToken, &Untagged)
 )]
 struct Derived;
 
@@ -52,72 +64,6 @@ pub fn document(snap: &Snapshot, base: &str) -> Document {
     metadata::add(&mut doc.paths, snap);
     collections::add(&mut doc.paths, snap);
     let mut paths = PathsBuilder::from(std::mem::take(&mut doc.paths));
-    paths = paths
-        .path(
-            "/geocode",
-            PathItem::new(
-                HttpMethod::Get,
-                get(
-                    "geocode",
-                    "Places whose names match q (spelling-tolerant, Arabic and Latin), best first",
-                    vec![
-                        param("q", ParameterIn::Query, "Place name", string(), true),
-                        query_param(
-                            "limit",
-                            "At most this many places (1..100, default 10)",
-                            bounded(1, 100).default(Some(10.into())).into(),
-                        ),
-                        geojson_f_param(),
-                    ],
-                    json_response(
-                        "Anchor points with id, name, kind, score (0..1) and matched",
-                        "application/geo+json",
-                        "FeatureCollection",
-                    ),
-                    &[("400", "Missing q or bad limit")],
-                ),
-            ),
-        )
-        .path(
-            "/reverse",
-            PathItem::new(
-                HttpMethod::Get,
-                get(
-                    "reverseGeocode",
-                    "The places containing a point, most specific first",
-                    vec![
-                        param(
-                            "lon",
-                            ParameterIn::Query,
-                            "Longitude (WGS84)",
-                            ObjectBuilder::new()
-                                .schema_type(Type::Number)
-                                .minimum(Some(-180))
-                                .maximum(Some(180)),
-                            true,
-                        ),
-                        param(
-                            "lat",
-                            ParameterIn::Query,
-                            "Latitude (WGS84)",
-                            ObjectBuilder::new()
-                                .schema_type(Type::Number)
-                                .minimum(Some(-90))
-                                .maximum(Some(90)),
-                            true,
-                        ),
-                        geojson_f_param(),
-                    ],
-                    json_response(
-                        "Containing places with their polygons",
-                        "application/geo+json",
-                        "FeatureCollection",
-                    ),
-                    &[("400", "Missing or out-of-range lon/lat")],
-                ),
-            ),
-        );
-    paths = super::geoparse::document(paths);
     // TODO(phase B): annotate `sync::deletions` and the tiles handlers (`tiles::
     // tile_matrix_sets`, `tile_matrix_set`, `tilesets`, `tileset`, `tile`); the tiles of each
     // collection then join the loop in `collections::add`.
@@ -125,4 +71,20 @@ pub fn document(snap: &Snapshot, base: &str) -> Document {
     paths = super::tiles::document(paths, snap);
     doc.paths = paths.build();
     doc
+}
+
+/// utoipa tags each derived operation with its handler's module; the document uses no tags.
+struct Untagged;
+
+impl utoipa::Modify for Untagged {
+    fn modify(&self, doc: &mut Document) {
+        for item in doc.paths.paths.values_mut() {
+            let operations = [&mut item.get, &mut item.post, &mut item.put]
+                .into_iter()
+                .chain([&mut item.patch, &mut item.delete]);
+            for op in operations.flatten() {
+                op.tags = None;
+            }
+        }
+    }
 }

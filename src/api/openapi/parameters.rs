@@ -113,10 +113,17 @@ pub fn json_f_param() -> Parameter {
     f_param_of(&[Format::Json])
 }
 
-/// `f` on GeoJSON-only resources (geocoding).
-pub fn geojson_f_param() -> Parameter {
-    f_param_of(&[Format::GeoJson])
+/// The `f` of GeoJSON-only resources (geocoding), for derived parameters:
+/// `#[param(value_type = GeoJsonOnly, inline)]` on an `f: Format`.
+pub struct GeoJsonOnly;
+
+impl utoipa::PartialSchema for GeoJsonOnly {
+    fn schema() -> RefOr<Schema> {
+        f_schema(&[Format::GeoJson])
+    }
 }
+
+impl utoipa::ToSchema for GeoJsonOnly {}
 
 /// The `properties` parameter: names from the collection's own properties.
 fn properties_param(c: &dyn Collection, description: &str) -> Parameter {

@@ -1,14 +1,15 @@
 //! The component schemas written by hand: the OGC documents and GeoJSON shapes the handlers
-//! still build as JSON, and the request bodies (see `inputs`). Derived types (`Problem`,
-//! `Link`, the geocoding and geoparsing answers) are listed in the root's `components`.
+//! still build as JSON, the request bodies (see `inputs`), and the parts of `Problem` whose
+//! types live outside `api`. Derived types are listed in the root's `components`.
 
 use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, OneOfBuilder, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::openapi::OpenApi;
+use utoipa::openapi::{OpenApi, RefOr, Schema};
 use utoipa::Modify;
 
-use super::basic::{integer, object, or_null, schema_ref, string};
+use super::basic::{at_least, integer, nullable, object, or_null, schema_ref, string};
 use super::inputs::{incident_input, report_input, search_request};
+use crate::geoparse::Lang;
 
 /// Adds the hand-built component schemas.
 pub struct HandBuilt;
@@ -24,11 +25,9 @@ impl Modify for HandBuilt {
             ("Conformance", conformance().into()),
             ("Collections", collections().into()),
             ("Collection", collection().into()),
-            ("Link", link().into()),
             ("Feature", feature().into()),
             ("FeatureOrCollection", feature_or_collection().into()),
             ("FeatureCollection", feature_collection().into()),
-            ("Problem", problem().into()),
             // TODO(phase B): derive from the search body type `search::search` reads.
             ("SearchRequest", search_request().into()),
             ("IncidentInput", incident_input().into()),
@@ -99,15 +98,6 @@ fn collection() -> ObjectBuilder {
         .required("links")
 }
 
-fn link() -> ObjectBuilder {
-    object()
-        .property("href", string())
-        .property("rel", string())
-        .property("type", string())
-        .property("title", string())
-        .required("href")
-}
-
 /// A GeoJSON Feature: incidents and reports number theirs, places and derived layers name
 /// theirs.
 fn feature() -> ObjectBuilder {
@@ -147,19 +137,97 @@ fn feature_collection() -> ObjectBuilder {
         .required("features")
 }
 
-fn problem() -> ObjectBuilder {
+/// `Problem::errors`: each invalid field and why (`FieldError`).
+pub fn field_errors_schema() -> ArrayBuilder {
+    ArrayBuilder::new().items(
+        object()
+            .property("field", string())
+            .property("reason", string())
+            .required("field")
+            .required("reason"),
+    )
+}
+
+/// `Problem::candidates`: the places a name that did not resolve might have meant
+/// (`atlas::Candidate`).
+pub fn candidates_schema() -> ArrayBuilder {
+    let place = object()
+        .property("id", string())
+        .property("name", string())
+        .property("kind", string())
+        .property("score", ObjectBuilder::new().schema_type(Type::Number))
+        .property("matched", string());
+    let place = ["id", "name", "kind", "score", "matched"]
+        .into_iter()
+        .fold(place, |p, name| p.required(name));
+    ArrayBuilder::new().items(place)
+}
+
+/// A GeoJSON Point (`model::incident::PointGeometry`).
+pub fn point_schema() -> ObjectBuilder {
+    let coordinates = ArrayBuilder::new()
+        .items(ObjectBuilder::new().schema_type(Type::Number))
+        .min_items(Some(2))
+        .max_items(Some(2))
+        .description(Some("[longitude, latitude]"));
     object()
-        .property("type", string())
-        .property("title", string())
-        .property("status", integer(100, 599))
-        .property("detail", string())
+        .property("type", string().enum_values(Some(["Point"])))
+        .property("coordinates", coordinates)
+        .required("type")
+        .required("coordinates")
+}
+
+/// Features written as raw JSON (the gazetteer's own), as the `Feature` component.
+pub fn features_schema() -> ArrayBuilder {
+    ArrayBuilder::new().items(schema_ref("Feature"))
+}
+
+/// The `lang` of a geoparse answer (`geoparse::Lang`).
+pub fn lang_schema() -> ObjectBuilder {
+    string().enum_values(Some([Lang::Ar, Lang::En].map(Lang::as_str)))
+}
+
+/// The `lang` of a geoparse request: absent or null to detect it.
+pub fn optional_lang_schema() -> RefOr<Schema> {
+    nullable(lang_schema().description(Some(
+        "Language of the text (detected from its letters when absent); mention names are given in it",
+    )))
+}
+
+/// The drafts of POST /geoparse/incidents (`geoparse::DraftFeature`).
+/// TODO: derive on `geoparse::DraftFeature` and its parts (src/geoparse/feature.rs).
+pub fn drafts_schema() -> ArrayBuilder {
+    let span = |description: &str| {
+        object()
+            .description(Some(description))
+            .property(
+                "start",
+                at_least(0).description(Some("Offset in Unicode code points")),
+            )
+            .property(
+                "end",
+                at_least(0).description(Some("Offset in Unicode code points, exclusive")),
+            )
+            .property("text", string())
+            .required("start")
+            .required("end")
+            .required("text")
+    };
+    let draft = object()
+        .description(Some("An incident Feature in the input shape of POST /collections/incidents/items (event_date is omitted when the text gives none), with the sentence it came from and the evidence: event words, places, numbers, date, actors"))
+        .property("type", string().enum_values(Some(["Feature"])))
+        .property("geometry", ObjectBuilder::new().description(Some("null: placed by place_id when posted")))
         .property(
-            "errors",
-            ArrayBuilder::new().items(
-                object()
-                    .property("field", string())
-                    .property("reason", string()),
-            ),
+            "properties",
+            object().description(Some(
+                "The properties of an incident, as IncidentInput's (event_date omitted when \
+                 the text gives none)",
+            )),
         )
-        .property("candidates", ArrayBuilder::new().items(object()))
+        .property("sentence", span("The sentence the draft came from"))
+        .property("evidence", object())
+        .required("type")
+        .required("properties")
+        .required("sentence");
+    ArrayBuilder::new().items(draft)
 }
