@@ -22,7 +22,8 @@ mod schemas;
 mod v30;
 mod writes;
 
-// The builders the hand-built parts in sync.rs and tiles.rs use.
+// The builders this module offered before it was split, which the hand-built parts in
+// sync.rs and tiles.rs (and branches in flight) use.
 // TODO(phase B): gone once `sync::deletions` and the tiles handlers are annotated.
 pub use basic::{at_least, camel, date_time, integer, nullable, or_null, string};
 pub use parameters::{json_f_param, param, query_param};

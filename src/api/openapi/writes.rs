@@ -23,18 +23,26 @@ struct Editable {
     input: &'static str,
     /// Plural, in summaries.
     plural: &'static str,
+    /// One record, in error descriptions.
+    singular: &'static str,
 }
 
 fn editable(c: &dyn Collection) -> Option<Editable> {
-    let (name, input, plural) = match c.id() {
-        "incidents" => ("Incident", "IncidentInput", "incidents"),
-        "displacement-reports" => ("DisplacementReport", "ReportInput", "displacement reports"),
+    let (name, input, plural, singular) = match c.id() {
+        "incidents" => ("Incident", "IncidentInput", "incidents", "incident"),
+        "displacement-reports" => (
+            "DisplacementReport",
+            "ReportInput",
+            "displacement reports",
+            "displacement report",
+        ),
         _ => return None,
     };
     Some(Editable {
         name,
         input,
         plural,
+        singular,
     })
 }
 
@@ -69,6 +77,7 @@ pub fn add(c: &dyn Collection, items: &mut PathItem, item: &mut PathItem) {
     items.merge_operations(PathItem::new(
         HttpMethod::Post,
         write_op(
+            &e,
             &format!("create{name}s"),
             &format!(
                 "Create {}: a Feature, or a FeatureCollection all-or-nothing",
@@ -90,6 +99,7 @@ pub fn add(c: &dyn Collection, items: &mut PathItem, item: &mut PathItem) {
         (
             HttpMethod::Put,
             write_op(
+                &e,
                 &format!("replace{name}"),
                 "Replace one",
                 vec![fid.clone()],
@@ -103,6 +113,7 @@ pub fn add(c: &dyn Collection, items: &mut PathItem, item: &mut PathItem) {
         (
             HttpMethod::Patch,
             write_op(
+                &e,
                 &format!("update{name}"),
                 "Update one by JSON merge patch (RFC 7396)",
                 vec![fid.clone()],
@@ -116,6 +127,7 @@ pub fn add(c: &dyn Collection, items: &mut PathItem, item: &mut PathItem) {
         (
             HttpMethod::Delete,
             write_op(
+                &e,
                 &format!("delete{name}"),
                 "Delete one",
                 vec![fid],
@@ -129,30 +141,44 @@ pub fn add(c: &dyn Collection, items: &mut PathItem, item: &mut PathItem) {
     }
 }
 
+/// A write operation; the problems it lists follow from whether it has a body and whether it
+/// names one feature.
 fn write_op(
+    e: &Editable,
     id: &str,
     summary: &str,
     params: Vec<Parameter>,
     body: Option<RequestBody>,
     ok: (&str, Response),
 ) -> Operation {
+    let one = !params.is_empty();
+    let has_body = body.is_some();
+    let not_found = format!("No such {}", e.singular);
+    let invalid = format!(
+        "Invalid {}: the errors member names each field; unknown or ambiguous places list \
+         candidates",
+        e.singular
+    );
+    let problems = [
+        ("400", "Malformed JSON or parameters", has_body),
+        ("401", "Missing or wrong bearer token", true),
+        ("403", "Writes are disabled (no ATLAS_WRITE_TOKEN)", true),
+        ("404", &not_found, one),
+        ("413", "Body too large", has_body),
+        ("415", "Unsupported Content-Type", has_body),
+        ("422", &invalid, has_body),
+    ];
+    let problems: Vec<(&str, &str)> = problems
+        .into_iter()
+        .filter(|(_, _, answered)| *answered)
+        .map(|(code, text, _)| (code, text))
+        .collect();
     OperationBuilder::new()
         .operation_id(Some(id))
         .summary(Some(summary))
         .parameters(Some(params))
         .request_body(body)
         .security(SecurityRequirement::new("bearer", Vec::<String>::new()))
-        .responses(responses(
-            ok,
-            &[
-                ("400", "Malformed JSON or parameters"),
-                ("401", "Missing or wrong bearer token"),
-                ("403", "Writes are disabled (no ATLAS_WRITE_TOKEN)"),
-                ("404", "No such incident"),
-                ("413", "Body too large"),
-                ("415", "Unsupported Content-Type"),
-                ("422", "Invalid incident: the errors member names each field; unknown or ambiguous places list candidates"),
-            ],
-        ))
+        .responses(responses(ok, &problems))
         .build()
 }
