@@ -4,7 +4,8 @@
 //! collection metadata and parameter lists the handlers parse with. The parts still written
 //! by hand are marked TODO(phase B) where their handlers are.
 
-use utoipa::openapi::{OpenApi as Document, PathsBuilder, ServerBuilder};
+use utoipa::openapi::path::PathItem;
+use utoipa::openapi::{OpenApi as Document, Paths, PathsBuilder, ServerBuilder};
 use utoipa::OpenApi;
 
 use super::problem::Problem;
@@ -62,16 +63,44 @@ struct Derived;
 pub fn document(snap: &Snapshot, base: &str) -> Document {
     let mut doc = Derived::openapi();
     doc.servers = Some(vec![ServerBuilder::new().url(base).build()]);
-    metadata::add(&mut doc.paths, snap);
-    collections::add(&mut doc.paths, snap);
-    let mut paths = PathsBuilder::from(std::mem::take(&mut doc.paths));
+    for (path, item) in by_hand(snap).paths {
+        match doc.paths.paths.get_mut(&path) {
+            Some(derived) => fill_missing(derived, item),
+            None => {
+                doc.paths.paths.insert(path, item);
+            }
+        }
+    }
+    doc
+}
+
+/// The paths still written by hand. A derived operation wins over one of these: annotating a
+/// handler and listing it in `paths(...)` is all it takes to replace it (phase B).
+fn by_hand(snap: &Snapshot) -> Paths {
+    let mut paths = Paths::new();
+    metadata::add(&mut paths, snap);
+    collections::add(&mut paths, snap);
     // TODO(phase B): annotate `sync::deletions` and the tiles handlers (`tiles::
     // tile_matrix_sets`, `tile_matrix_set`, `tilesets`, `tileset`, `tile`); the tiles of each
     // collection then join the loop in `collections::add`.
-    paths = super::sync::document(paths);
-    paths = super::tiles::document(paths, snap);
-    doc.paths = paths.build();
-    doc
+    let paths = super::sync::document(PathsBuilder::from(paths));
+    super::tiles::document(paths, snap).build()
+}
+
+/// The operations of `by_hand` that `derived` lacks, added to it.
+fn fill_missing(derived: &mut PathItem, by_hand: PathItem) {
+    let pairs = [
+        (&mut derived.get, by_hand.get),
+        (&mut derived.post, by_hand.post),
+        (&mut derived.put, by_hand.put),
+        (&mut derived.patch, by_hand.patch),
+        (&mut derived.delete, by_hand.delete),
+    ];
+    for (slot, operation) in pairs {
+        if slot.is_none() {
+            *slot = operation;
+        }
+    }
 }
 
 /// utoipa tags each derived operation with its handler's module; the document uses no tags.

@@ -2,6 +2,11 @@
 //! sortables, with the collection's own parameters and equality filters. Each collection gets
 //! its own paths (not one `/collections/{collectionId}/…` template) because their parameters
 //! differ, and clients such as schemathesis and GDAL read them per path.
+//!
+//! TODO(phase B): once `ogc::items`, `ogc::item`, `search::search` and the queryables
+//! handlers carry `#[utoipa::path]` (on `/collections/{collectionId}/…`), each builder below
+//! becomes: take that derived operation and give it this collection's operation id, summary
+//! and parameters (`parameters::items_parameters`, `item_parameters`).
 
 use utoipa::openapi::path::{HttpMethod, OperationBuilder, PathItem};
 use utoipa::openapi::Paths;

@@ -33,8 +33,9 @@ impl Modify for HandBuilt {
             ("IncidentInput", incident_input().into()),
             ("ReportInput", report_input().into()),
         ];
+        // A derived schema of the same name wins (phase B).
         for (name, schema) in schemas {
-            components.schemas.insert(name.to_owned(), schema);
+            components.schemas.entry(name.to_owned()).or_insert(schema);
         }
     }
 }
