@@ -2,78 +2,216 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
+use serde_json::value::RawValue;
+use utoipa::{IntoParams, ToSchema};
 
-use super::problem::ApiError;
-use super::query::pairs;
-use super::responses::geojson_response;
+use super::format::{from_f, Format};
+use super::responses::content_crs;
+use super::openapi::{features_schema, point_schema, GeoJsonOnly};
+use super::problem::{ApiError, Problem};
 use super::AppState;
 use crate::crs::Crs;
 use crate::model::incident::PointGeometry;
+use crate::service::QueryParams;
 
-#[derive(Serialize)]
-struct GeocodeFeature<'a> {
-    r#type: &'static str,
+/// The query of GET /geocode.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct GeocodeQuery {
+    /// Place name
+    q: String,
+    /// At most this many places (1..100, default 10)
+    #[param(minimum = 1, maximum = 100, default = 10, required = false)]
+    limit: usize,
+    /// Output format; wins over the Accept header
+    #[param(value_type = GeoJsonOnly, inline, required = false)]
+    f: Format,
+}
+
+impl GeocodeQuery {
+    /// The names `into_params` lists (a test keeps the two the same).
+    const NAMES: &'static [&'static str] = &["q", "limit", "f"];
+
+    fn parse(query_string: &str) -> Result<GeocodeQuery, ApiError> {
+        let params = QueryParams::parse(query_string, Self::NAMES, "/geocode")?;
+        let f = geojson_only(&params)?;
+        let q = params
+            .get("q")
+            .map(str::trim)
+            .filter(|q| !q.is_empty())
+            .ok_or_else(|| ApiError::bad("q", "required: the place name to look up"))?;
+        let limit = match params.get("limit") {
+            None => 10,
+            Some(v) => v
+                .parse::<usize>()
+                .ok()
+                .filter(|l| (1..=100).contains(l))
+                .ok_or_else(|| ApiError::bad("limit", "expected a whole number in 1..100"))?,
+        };
+        Ok(GeocodeQuery {
+            q: q.to_owned(),
+            limit,
+            f,
+        })
+    }
+}
+
+/// The query of GET /reverse.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ReverseQuery {
+    /// Longitude (WGS84)
+    #[param(minimum = -180.0, maximum = 180.0)]
+    lon: f64,
+    /// Latitude (WGS84)
+    #[param(minimum = -90.0, maximum = 90.0)]
+    lat: f64,
+    /// Output format; wins over the Accept header
+    #[param(value_type = GeoJsonOnly, inline, required = false)]
+    f: Format,
+}
+
+impl ReverseQuery {
+    /// The names `into_params` lists (a test keeps the two the same).
+    const NAMES: &'static [&'static str] = &["lon", "lat", "f"];
+
+    fn parse(query_string: &str) -> Result<ReverseQuery, ApiError> {
+        let params = QueryParams::parse(query_string, Self::NAMES, "/reverse")?;
+        let f = geojson_only(&params)?;
+        let number = |name: &str, range: std::ops::RangeInclusive<f64>| {
+            let text = params
+                .get(name)
+                .ok_or_else(|| ApiError::bad(name, "required"))?;
+            text.trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|v| range.contains(v))
+                .ok_or_else(|| {
+                    ApiError::bad(name, format!("'{text}' is not a number in {range:?}"))
+                })
+        };
+        Ok(ReverseQuery {
+            lon: number("lon", -180.0..=180.0)?,
+            lat: number("lat", -90.0..=90.0)?,
+            f,
+        })
+    }
+}
+
+/// `f`, where GeoJSON is the only format: absent, or naming it.
+fn geojson_only(params: &QueryParams) -> Result<Format, ApiError> {
+    match params.get("f") {
+        None => Ok(Format::GeoJson),
+        Some(f) => from_f(f, &[Format::GeoJson]),
+    }
+}
+
+// GeoJSON `type` members, as enums of one value so that the document names the value.
+#[derive(Serialize, ToSchema)]
+enum FeatureCollectionType {
+    FeatureCollection,
+}
+
+#[derive(Serialize, ToSchema)]
+enum FeatureType {
+    Feature,
+}
+
+/// The answer of GET /geocode: the matching places' anchor points, best first.
+#[derive(Serialize, ToSchema)]
+pub struct GeocodeAnswer<'a> {
+    #[serde(rename = "type")]
+    #[schema(inline)]
+    kind: FeatureCollectionType,
+    /// q, trimmed
+    query: &'a str,
+    #[serde(rename = "numberReturned")]
+    number_returned: usize,
+    features: Vec<GeocodeFeature<'a>>,
+}
+
+/// A place matching q, at its anchor point.
+#[derive(Serialize, ToSchema)]
+pub struct GeocodeFeature<'a> {
+    #[serde(rename = "type")]
+    #[schema(inline)]
+    kind: FeatureType,
+    /// The gazetteer place id
     id: &'a str,
+    #[schema(schema_with = point_schema)]
     geometry: PointGeometry,
     properties: GeocodeProperties<'a>,
 }
 
-#[derive(Serialize)]
-struct GeocodeProperties<'a> {
+#[derive(Serialize, ToSchema)]
+pub struct GeocodeProperties<'a> {
     id: &'a str,
     name: &'a str,
     name_ar: Option<&'a str>,
     kind: &'static str,
+    /// The id of the place this one lies in
     parent: Option<&'a str>,
+    /// How well the name matched, 0..1
+    #[schema(minimum = 0.0, maximum = 1.0)]
     score: f64,
+    /// The gazetteer spelling that matched
     matched: &'a str,
     confidence: Option<&'a str>,
+    /// How far the anchor may be from the place, in metres
     uncertainty_m: Option<f64>,
 }
 
-fn only(req: &HttpRequest, allowed: &[&str]) -> Result<Vec<(String, String)>, ApiError> {
-    let pairs = pairs(req.query_string())?;
-    for (k, v) in &pairs {
-        if k == "f" {
-            // GeoJSON only: `f` may name it, nothing else.
-            super::format::from_f(v, &[super::format::Format::GeoJson])?;
-        } else if !allowed.contains(&k.as_str()) {
-            return Err(ApiError::bad(
-                k,
-                format!("unknown parameter; accepted: {}", allowed.join(", ")),
-            ));
-        }
-    }
-    Ok(pairs)
+/// The answer of GET /reverse: the places containing the point, most specific first.
+#[derive(Serialize, ToSchema)]
+pub struct ReverseAnswer<'a> {
+    #[serde(rename = "type")]
+    #[schema(inline)]
+    kind: FeatureCollectionType,
+    /// The point asked about: [longitude, latitude]
+    #[schema(min_items = 2, max_items = 2)]
+    point: [f64; 2],
+    #[serde(rename = "numberReturned")]
+    number_returned: usize,
+    /// The places with their polygons, as the gazetteer keeps them written
+    #[schema(schema_with = features_schema)]
+    features: Vec<&'a RawValue>,
 }
 
+/// GeoJSON in the format asked for (GeoJSON: the only one), its coordinates in CRS84.
+fn respond(f: Format, body: Vec<u8>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(f.media_type())
+        .insert_header(content_crs(Crs::Crs84))
+        .body(body)
+}
+
+#[utoipa::path(
+    get,
+    path = "/geocode",
+    operation_id = "geocode",
+    summary = "Places whose names match q (spelling-tolerant, Arabic and Latin), best first",
+    params(GeocodeQuery),
+    responses(
+        (status = 200, description = "Anchor points with id, name, kind, score (0..1) and matched",
+            body = GeocodeAnswer, content_type = "application/geo+json"),
+        (status = 400, description = "Missing q, a bad limit or f, or an unknown or repeated parameter",
+            body = Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn geocode(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let pairs = only(&req, &["q", "limit", "f"])?;
-    let get = |n: &str| pairs.iter().find(|(k, _)| k == n).map(|(_, v)| v.as_str());
-    let q = get("q")
-        .map(str::trim)
-        .filter(|q| !q.is_empty())
-        .ok_or_else(|| ApiError::bad("q", "required: the place name to look up"))?;
-    let limit = match get("limit") {
-        None => 10,
-        Some(v) => v
-            .parse::<usize>()
-            .ok()
-            .filter(|l| (1..=100).contains(l))
-            .ok_or_else(|| ApiError::bad("limit", "expected a whole number in 1..100"))?,
-    };
+    let query = GeocodeQuery::parse(req.query_string())?;
     let snap = state.atlas.snapshot();
     let g = &snap.gazetteer;
-    let matches = g.search(q, limit);
+    let matches = g.search(&query.q, query.limit);
     let features: Vec<GeocodeFeature> = matches
         .iter()
         .map(|m| {
             let p = g.place(m.place);
             GeocodeFeature {
-                r#type: "Feature",
+                kind: FeatureType::Feature,
                 id: &p.id,
                 geometry: PointGeometry(p.anchor.x(), p.anchor.y()),
                 properties: GeocodeProperties {
@@ -90,50 +228,76 @@ pub async fn geocode(
             }
         })
         .collect();
-    let body = serde_json::json!({
-        "type": "FeatureCollection",
-        "query": q,
-        "numberReturned": features.len(),
-        "features": features,
-    });
-    Ok(geojson_response(body.to_string().into_bytes(), Crs::Crs84))
+    let answer = GeocodeAnswer {
+        kind: FeatureCollectionType::FeatureCollection,
+        query: &query.q,
+        number_returned: features.len(),
+        features,
+    };
+    let body = serde_json::to_vec(&answer).map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(respond(query.f, body))
 }
 
+#[utoipa::path(
+    get,
+    path = "/reverse",
+    operation_id = "reverseGeocode",
+    summary = "The places containing a point, most specific first",
+    params(ReverseQuery),
+    responses(
+        (status = 200, description = "Containing places with their polygons",
+            body = ReverseAnswer, content_type = "application/geo+json"),
+        (status = 400, description = "Missing or out-of-range lon/lat, a bad f, or an unknown or repeated parameter",
+            body = Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn reverse(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let pairs = only(&req, &["lon", "lat", "f"])?;
-    let get = |n: &str| {
-        pairs
-            .iter()
-            .find(|(k, _)| k == n)
-            .map(|(_, v)| v.as_str())
-            .ok_or_else(|| ApiError::bad(n, "required"))
-    };
-    let number = |name: &str, range: std::ops::RangeInclusive<f64>| -> Result<f64, ApiError> {
-        let text = get(name)?;
-        text.trim()
-            .parse::<f64>()
-            .ok()
-            .filter(|v| range.contains(v))
-            .ok_or_else(|| ApiError::bad(name, format!("'{text}' is not a number in {range:?}")))
-    };
-    let (lon, lat) = (number("lon", -180.0..=180.0)?, number("lat", -90.0..=90.0)?);
+    let query = ReverseQuery::parse(req.query_string())?;
     let snap = state.atlas.snapshot();
     let g = &snap.gazetteer;
-    let hits = g.containing(lon, lat);
-    let mut out = Vec::with_capacity(1024);
-    out.extend_from_slice(format!(
-        "{{\"type\":\"FeatureCollection\",\"point\":[{lon},{lat}],\"numberReturned\":{},\"features\":[",
-        hits.len()
-    ).as_bytes());
-    for (n, &i) in hits.iter().enumerate() {
-        if n > 0 {
-            out.push(b',');
-        }
-        out.extend_from_slice(g.feature_json(i).get().as_bytes());
+    let features: Vec<&RawValue> = g
+        .containing(query.lon, query.lat)
+        .into_iter()
+        .map(|i| g.feature_json(i))
+        .collect();
+    let answer = ReverseAnswer {
+        kind: FeatureCollectionType::FeatureCollection,
+        point: [query.lon, query.lat],
+        number_returned: features.len(),
+        features,
+    };
+    let body = serde_json::to_vec(&answer).map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(respond(query.f, body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use utoipa::openapi::path::ParameterIn;
+
+    fn names<P: IntoParams>() -> Vec<String> {
+        P::into_params(|| Some(ParameterIn::Query))
+            .into_iter()
+            .map(|p| p.name)
+            .collect()
     }
-    out.extend_from_slice(b"]}");
-    Ok(geojson_response(out, Crs::Crs84))
+
+    #[test]
+    fn the_names_vetted_are_the_names_documented() {
+        assert_eq!(names::<GeocodeQuery>(), GeocodeQuery::NAMES);
+        assert_eq!(names::<ReverseQuery>(), ReverseQuery::NAMES);
+    }
+
+    #[test]
+    fn a_parameter_given_twice_is_refused_by_name() {
+        let err = GeocodeQuery::parse("q=a&q=b").err().expect("refused");
+        assert!(
+            matches!(&err, ApiError::BadParameter { field, reason }
+                if field == "q" && reason == "given more than once"),
+            "{err}"
+        );
+    }
 }

@@ -6,17 +6,13 @@ use std::collections::HashMap;
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
-use serde_json::{json, Map, Value};
-use utoipa::openapi::path::{HttpMethod, OperationBuilder, PathItem};
-use utoipa::openapi::request_body::RequestBodyBuilder;
-use utoipa::openapi::schema::{AdditionalProperties, ArrayBuilder, ObjectBuilder, Schema, Type};
-use utoipa::openapi::{
-    ContentBuilder, PathsBuilder, Ref, RefOr, Required, ResponseBuilder, ResponsesBuilder,
-};
+use serde_json::{Map, Value};
+use utoipa::ToSchema;
 
 use super::body::json_body_within;
 use super::links::JSON;
-use super::problem::ApiError;
+use super::openapi::{drafts_schema, lang_schema, optional_lang_schema};
+use super::problem::{ApiError, Problem};
 use super::AppState;
 use crate::geoparse::{detect_lang, DraftFeature, DraftOptions, Lang};
 use crate::model::FieldError;
@@ -34,21 +30,117 @@ fn max_body_bytes(state: &AppState) -> usize {
     state.max_body_bytes.min(MAX_BODY_BYTES)
 }
 
-const PARSE_MEMBERS: &[&str] = &["text", "lang"];
-const DRAFT_MEMBERS: &[&str] = &["text", "lang", "source", "source_url"];
-
 /// Registers the geoparse routes.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/geoparse").route(web::post().to(geoparse)))
         .service(web::resource("/geoparse/incidents").route(web::post().to(geoparse_incidents)));
 }
 
-/// A validated request body.
-struct Request {
+/// The body of POST /geoparse. Null reads as absent; other members are refused.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GeoparseRequest {
+    /// News text in Arabic, English or both
+    #[schema(min_length = 1, max_length = 100_000)]
     text: String,
+    #[schema(schema_with = optional_lang_schema)]
     lang: Option<Lang>,
+}
+
+impl GeoparseRequest {
+    /// The members the schema lists (a test keeps the two the same).
+    const MEMBERS: &'static [&'static str] = &["text", "lang"];
+
+    fn parse(body: &Value) -> Result<GeoparseRequest, ApiError> {
+        let obj = members(body, Self::MEMBERS)?;
+        Ok(GeoparseRequest {
+            text: text(obj)?,
+            lang: lang(obj)?,
+        })
+    }
+}
+
+/// The body of POST /geoparse/incidents. Null reads as absent; other members are refused.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DraftsRequest {
+    /// News text in Arabic, English or both
+    #[schema(min_length = 1, max_length = 100_000)]
+    text: String,
+    #[schema(schema_with = optional_lang_schema)]
+    lang: Option<Lang>,
+    /// Copied into each draft's source
     source: Option<String>,
+    /// http(s) URL copied into each draft
     source_url: Option<String>,
+}
+
+impl DraftsRequest {
+    /// The members the schema lists (a test keeps the two the same).
+    const MEMBERS: &'static [&'static str] = &["text", "lang", "source", "source_url"];
+
+    fn parse(body: &Value) -> Result<DraftsRequest, ApiError> {
+        let obj = members(body, Self::MEMBERS)?;
+        let (text, lang) = (text(obj)?, lang(obj)?);
+        let source_url = optional_string(obj, "source_url")?;
+        if let Some(u) = &source_url {
+            if !(u.starts_with("http://") || u.starts_with("https://")) {
+                return Err(ApiError::bad(
+                    "/source_url",
+                    "expected an http:// or https:// URL",
+                ));
+            }
+        }
+        Ok(DraftsRequest {
+            text,
+            lang,
+            source: optional_string(obj, "source")?,
+            source_url,
+        })
+    }
+}
+
+/// The body as an object of no other members than `accepted`.
+fn members<'a>(body: &'a Value, accepted: &[&str]) -> Result<&'a Map<String, Value>, ApiError> {
+    let Some(obj) = body.as_object() else {
+        return Err(ApiError::bad(
+            "body",
+            "expected a JSON object such as {\"text\": \"...\"}",
+        ));
+    };
+    if let Some(k) = obj.keys().find(|k| !accepted.contains(&k.as_str())) {
+        return Err(ApiError::bad(
+            format!("/{k}"),
+            format!("unknown member; accepted: {}", accepted.join(", ")),
+        ));
+    }
+    Ok(obj)
+}
+
+/// The `text` member: given, not blank, within `MAX_TEXT_CHARS`.
+fn text(obj: &Map<String, Value>) -> Result<String, ApiError> {
+    let invalid = |reason: String| ApiError::Invalid(vec![FieldError::new("/text", reason)]);
+    let text = match obj.get("text") {
+        None | Some(Value::Null) => return Err(invalid("required: the text to geoparse".into())),
+        Some(Value::String(s)) => s,
+        Some(_) => return Err(ApiError::bad("/text", "expected a string")),
+    };
+    if text.trim().is_empty() {
+        return Err(invalid("must not be empty".into()));
+    }
+    let chars = text.chars().count();
+    if chars > MAX_TEXT_CHARS {
+        return Err(invalid(format!(
+            "is {chars} characters long; the limit is {MAX_TEXT_CHARS}: send the text in parts"
+        )));
+    }
+    Ok(text.clone())
+}
+
+fn lang(obj: &Map<String, Value>) -> Result<Option<Lang>, ApiError> {
+    optional_string(obj, "lang")?
+        .map(|l| Lang::parse(&l).ok_or_else(|| ApiError::bad("/lang", "expected \"ar\" or \"en\"")))
+        .transpose()
 }
 
 fn optional_string(obj: &Map<String, Value>, key: &str) -> Result<Option<String>, ApiError> {
@@ -59,97 +151,76 @@ fn optional_string(obj: &Map<String, Value>, key: &str) -> Result<Option<String>
     }
 }
 
-fn parse_request(body: &Value, members: &[&str]) -> Result<Request, ApiError> {
-    let Some(obj) = body.as_object() else {
-        return Err(ApiError::bad(
-            "body",
-            "expected a JSON object such as {\"text\": \"...\"}",
-        ));
-    };
-    if let Some(k) = obj.keys().find(|k| !members.contains(&k.as_str())) {
-        return Err(ApiError::bad(
-            format!("/{k}"),
-            format!("unknown member; accepted: {}", members.join(", ")),
-        ));
-    }
-    let text = match obj.get("text") {
-        None | Some(Value::Null) => {
-            return Err(ApiError::Invalid(vec![FieldError::new(
-                "/text",
-                "required: the text to geoparse",
-            )]))
-        }
-        Some(Value::String(s)) => s,
-        Some(_) => return Err(ApiError::bad("/text", "expected a string")),
-    };
-    if text.trim().is_empty() {
-        return Err(ApiError::Invalid(vec![FieldError::new(
-            "/text",
-            "must not be empty",
-        )]));
-    }
-    let chars = text.chars().count();
-    if chars > MAX_TEXT_CHARS {
-        return Err(ApiError::Invalid(vec![FieldError::new(
-            "/text",
-            format!(
-                "is {chars} characters long; the limit is {MAX_TEXT_CHARS}: send the text in parts"
-            ),
-        )]));
-    }
-    let lang = match optional_string(obj, "lang")? {
-        None => None,
-        Some(l) => Some(
-            Lang::parse(&l).ok_or_else(|| ApiError::bad("/lang", "expected \"ar\" or \"en\""))?,
-        ),
-    };
-    let source_url = optional_string(obj, "source_url")?;
-    if let Some(u) = &source_url {
-        if !(u.starts_with("http://") || u.starts_with("https://")) {
-            return Err(ApiError::bad(
-                "/source_url",
-                "expected an http:// or https:// URL",
-            ));
-        }
-    }
-    Ok(Request {
-        text: text.clone(),
-        lang,
-        source: optional_string(obj, "source")?,
-        source_url,
-    })
+/// The answer of POST /geoparse.
+#[derive(Serialize, ToSchema)]
+struct GeoparseAnswer<'a> {
+    /// The language of the text (given, or detected)
+    #[schema(schema_with = lang_schema)]
+    lang: &'static str,
+    #[schema(inline)]
+    mentions: Vec<MentionOut<'a>>,
+    #[schema(inline)]
+    places: Vec<PlaceOut<'a>>,
 }
 
-#[derive(Serialize)]
+/// A place named in the text
+#[derive(Serialize, ToSchema)]
 struct MentionOut<'a> {
+    /// Offset in Unicode code points
     start: usize,
+    /// Offset in Unicode code points, exclusive
     end: usize,
     text: &'a str,
     place_id: &'a str,
+    /// The place's name, in the text's language when the gazetteer has it
     name: &'a str,
+    #[schema(minimum = 0.0, maximum = 1.0)]
     score: f64,
+    /// The gazetteer spelling that matched
     matched: &'a str,
+    /// Why the surrounding words chose this place, when they did
     #[serde(skip_serializing_if = "Option::is_none")]
     context: Option<&'a str>,
 }
 
-#[derive(Serialize)]
+/// A place the text names, once however often it does
+#[derive(Serialize, ToSchema)]
 struct PlaceOut<'a> {
     id: &'a str,
     name: &'a str,
     name_ar: Option<&'a str>,
     kind: &'static str,
+    /// [longitude, latitude]
+    #[schema(min_items = 2, max_items = 2)]
     anchor: [f64; 2],
+    /// How many mentions name it
     mentions: usize,
 }
 
-async fn geoparse(
+#[utoipa::path(
+    post,
+    path = "/geoparse",
+    operation_id = "geoparse",
+    summary = "The gazetteer places a text names (Arabic or English), with code-point offsets",
+    request_body(content = inline(GeoparseRequest), content_type = "application/json"),
+    responses(
+        (status = 200, description = "OK", body = inline(GeoparseAnswer), content_type = "application/json"),
+        (status = 400, description = "Not a JSON object, an unknown member, text not a string, or lang not ar/en",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = too_large(), body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Content-Type is not application/json",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "text missing, empty or too long",
+            body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn geoparse(
     req: HttpRequest,
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let body = json_body_within(&req, payload, max_body_bytes(&state), &[JSON]).await?;
-    let request = parse_request(&body, PARSE_MEMBERS)?;
+    let request = GeoparseRequest::parse(&body)?;
     let snap = state.atlas.snapshot();
     let g = &snap.gazetteer;
     let lang = request.lang.unwrap_or_else(|| detect_lang(&request.text));
@@ -157,7 +228,7 @@ async fn geoparse(
     let mut places: Vec<PlaceOut> = Vec::new();
     // Where each place is in `places`: a text may name many places many times.
     let mut place_at: HashMap<&str, usize> = HashMap::new();
-    let out: Vec<MentionOut> = mentions
+    let mentions: Vec<MentionOut> = mentions
         .iter()
         .map(|m| {
             let p = g.place(m.place);
@@ -191,24 +262,50 @@ async fn geoparse(
             }
         })
         .collect();
-    let body = json!({"lang": lang.as_str(), "mentions": out, "places": places});
-    Ok(HttpResponse::Ok().content_type(JSON).body(body.to_string()))
+    let answer = GeoparseAnswer {
+        lang: lang.as_str(),
+        mentions,
+        places,
+    };
+    let body = serde_json::to_string(&answer).map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(HttpResponse::Ok().content_type(JSON).body(body))
 }
 
-#[derive(Serialize)]
+/// The answer of POST /geoparse/incidents.
+#[derive(Serialize, ToSchema)]
 struct DraftsOut<'t> {
+    /// The language of the text (given, or detected)
+    #[schema(schema_with = lang_schema)]
     lang: &'static str,
+    #[schema(schema_with = drafts_schema)]
     drafts: Vec<DraftFeature<'t>>,
     note: &'static str,
 }
 
-async fn geoparse_incidents(
+#[utoipa::path(
+    post,
+    path = "/geoparse/incidents",
+    operation_id = "geoparseIncidents",
+    summary = "Draft incidents from a text (event type, places, counts, date); not stored",
+    request_body(content = inline(DraftsRequest), content_type = "application/json"),
+    responses(
+        (status = 200, description = "OK", body = inline(DraftsOut), content_type = "application/json"),
+        (status = 400, description = "Not a JSON object, an unknown member, a member not a string, lang not ar/en, or source_url not an http(s) URL",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = too_large(), body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Content-Type is not application/json",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "text missing, empty or too long",
+            body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn geoparse_incidents(
     req: HttpRequest,
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let body = json_body_within(&req, payload, max_body_bytes(&state), &[JSON]).await?;
-    let request = parse_request(&body, DRAFT_MEMBERS)?;
+    let request = DraftsRequest::parse(&body)?;
     let snap = state.atlas.snapshot();
     let lang = request.lang.unwrap_or_else(|| detect_lang(&request.text));
     let options = DraftOptions {
@@ -228,213 +325,44 @@ async fn geoparse_incidents(
     Ok(HttpResponse::Ok().content_type(JSON).body(body))
 }
 
-fn string() -> ObjectBuilder {
-    ObjectBuilder::new().schema_type(Type::String)
-}
-
-fn integer() -> ObjectBuilder {
-    ObjectBuilder::new()
-        .schema_type(Type::Integer)
-        .minimum(Some(0))
-}
-
-fn number() -> ObjectBuilder {
-    ObjectBuilder::new().schema_type(Type::Number)
-}
-
-fn span_schema(description: &str) -> ObjectBuilder {
-    ObjectBuilder::new()
-        .schema_type(Type::Object)
-        .description(Some(description))
-        .property(
-            "start",
-            integer().description(Some("Offset in Unicode code points")),
-        )
-        .property(
-            "end",
-            integer().description(Some("Offset in Unicode code points, exclusive")),
-        )
-        .property("text", string())
-        .required("start")
-        .required("end")
-        .required("text")
-}
-
-fn request_schema(drafts: bool) -> ObjectBuilder {
-    use super::openapi::nullable;
-    // Null is read as absent; unknown members are refused.
-    let mut s = ObjectBuilder::new()
-        .schema_type(Type::Object)
-        .additional_properties(Some(AdditionalProperties::FreeForm(false)))
-        .property(
-            "text",
-            string()
-                .min_length(Some(1))
-                .max_length(Some(MAX_TEXT_CHARS))
-                .description(Some("News text in Arabic, English or both")),
-        )
-        .property(
-            "lang",
-            nullable(string()
-                .enum_values(Some(["ar", "en"]))
-                .description(Some("Language of the text (detected from its letters when absent); mention names are given in it"))),
-        )
-        .required("text");
-    if drafts {
-        s = s
-            .property(
-                "source",
-                nullable(string().description(Some("Copied into each draft's source"))),
-            )
-            .property(
-                "source_url",
-                nullable(string().description(Some("http(s) URL copied into each draft"))),
-            );
-    }
-    s
-}
-
-fn geoparse_response() -> ObjectBuilder {
-    let mention = span_schema("A place named in the text")
-        .property("place_id", string())
-        .property("name", string())
-        .property("score", number().minimum(Some(0)).maximum(Some(1)))
-        .property(
-            "matched",
-            string().description(Some("The gazetteer spelling that matched")),
-        )
-        .property(
-            "context",
-            string().description(Some(
-                "Why the surrounding words chose this place, when they did",
-            )),
-        )
-        .required("place_id")
-        .required("name")
-        .required("score");
-    let place = ObjectBuilder::new()
-        .schema_type(Type::Object)
-        .property("id", string())
-        .property("name", string())
-        .property(
-            "name_ar",
-            ObjectBuilder::new().schema_type(super::openapi::or_null(Type::String)),
-        )
-        .property("kind", string())
-        .property(
-            "anchor",
-            ArrayBuilder::new()
-                .items(number())
-                .min_items(Some(2))
-                .max_items(Some(2))
-                .description(Some("[longitude, latitude]")),
-        )
-        .property("mentions", integer())
-        .required("id")
-        .required("anchor");
-    ObjectBuilder::new()
-        .schema_type(Type::Object)
-        .property("lang", string().enum_values(Some(["ar", "en"])))
-        .property("mentions", ArrayBuilder::new().items(mention))
-        .property("places", ArrayBuilder::new().items(place))
-        .required("mentions")
-        .required("places")
-}
-
-fn drafts_response() -> ObjectBuilder {
-    let draft = ObjectBuilder::new()
-        .schema_type(Type::Object)
-        .description(Some("An incident Feature in the input shape of POST /collections/incidents/items (event_date is omitted when the text gives none), with the sentence it came from and the evidence: event words, places, numbers, date, actors"))
-        .property("type", string().enum_values(Some(["Feature"])))
-        .property("geometry", ObjectBuilder::new().description(Some("null: placed by place_id when posted")))
-        .property("properties", RefOr::Ref(Ref::from_schema_name("IncidentInput")))
-        .property("sentence", span_schema("The sentence the draft came from"))
-        .property("evidence", ObjectBuilder::new().schema_type(Type::Object))
-        .required("type")
-        .required("properties")
-        .required("sentence");
-    ObjectBuilder::new()
-        .schema_type(Type::Object)
-        .property("lang", string().enum_values(Some(["ar", "en"])))
-        .property("drafts", ArrayBuilder::new().items(draft))
-        .property("note", string())
-        .required("drafts")
-}
-
-fn operation(id: &str, summary: &str, drafts: bool, ok: ObjectBuilder) -> PathItem {
-    let problem = |text: &str| {
-        ResponseBuilder::new()
-            .description(text)
-            .content(
-                "application/problem+json",
-                ContentBuilder::new()
-                    .schema(Some(RefOr::<Schema>::Ref(Ref::from_schema_name("Problem"))))
-                    .build(),
-            )
-            .build()
-    };
-    let responses = ResponsesBuilder::new()
-        .response(
-            "200",
-            ResponseBuilder::new()
-                .description("OK")
-                .content(JSON, ContentBuilder::new().schema(Some(ok)).build())
-                .build(),
-        )
-        .response(
-            "400",
-            problem("Not a JSON object, an unknown member, text not a string, or lang not ar/en"),
-        )
-        .response(
-            "413",
-            problem(&format!(
-                "Body too large: over the server's limit, or over the {MAX_BODY_BYTES} bytes \
-                 a text within the length limit can need"
-            )),
-        )
-        .response("415", problem("Content-Type is not application/json"))
-        .response("422", problem("text missing, empty or too long"))
-        .build();
-    PathItem::new(
-        HttpMethod::Post,
-        OperationBuilder::new()
-            .operation_id(Some(id))
-            .summary(Some(summary))
-            .request_body(Some(
-                RequestBodyBuilder::new()
-                    .required(Some(Required::True))
-                    .content(
-                        JSON,
-                        ContentBuilder::new()
-                            .schema(Some(request_schema(drafts)))
-                            .build(),
-                    )
-                    .build(),
-            ))
-            .responses(responses)
-            .build(),
+/// The 413's description: the bound is the smaller of the server's and this route's own.
+fn too_large() -> String {
+    format!(
+        "Body too large: over the server's limit, or over the {MAX_BODY_BYTES} bytes a text \
+         within the length limit can need"
     )
 }
 
-/// Adds the geoparse paths to the OpenAPI document.
-pub fn document(paths: PathsBuilder) -> PathsBuilder {
-    paths
-        .path(
-            "/geoparse",
-            operation(
-                "geoparse",
-                "The gazetteer places a text names (Arabic or English), with code-point offsets",
-                false,
-                geoparse_response(),
-            ),
-        )
-        .path(
-            "/geoparse/incidents",
-            operation(
-                "geoparseIncidents",
-                "Draft incidents from a text (event type, places, counts, date); not stored",
-                true,
-                drafts_response(),
-            ),
-        )
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use utoipa::openapi::{RefOr, Schema};
+    use utoipa::PartialSchema;
+
+    /// The property names of `T`'s schema, and its `text`'s maximum length.
+    fn shape<T: PartialSchema>() -> (Vec<String>, Option<usize>) {
+        let RefOr::T(Schema::Object(o)) = T::schema() else {
+            panic!("not an object schema");
+        };
+        let max = match o.properties.get("text") {
+            Some(RefOr::T(Schema::Object(t))) => t.max_length,
+            _ => None,
+        };
+        (o.properties.keys().cloned().collect(), max)
+    }
+
+    #[test]
+    fn the_members_read_are_the_members_documented() {
+        for (members, (documented, max)) in [
+            (GeoparseRequest::MEMBERS, shape::<GeoparseRequest>()),
+            (DraftsRequest::MEMBERS, shape::<DraftsRequest>()),
+        ] {
+            let mut members: Vec<&str> = members.to_vec();
+            members.sort_unstable();
+            let mut documented: Vec<&str> = documented.iter().map(String::as_str).collect();
+            documented.sort_unstable();
+            assert_eq!(members, documented);
+            assert_eq!(max, Some(MAX_TEXT_CHARS));
+        }
+    }
 }

@@ -8,18 +8,21 @@ use serde::Serialize;
 use crate::atlas::{AtlasError, Candidate};
 use crate::model::FieldError;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Problem {
     #[serde(rename = "type")]
     pub kind: &'static str,
     pub title: String,
+    #[schema(minimum = 100, maximum = 599)]
     pub status: u16,
     pub detail: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(schema_with = super::openapi::field_errors_schema)]
     pub errors: Vec<FieldError>,
     /// Places that might have been meant, when a name did not resolve (present, maybe
     /// empty, on every placement error).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = super::openapi::candidates_schema)]
     pub candidates: Option<Vec<Candidate>>,
 }
 

@@ -8,9 +8,9 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
 
 use super::links::{base_url, JSON};
-use super::ogc::find_collection;
+use super::find_collection;
 use super::problem::ApiError;
-use super::query::equality_parameters;
+use crate::service::parameters::equality_parameters;
 use super::AppState;
 use crate::service::tiles::{
     self as service, TileQuery, TILESETS_FORMATS, TILESET_FORMATS, TILE_FORMATS,

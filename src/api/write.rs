@@ -9,7 +9,10 @@ use serde_json::Value;
 
 use super::body::json_body;
 use super::links::{base_url, GEOJSON};
-use super::ogc::{content_crs, feature_collection, feature_with_links, find_collection};
+use super::find_collection;
+use super::responses::content_crs;
+use crate::service::feature_collection::{feature_collection, feature_with};
+use crate::service::items::item_links;
 use super::problem::ApiError;
 use super::AppState;
 use crate::atlas::{Atlas, AtlasError, Snapshot, Written};
@@ -119,13 +122,12 @@ fn feature_response(
         index: 0,
         distance_m: None,
     };
-    let body = feature_with_links(
+    let id_text = written.source.feature_id(&hit);
+    let body = feature_with(
         written.source.as_ref(),
         &FeatureOutput::DEFAULT,
-        collection,
         &hit,
-        &base,
-        "",
+        &item_links(&base, c, &id_text),
     );
     Ok(HttpResponse::build(status)
         .content_type(GEOJSON)

@@ -266,3 +266,11 @@ pub fn item(
         links,
     })
 }
+
+/// The links of item `id` of `c` as GeoJSON with no query: self, alternates, collection.
+pub fn item_links(base: &str, c: &dyn Collection, id: &str) -> Vec<Link> {
+    let url = format!("{base}/collections/{}/items/{id}", c.id());
+    let mut links = self_and_alternates(&url, &[], Format::GeoJson, ITEM);
+    links.push(collection_link(base, c));
+    links
+}

@@ -1,17 +1,43 @@
 //! The request bodies' schemas (search, incident and report input) and their examples.
 
+use utoipa::openapi::request_body::{RequestBody, RequestBodyBuilder};
 use utoipa::openapi::schema::{AdditionalProperties, ArrayBuilder, ObjectBuilder, Type};
+use utoipa::openapi::{ContentBuilder, Required};
 
-use super::{at_least, common_schema, date_time, integer, nullable, or_null, string};
+use super::basic::{at_least, date_time, integer, nullable, or_null, schema_ref, string};
+use super::parameters::common_schema;
 use crate::api::body::MAX_BODY_DEPTH;
-use crate::api::paging::SNAPSHOT_DESCRIPTION;
-use crate::api::query::CRS84;
+use crate::service::SNAPSHOT_DESCRIPTION;
+use crate::service::parameters::CRS84;
 use crate::filter::MAX_FILTER_DEPTH;
 use crate::model::taxonomy::EVENT_TYPES;
 
+/// A request body of `schema` in each of `media`, with a valid `example` on this server (one
+/// a client can send as it is, and schemathesis does).
+pub fn body(
+    media: &[&str],
+    schema: &str,
+    description: &str,
+    example: Option<serde_json::Value>,
+) -> RequestBody {
+    let mut b = RequestBodyBuilder::new()
+        .description(Some(description))
+        .required(Some(Required::True));
+    for m in media {
+        b = b.content(
+            *m,
+            ContentBuilder::new()
+                .schema(Some(schema_ref(schema)))
+                .example(example.clone())
+                .build(),
+        );
+    }
+    b.build()
+}
+
 /// Request examples: an incident and a displacement report placed by names the shipped
 /// gazetteer knows, a merge patch, and a search around al-Hasakah city.
-pub(super) fn example(schema: &str) -> Option<serde_json::Value> {
+pub fn example(schema: &str) -> Option<serde_json::Value> {
     use serde_json::json;
     Some(match schema {
         "IncidentInput" => json!({"type": "Feature", "geometry": null, "properties": {
@@ -33,7 +59,7 @@ pub(super) fn example(schema: &str) -> Option<serde_json::Value> {
 
 /// The body of POST /collections/{id}/search: every member but `intersects` may be null, read
 /// as absent; other members are refused.
-pub(super) fn search_request() -> ObjectBuilder {
+pub fn search_request() -> ObjectBuilder {
     ObjectBuilder::new()
         .schema_type(Type::Object)
         .additional_properties(Some(AdditionalProperties::FreeForm(false)))
@@ -84,7 +110,7 @@ pub(super) fn search_request() -> ObjectBuilder {
             "snapshot",
             nullable(
                 string()
-                    .pattern(Some(crate::api::paging::SNAPSHOT_PATTERN))
+                    .pattern(Some(crate::service::SNAPSHOT_PATTERN))
                     .description(Some(SNAPSHOT_DESCRIPTION)),
             ),
         )
@@ -96,8 +122,31 @@ pub(super) fn search_request() -> ObjectBuilder {
         )
 }
 
-pub(super) fn incident_input() -> ObjectBuilder {
-    let props = ObjectBuilder::new()
+pub fn incident_input() -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .description(Some(
+            "A GeoJSON Feature (geometry a Point or null), or a FeatureCollection of them for POST",
+        ))
+        .property(
+            "type",
+            string().enum_values(Some(["Feature", "FeatureCollection"])),
+        )
+        .property(
+            "geometry",
+            ObjectBuilder::new().schema_type(or_null(Type::Object)),
+        )
+        .property("properties", incident_properties())
+        .property(
+            "features",
+            ArrayBuilder::new().items(ObjectBuilder::new().schema_type(Type::Object)),
+        )
+        .required("type")
+}
+
+/// The properties of a posted incident.
+pub fn incident_properties() -> ObjectBuilder {
+    ObjectBuilder::new()
         .schema_type(Type::Object)
         .property(
             "event_date",
@@ -150,31 +199,23 @@ pub(super) fn incident_input() -> ObjectBuilder {
         .required("event_date")
         .required("event_type")
         .required("sub_event_type")
-        .required("actor1");
+        .required("actor1")
+}
+
+pub fn report_input() -> ObjectBuilder {
     ObjectBuilder::new()
         .schema_type(Type::Object)
-        .description(Some(
-            "A GeoJSON Feature (geometry a Point or null), or a FeatureCollection of them for POST",
-        ))
-        .property(
-            "type",
-            string().enum_values(Some(["Feature", "FeatureCollection"])),
-        )
-        .property(
-            "geometry",
-            ObjectBuilder::new().schema_type(or_null(Type::Object)),
-        )
-        .property("properties", props)
-        .property(
-            "features",
-            ArrayBuilder::new().items(ObjectBuilder::new().schema_type(Type::Object)),
-        )
+        .description(Some("A GeoJSON Feature (geometry ignored: the origin's anchor), or a FeatureCollection of them"))
+        .property("type", string().enum_values(Some(["Feature", "FeatureCollection"])))
+        .property("properties", report_properties())
+        .property("features", ArrayBuilder::new().items(ObjectBuilder::new().schema_type(Type::Object)))
         .required("type")
 }
 
-pub(super) fn report_input() -> ObjectBuilder {
+/// The properties of a posted displacement report.
+pub fn report_properties() -> ObjectBuilder {
     let count = || integer(0, u32::MAX as i64);
-    let props = ObjectBuilder::new()
+    ObjectBuilder::new()
         .schema_type(Type::Object)
         .property(
             "date",
@@ -203,12 +244,5 @@ pub(super) fn report_input() -> ObjectBuilder {
         .property("individuals_high", count())
         .property("source", string())
         .property("source_url", string())
-        .property("notes", string());
-    ObjectBuilder::new()
-        .schema_type(Type::Object)
-        .description(Some("A GeoJSON Feature (geometry ignored: the origin's anchor), or a FeatureCollection of them"))
-        .property("type", string().enum_values(Some(["Feature", "FeatureCollection"])))
-        .property("properties", props)
-        .property("features", ArrayBuilder::new().items(ObjectBuilder::new().schema_type(Type::Object)))
-        .required("type")
+        .property("notes", string())
 }

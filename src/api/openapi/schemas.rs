@@ -1,0 +1,234 @@
+//! The component schemas written by hand: the OGC documents and GeoJSON shapes the handlers
+//! still build as JSON, the request bodies (see `inputs`), and the parts of `Problem` whose
+//! types live outside `api`. Derived types are listed in the root's `components`.
+
+use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, OneOfBuilder, Type};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{OpenApi, RefOr, Schema};
+use utoipa::Modify;
+
+use super::basic::{at_least, integer, nullable, object, or_null, schema_ref, string};
+use super::inputs::{incident_input, report_input, search_request};
+use crate::geoparse::Lang;
+
+/// Adds the hand-built component schemas.
+pub struct HandBuilt;
+
+impl Modify for HandBuilt {
+    fn modify(&self, doc: &mut OpenApi) {
+        let components = doc.components.get_or_insert_with(Default::default);
+        // TODO(phase B): derive these from the documents `ogc::landing`, `ogc::conformance`,
+        // `ogc::collections` and `ogc::collection` answer once they are typed.
+        let schemas = [
+            ("Any", object().into()),
+            ("Landing", landing().into()),
+            ("Conformance", conformance().into()),
+            ("Collections", collections().into()),
+            ("Collection", collection().into()),
+            ("Feature", feature().into()),
+            ("FeatureOrCollection", feature_or_collection().into()),
+            ("FeatureCollection", feature_collection().into()),
+            // TODO(phase B): derive from the search body type `search::search` reads.
+            ("SearchRequest", search_request().into()),
+            ("IncidentInput", incident_input().into()),
+            ("ReportInput", report_input().into()),
+        ];
+        // A derived schema of the same name wins (phase B).
+        for (name, schema) in schemas {
+            components.schemas.entry(name.to_owned()).or_insert(schema);
+        }
+    }
+}
+
+/// The bearer token writes need.
+pub struct BearerToken;
+
+impl Modify for BearerToken {
+    fn modify(&self, doc: &mut OpenApi) {
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("The token in ATLAS_WRITE_TOKEN"))
+                    .build(),
+            ),
+        );
+    }
+}
+
+fn links() -> ArrayBuilder {
+    ArrayBuilder::new().items(schema_ref("Link"))
+}
+
+fn landing() -> ObjectBuilder {
+    object().property("links", links()).required("links")
+}
+
+fn conformance() -> ObjectBuilder {
+    object()
+        .property("conformsTo", ArrayBuilder::new().items(string()))
+        .required("conformsTo")
+}
+
+fn collections() -> ObjectBuilder {
+    object()
+        .property(
+            "collections",
+            ArrayBuilder::new().items(schema_ref("Collection")),
+        )
+        .property("links", links())
+        .property("crs", ArrayBuilder::new().items(string()))
+}
+
+fn collection() -> ObjectBuilder {
+    object()
+        .property("id", string())
+        .property("title", string())
+        .property("extent", object())
+        .property(
+            "crs",
+            ArrayBuilder::new()
+                .items(string())
+                .description(Some("CRS URIs features can be requested in (crs)")),
+        )
+        .property("storageCrs", string())
+        .property("links", links())
+        .required("id")
+        .required("links")
+}
+
+/// A GeoJSON Feature: incidents and reports number theirs, places and derived layers name
+/// theirs.
+fn feature() -> ObjectBuilder {
+    object()
+        .property("type", string().enum_values(Some(["Feature"])))
+        .property(
+            "id",
+            OneOfBuilder::new()
+                .item(ObjectBuilder::new().schema_type(Type::Integer))
+                .item(string()),
+        )
+        .property(
+            "geometry",
+            ObjectBuilder::new().schema_type(or_null(Type::Object)),
+        )
+        .property("properties", object())
+        .required("type")
+        .required("geometry")
+        .required("properties")
+}
+
+fn feature_or_collection() -> OneOfBuilder {
+    OneOfBuilder::new()
+        .item(schema_ref("Feature"))
+        .item(schema_ref("FeatureCollection"))
+}
+
+fn feature_collection() -> ObjectBuilder {
+    object()
+        .property("type", string().enum_values(Some(["FeatureCollection"])))
+        .property("features", ArrayBuilder::new().items(schema_ref("Feature")))
+        .property("links", links())
+        .property("numberMatched", integer(0, i64::MAX))
+        .property("numberReturned", integer(0, i64::MAX))
+        .property("timeStamp", string())
+        .required("type")
+        .required("features")
+}
+
+/// `Problem::errors`: each invalid field and why (`FieldError`).
+pub fn field_errors_schema() -> ArrayBuilder {
+    ArrayBuilder::new().items(
+        object()
+            .property("field", string())
+            .property("reason", string())
+            .required("field")
+            .required("reason"),
+    )
+}
+
+/// `Problem::candidates`: the places a name that did not resolve might have meant
+/// (`atlas::Candidate`).
+pub fn candidates_schema() -> ArrayBuilder {
+    let place = object()
+        .property("id", string())
+        .property("name", string())
+        .property("kind", string())
+        .property("score", ObjectBuilder::new().schema_type(Type::Number))
+        .property("matched", string());
+    let place = ["id", "name", "kind", "score", "matched"]
+        .into_iter()
+        .fold(place, |p, name| p.required(name));
+    ArrayBuilder::new().items(place)
+}
+
+/// A GeoJSON Point (`model::incident::PointGeometry`).
+pub fn point_schema() -> ObjectBuilder {
+    let coordinates = ArrayBuilder::new()
+        .items(ObjectBuilder::new().schema_type(Type::Number))
+        .min_items(Some(2))
+        .max_items(Some(2))
+        .description(Some("[longitude, latitude]"));
+    object()
+        .property("type", string().enum_values(Some(["Point"])))
+        .property("coordinates", coordinates)
+        .required("type")
+        .required("coordinates")
+}
+
+/// Features written as raw JSON (the gazetteer's own), as the `Feature` component.
+pub fn features_schema() -> ArrayBuilder {
+    ArrayBuilder::new().items(schema_ref("Feature"))
+}
+
+/// The `lang` of a geoparse answer (`geoparse::Lang`).
+pub fn lang_schema() -> ObjectBuilder {
+    string().enum_values(Some([Lang::Ar, Lang::En].map(Lang::as_str)))
+}
+
+/// The `lang` of a geoparse request: absent or null to detect it.
+pub fn optional_lang_schema() -> RefOr<Schema> {
+    nullable(lang_schema().description(Some(
+        "Language of the text (detected from its letters when absent); mention names are given in it",
+    )))
+}
+
+/// The drafts of POST /geoparse/incidents (`geoparse::DraftFeature`).
+/// TODO: derive on `geoparse::DraftFeature` and its parts (src/geoparse/feature.rs).
+pub fn drafts_schema() -> ArrayBuilder {
+    let span = |description: &str| {
+        object()
+            .description(Some(description))
+            .property(
+                "start",
+                at_least(0).description(Some("Offset in Unicode code points")),
+            )
+            .property(
+                "end",
+                at_least(0).description(Some("Offset in Unicode code points, exclusive")),
+            )
+            .property("text", string())
+            .required("start")
+            .required("end")
+            .required("text")
+    };
+    let draft = object()
+        .description(Some("An incident Feature in the input shape of POST /collections/incidents/items (event_date is omitted when the text gives none), with the sentence it came from and the evidence: event words, places, numbers, date, actors"))
+        .property("type", string().enum_values(Some(["Feature"])))
+        .property("geometry", ObjectBuilder::new().description(Some("null: placed by place_id when posted")))
+        .property(
+            "properties",
+            object().description(Some(
+                "The properties of an incident, as IncidentInput's (event_date omitted when \
+                 the text gives none)",
+            )),
+        )
+        .property("sentence", span("The sentence the draft came from"))
+        .property("evidence", object())
+        .required("type")
+        .required("properties")
+        .required("sentence");
+    ArrayBuilder::new().items(draft)
+}
