@@ -1,10 +1,15 @@
 //! The data model: incidents coded the ACLED way, validation of what clients send, and the
 //! time filters every collection shares. Knows nothing of HTTP or storage.
 
+pub mod cell;
 pub mod displacement;
 pub mod draft;
+pub mod field;
+pub mod field_schema;
 pub mod incident;
+pub mod incident_fields;
 pub mod interval;
+pub mod report_fields;
 pub mod taxonomy;
 
 pub use draft::IncidentDraft;
