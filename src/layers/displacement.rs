@@ -657,4 +657,55 @@ mod tests {
         assert_eq!(f.properties["households_high"], 60);
         assert_eq!(f.properties["date_start"], "2022-01-22");
     }
+
+    /// Flows and origins write the properties their name lists give, in order, and their
+    /// queryables are among them (in the same order).
+    #[test]
+    fn views_write_their_listed_properties() {
+        let g = Arc::new(Gazetteer::load(true, &[]).expect("embedded gazetteer"));
+        let now = chrono::Utc::now();
+        let day = chrono::NaiveDate::from_ymd_opt(2022, 1, 22).expect("a date");
+        let report = |id, destination: Option<&str>| {
+            Arc::new(DisplacementReport {
+                id,
+                date_start: day,
+                date_end: day,
+                origin_id: "ghweiran".into(),
+                destination_id: destination.map(Into::into),
+                households: None,
+                individuals: Some(Count {
+                    best: 10,
+                    low: None,
+                    high: None,
+                }),
+                source: None,
+                source_url: None,
+                notes: None,
+                created_at: now,
+                updated_at: now,
+            })
+        };
+        let d = Displacement::new(vec![report(1, Some("al-zuhur")), report(2, None)], g);
+        for (set, names, properties) in [
+            (flows(&d, None), FLOW_NAMES, FLOW_PROPERTIES),
+            (origins(&d, None), ORIGIN_NAMES, ORIGIN_PROPERTIES),
+        ] {
+            let keys: Vec<&str> = set.features[0]
+                .properties
+                .keys()
+                .map(String::as_str)
+                .collect();
+            assert_eq!(keys, names);
+            let queryable: Vec<&str> = properties[1..properties.len() - 1]
+                .iter()
+                .map(|p| p.name())
+                .collect();
+            let listed: Vec<&str> = names
+                .iter()
+                .copied()
+                .filter(|n| queryable.contains(n))
+                .collect();
+            assert_eq!(listed, queryable);
+        }
+    }
 }

@@ -16,6 +16,13 @@ macro_rules! declared {
     };
 }
 
+/// `name`, checked against the declaration when the build runs.
+macro_rules! key {
+    ($name:literal) => {
+        declared!($name).name
+    };
+}
+
 /// A type-checked incident that has not been placed yet.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct IncidentDraft {
@@ -202,8 +209,8 @@ impl Fields<'_> {
                 );
             }
         }
-        let event_type = self.required_text("event_type");
-        let sub_event_type = self.required_text("sub_event_type");
+        let event_type = self.required_text(key!("event_type"));
+        let sub_event_type = self.required_text(key!("sub_event_type"));
         if let (Some(t), Some(s)) = (&event_type, &sub_event_type) {
             match taxonomy::check(t, s) {
                 Err(e @ taxonomy::TaxonomyError::EventType) => {
@@ -214,7 +221,7 @@ impl Fields<'_> {
             }
         }
         // ACLED records 0 when no deaths were reported; an absent count is not the same claim.
-        if self.get("fatalities").is_none() {
+        if self.get(key!("fatalities")).is_none() {
             self.error(
                 "fatalities",
                 "required: the reported number of deaths, 0 if none were reported",
@@ -233,49 +240,49 @@ impl Fields<'_> {
             Some(p) => (Some(p), "/geometry/coordinates"),
             None => (self.lat_lon_properties(), "/properties/latitude"),
         };
-        let placement = self.text("placement").and_then(|p| {
+        let placement = self.text(key!("placement")).and_then(|p| {
             let parsed = Placement::parse(&p);
             if parsed.is_none() {
                 self.error("placement", "expected \"coordinates\" or \"gazetteer\"");
             }
             parsed
         });
-        let source_url = self.text("source_url");
+        let source_url = self.text(key!("source_url"));
         if let Some(url) = &source_url {
             if !(url.starts_with("http://") || url.starts_with("https://")) {
                 self.error("source_url", "expected an http:// or https:// URL");
             }
         }
         IncidentDraft {
-            event_id_cnty: self.text("event_id_cnty"),
-            event_date: self.date("event_date"),
+            event_id_cnty: self.text(key!("event_id_cnty")),
+            event_date: self.date(key!("event_date")),
             time_precision: self.int(declared!("time_precision")).unwrap_or(1) as u8,
             event_type: event_type.unwrap_or_default(),
             sub_event_type: sub_event_type.unwrap_or_default(),
-            actor1: self.required_text("actor1").unwrap_or_default(),
-            assoc_actor_1: self.text("assoc_actor_1"),
+            actor1: self.required_text(key!("actor1")).unwrap_or_default(),
+            assoc_actor_1: self.text(key!("assoc_actor_1")),
             inter1: self.int(declared!("inter1")).map(|v| v as u8),
-            actor2: self.text("actor2"),
-            assoc_actor_2: self.text("assoc_actor_2"),
+            actor2: self.text(key!("actor2")),
+            assoc_actor_2: self.text(key!("assoc_actor_2")),
             inter2: self.int(declared!("inter2")).map(|v| v as u8),
             position,
             position_field,
             placement,
-            place_id: self.text("place_id"),
-            place: self.text("place"),
-            location: self.text("location"),
-            country: self.text("country"),
+            place_id: self.text(key!("place_id")),
+            place: self.text(key!("place")),
+            location: self.text(key!("location")),
+            country: self.text(key!("country")),
             iso: self.int(declared!("iso")).map(|v| v as u16),
-            admin1: self.text("admin1"),
-            admin2: self.text("admin2"),
-            admin3: self.text("admin3"),
+            admin1: self.text(key!("admin1")),
+            admin2: self.text(key!("admin2")),
+            admin3: self.text(key!("admin3")),
             geo_precision: self.int(declared!("geo_precision")).map(|v| v as u8),
             fatalities,
             fatalities_low: low,
             fatalities_high: high,
-            source: self.text("source"),
+            source: self.text(key!("source")),
             source_url,
-            notes: self.text("notes"),
+            notes: self.text(key!("notes")),
             tags: self.tags(),
         }
     }
@@ -353,8 +360,8 @@ impl Fields<'_> {
     }
 
     fn lat_lon_properties(&mut self) -> Option<(f64, f64)> {
-        let lat = self.get("latitude").cloned();
-        let lon = self.get("longitude").cloned();
+        let lat = self.get(key!("latitude")).cloned();
+        let lon = self.get(key!("longitude")).cloned();
         match (lat, lon) {
             (None, None) => None,
             (Some(lat), Some(lon)) => match (lat.as_f64(), lon.as_f64()) {
@@ -379,7 +386,7 @@ impl Fields<'_> {
     }
 
     fn tags(&mut self) -> Vec<String> {
-        match self.get("tags") {
+        match self.get(key!("tags")) {
             None => Vec::new(),
             Some(Value::String(s)) => split_tags(s),
             Some(Value::Array(items)) => {

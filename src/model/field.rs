@@ -215,8 +215,8 @@ impl<T> Field<T> {
         Property::new(self.name, self.kind, self.description, get).one_of(self.values)
     }
 
-    /// Whether input and output name it: a client may send it back unchanged, and it is
-    /// ignored (a name no field declares is refused).
+    /// Whether it is in our output (a Feature, a CSV row) but not read from input: a client
+    /// sending our output back has it ignored, not refused.
     pub const fn is_output_only(&self) -> bool {
         !self.access.is_writable()
             && (self.read.is_some()

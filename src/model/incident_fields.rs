@@ -300,15 +300,15 @@ mod tests {
         for f in FIELDS {
             let Some(read) = f.read else { continue };
             let cell = read(&full);
-            let kind_ok = match (f.kind, f.list, cell) {
-                (Kind::Text, true, Cell::Texts(_)) => true,
-                (Kind::Text, false, Cell::Text(_))
-                | (Kind::Integer, _, Cell::Integer(_))
-                | (Kind::Number, _, Cell::Number(_))
-                | (Kind::Date, _, Cell::Date(_))
-                | (Kind::Timestamp, _, Cell::Timestamp(_)) => true,
-                _ => false,
-            };
+            let kind_ok = matches!(
+                (f.kind, f.list, cell),
+                (Kind::Text, true, Cell::Texts(_))
+                    | (Kind::Text, false, Cell::Text(_))
+                    | (Kind::Integer, _, Cell::Integer(_))
+                    | (Kind::Number, _, Cell::Number(_))
+                    | (Kind::Date, _, Cell::Date(_))
+                    | (Kind::Timestamp, _, Cell::Timestamp(_))
+            );
             assert!(kind_ok, "{}: {cell:?} is not {:?}", f.name, f.kind);
             assert_eq!(
                 read(&bare) == Cell::Null,
