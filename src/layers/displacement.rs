@@ -14,6 +14,8 @@ use crate::filter::{queryables, CompiledQuery, Kind, Property, Queryable};
 use crate::gazetteer::Gazetteer;
 use crate::json_property;
 use crate::model::displacement::{Count, DisplacementReport};
+use crate::model::field::{self, Field, Places};
+use crate::model::report_fields;
 use crate::model::Interval;
 
 /// The reports of one snapshot, with the gazetteer that names their places.
@@ -142,29 +144,24 @@ fn sum(counts: impl Iterator<Item = Option<Count>>) -> Option<Count> {
     total
 }
 
+/// A report as served: its declared properties, the place names from the gazetteer.
 fn report_feature(r: &DisplacementReport, g: &Gazetteer) -> Option<ComputedFeature> {
     let origin = g.get(&r.origin_id)?;
+    let destination = r.destination_id.as_deref().and_then(|d| g.get(d));
     let mut p = Map::new();
-    p.insert("date_start".into(), json!(r.date_start));
-    p.insert("date_end".into(), json!(r.date_end));
-    p.insert("origin_id".into(), json!(r.origin_id));
-    p.insert("origin_name".into(), json!(origin.name));
-    p.insert("destination_id".into(), json!(r.destination_id));
-    p.insert(
-        "destination_name".into(),
-        json!(r
-            .destination_id
-            .as_deref()
-            .and_then(|d| g.get(d))
-            .map(|d| &d.name)),
-    );
-    count_json(&mut p, "households", r.households);
-    count_json(&mut p, "individuals", r.individuals);
-    p.insert("source".into(), json!(r.source));
-    p.insert("source_url".into(), json!(r.source_url));
-    p.insert("notes".into(), json!(r.notes));
-    p.insert("created_at".into(), json!(r.created_at));
-    p.insert("updated_at".into(), json!(r.updated_at));
+    for f in report_fields::FIELDS
+        .iter()
+        .filter(|f| f.places.has(Places::PROPERTY))
+    {
+        let value = match (f.read, f.name) {
+            (Some(read), _) => read(r).to_json(),
+            (None, "origin_name") => json!(origin.name),
+            (None, "destination_name") => json!(destination.map(|d| &d.name)),
+            // A test checks every property is read or named here.
+            (None, _) => Value::Null,
+        };
+        p.insert(f.name.into(), value);
+    }
     Some(ComputedFeature::new(
         FeatureId::Number(r.id),
         Geometry::Point(origin.anchor),
@@ -283,56 +280,45 @@ pub struct DisplacementLayer {
     pub view: View,
 }
 
-const REPORT_FILTERS: &[(&str, &str)] = &[
-    ("origin_id", "Gazetteer id of the place people left"),
-    ("destination_id", "Gazetteer id of the destination"),
-];
+const REPORT_FILTERS: &[(&str, &str)] = report_fields::FILTERABLE;
 const ORIGIN_FILTERS: &[(&str, &str)] = &[("origin_id", "Gazetteer id of the origin place")];
 
-/// The queryables of reports: every property but lists, read from the served JSON.
+/// A report field's queryable, read from the served JSON as its declaration describes.
+macro_rules! report_property {
+    ($name:literal) => {{
+        const FIELD: &Field<DisplacementReport> = field::named(report_fields::FIELDS, $name);
+        Property::new(
+            FIELD.name,
+            FIELD.kind,
+            FIELD.description,
+            |f: &ComputedFeature| {
+                crate::filter::Value::json(f.properties.get(FIELD.name), FIELD.kind)
+            },
+        )
+    }};
+}
+
+/// The queryables of reports: the declared ones, the id and geometry those of any computed
+/// feature (a test checks the names against the declaration).
 static REPORT_PROPERTIES: &[Property<ComputedFeature>] = &[
     feature_set::id(Kind::Integer),
-    json_property!("date_start", Kind::Date, "First day of the displacement"),
-    json_property!("date_end", Kind::Date, "Last day of the displacement"),
-    json_property!(
-        "origin_id",
-        Kind::Text,
-        "Gazetteer id of the place people left"
-    ),
-    json_property!("origin_name", Kind::Text, "Name of the origin"),
-    json_property!(
-        "destination_id",
-        Kind::Text,
-        "Gazetteer id of the destination (null: unknown)"
-    ),
-    json_property!("destination_name", Kind::Text, "Name of the destination"),
-    json_property!("households", Kind::Integer, "Households (best estimate)"),
-    json_property!("households_low", Kind::Integer, "Households, low estimate"),
-    json_property!(
-        "households_high",
-        Kind::Integer,
-        "Households, high estimate"
-    ),
-    json_property!("individuals", Kind::Integer, "Individuals (best estimate)"),
-    json_property!(
-        "individuals_low",
-        Kind::Integer,
-        "Individuals, low estimate"
-    ),
-    json_property!(
-        "individuals_high",
-        Kind::Integer,
-        "Individuals, high estimate"
-    ),
-    json_property!("source", Kind::Text, "Sources"),
-    json_property!("source_url", Kind::Text, "Source URL"),
-    json_property!("notes", Kind::Text, "Notes"),
-    json_property!("created_at", Kind::Timestamp, "When the report was created"),
-    json_property!(
-        "updated_at",
-        Kind::Timestamp,
-        "When the report was last changed"
-    ),
+    report_property!("date_start"),
+    report_property!("date_end"),
+    report_property!("origin_id"),
+    report_property!("origin_name"),
+    report_property!("destination_id"),
+    report_property!("destination_name"),
+    report_property!("households"),
+    report_property!("households_low"),
+    report_property!("households_high"),
+    report_property!("individuals"),
+    report_property!("individuals_low"),
+    report_property!("individuals_high"),
+    report_property!("source"),
+    report_property!("source_url"),
+    report_property!("notes"),
+    report_property!("created_at"),
+    report_property!("updated_at"),
     feature_set::GEOMETRY,
 ];
 
@@ -428,25 +414,7 @@ static ORIGIN_PROPERTIES: &[Property<ComputedFeature>] = &{
 };
 
 /// The properties of each view's features, in the order they are written.
-const REPORT_NAMES: &[&str] = &[
-    "date_start",
-    "date_end",
-    "origin_id",
-    "origin_name",
-    "destination_id",
-    "destination_name",
-    "households",
-    "households_low",
-    "households_high",
-    "individuals",
-    "individuals_low",
-    "individuals_high",
-    "source",
-    "source_url",
-    "notes",
-    "created_at",
-    "updated_at",
-];
+const REPORT_NAMES: &[&str] = report_fields::PROPERTY_NAMES;
 const FLOW_NAMES: &[&str] = &[
     "origin_id",
     "origin_name",
@@ -634,5 +602,115 @@ impl DisplacementLayer {
                     .get(id)
                     .is_some_and(|r| w.overlaps_days(r.date_start, r.date_end))
             })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The reports' queryables are the declared ones (kinds and descriptions included), with
+    /// a computed feature's id and geometry.
+    #[test]
+    fn report_queryables_are_the_declared_ones() {
+        let declared: Vec<(&str, Kind, &str)> = report_fields::FIELDS
+            .iter()
+            .filter(|f| f.places.has(Places::QUERYABLE) && f.name != "id")
+            .map(|f| (f.name, f.kind, f.description))
+            .collect();
+        let served: Vec<(&str, Kind, &str)> = REPORT_PROPERTIES[1..REPORT_PROPERTIES.len() - 1]
+            .iter()
+            .map(|p| (p.name(), p.queryable.kind, p.queryable.description))
+            .collect();
+        assert_eq!(served, declared);
+        assert_eq!(REPORT_PROPERTIES[0].name(), "id");
+        assert_eq!(
+            REPORT_PROPERTIES[REPORT_PROPERTIES.len() - 1].name(),
+            "geometry"
+        );
+    }
+
+    /// A served report has every declared property, in order, the place names filled in.
+    #[test]
+    fn report_features_write_the_declared_properties() {
+        let g = Gazetteer::load(true, &[]).expect("embedded gazetteer");
+        let now = chrono::Utc::now();
+        let day = chrono::NaiveDate::from_ymd_opt(2022, 1, 22).expect("a date");
+        let r = DisplacementReport {
+            id: 1,
+            date_start: day,
+            date_end: day,
+            origin_id: "ghweiran".into(),
+            destination_id: Some("al-zuhur".into()),
+            households: Some(Count {
+                best: 40,
+                low: None,
+                high: Some(60),
+            }),
+            individuals: None,
+            source: None,
+            source_url: None,
+            notes: None,
+            created_at: now,
+            updated_at: now,
+        };
+        let f = report_feature(&r, &g).expect("a known origin");
+        let keys: Vec<&str> = f.properties.keys().map(String::as_str).collect();
+        assert_eq!(keys, REPORT_NAMES);
+        assert_eq!(f.properties["origin_name"], "Ghweiran");
+        assert!(f.properties["destination_name"].is_string());
+        assert_eq!(f.properties["households_high"], 60);
+        assert_eq!(f.properties["date_start"], "2022-01-22");
+    }
+
+    /// Flows and origins write the properties their name lists give, in order, and their
+    /// queryables are among them (in the same order).
+    #[test]
+    fn views_write_their_listed_properties() {
+        let g = Arc::new(Gazetteer::load(true, &[]).expect("embedded gazetteer"));
+        let now = chrono::Utc::now();
+        let day = chrono::NaiveDate::from_ymd_opt(2022, 1, 22).expect("a date");
+        let report = |id, destination: Option<&str>| {
+            Arc::new(DisplacementReport {
+                id,
+                date_start: day,
+                date_end: day,
+                origin_id: "ghweiran".into(),
+                destination_id: destination.map(Into::into),
+                households: None,
+                individuals: Some(Count {
+                    best: 10,
+                    low: None,
+                    high: None,
+                }),
+                source: None,
+                source_url: None,
+                notes: None,
+                created_at: now,
+                updated_at: now,
+            })
+        };
+        let d = Displacement::new(vec![report(1, Some("al-zuhur")), report(2, None)], g);
+        for (set, names, properties) in [
+            (flows(&d, None), FLOW_NAMES, FLOW_PROPERTIES),
+            (origins(&d, None), ORIGIN_NAMES, ORIGIN_PROPERTIES),
+        ] {
+            let keys: Vec<&str> = set.features[0]
+                .properties
+                .keys()
+                .map(String::as_str)
+                .collect();
+            assert_eq!(keys, names);
+            let queryable: Vec<&str> = properties[1..properties.len() - 1]
+                .iter()
+                .map(|p| p.name())
+                .collect();
+            let listed: Vec<&str> = names
+                .iter()
+                .copied()
+                .filter(|n| queryable.contains(n))
+                .collect();
+            assert_eq!(listed, queryable);
+        }
     }
 }

@@ -4,6 +4,8 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::{Map, Value};
 
+use super::field;
+use super::report_fields::FIELDS;
 use super::FieldError;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -49,33 +51,9 @@ pub struct ReportDraft {
     pub notes: Option<String>,
 }
 
-const KNOWN: &[&str] = &[
-    "date",
-    "date_start",
-    "date_end",
-    "origin_id",
-    "origin",
-    "destination_id",
-    "destination",
-    "households",
-    "households_low",
-    "households_high",
-    "individuals",
-    "individuals_low",
-    "individuals_high",
-    "source",
-    "source_url",
-    "notes",
-];
-/// Output-only members a client may send back unchanged.
-const IGNORED: &[&str] = &[
-    "id",
-    "origin_name",
-    "destination_name",
-    "created_at",
-    "updated_at",
-    "report_count",
-];
+/// Members of the derived views (flows, origins) a client may send back with a report;
+/// ignored like the report's own output-only ones.
+const VIEW_MEMBERS: &[&str] = &["report_count"];
 
 impl ReportDraft {
     /// Parses a GeoJSON Feature (geometry ignored: it is the origin's anchor).
@@ -96,7 +74,7 @@ impl ReportDraft {
         };
         let field = |k: &str| format!("{at}/properties/{k}");
         for k in props.keys() {
-            if !KNOWN.contains(&k.as_str()) && !IGNORED.contains(&k.as_str()) {
+            if !field::is_accepted(FIELDS, k) && !VIEW_MEMBERS.contains(&k.as_str()) {
                 errors.push(FieldError::new(field(k), "unknown property"));
             }
         }

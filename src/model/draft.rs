@@ -5,7 +5,23 @@
 use chrono::NaiveDate;
 use serde_json::{Map, Value};
 
+use super::field::{self, Field};
+use super::incident::{Incident, FIELDS};
 use super::{taxonomy, FieldError, Placement};
+
+/// The declared field `name`; the build fails when there is none.
+macro_rules! declared {
+    ($name:literal) => {
+        const { field::named(FIELDS, $name) }
+    };
+}
+
+/// `name`, checked against the declaration when the build runs.
+macro_rules! key {
+    ($name:literal) => {
+        declared!($name).name
+    };
+}
 
 /// A type-checked incident that has not been placed yet.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -45,22 +61,6 @@ pub struct IncidentDraft {
     pub notes: Option<String>,
     pub tags: Vec<String>,
 }
-
-/// Output-only properties a client may send back unchanged (a round trip of our own output)
-/// and ACLED columns we derive or do not keep; they are ignored on input.
-const IGNORED: &[&str] = &[
-    "id",
-    "year",
-    "disorder_type",
-    "created_at",
-    "updated_at",
-    "distance_m",
-    "timestamp",
-    "interaction",
-    "region",
-    "source_scale",
-    "civilian_targeting",
-];
 
 impl IncidentDraft {
     /// Parses a GeoJSON Feature. Errors name fields as JSON pointers into the Feature.
@@ -199,16 +199,18 @@ struct Fields<'a> {
 
 impl Fields<'_> {
     fn draft(&mut self, geometry: Option<(f64, f64)>) -> IncidentDraft {
+        // Output-only names (a round trip of our own output, ACLED columns we derive or do
+        // not keep) are ignored; names no field declares are refused.
         for key in self.props.keys() {
-            if !KNOWN.contains(&key.as_str()) && !IGNORED.contains(&key.as_str()) {
+            if !field::is_accepted(FIELDS, key) {
                 self.error(
                     key,
                     "unknown property; see the incidents queryables in /api",
                 );
             }
         }
-        let event_type = self.required_text("event_type");
-        let sub_event_type = self.required_text("sub_event_type");
+        let event_type = self.required_text(key!("event_type"));
+        let sub_event_type = self.required_text(key!("sub_event_type"));
         if let (Some(t), Some(s)) = (&event_type, &sub_event_type) {
             match taxonomy::check(t, s) {
                 Err(e @ taxonomy::TaxonomyError::EventType) => {
@@ -219,19 +221,15 @@ impl Fields<'_> {
             }
         }
         // ACLED records 0 when no deaths were reported; an absent count is not the same claim.
-        if self.get("fatalities").is_none() {
+        if self.get(key!("fatalities")).is_none() {
             self.error(
                 "fatalities",
                 "required: the reported number of deaths, 0 if none were reported",
             );
         }
-        let fatalities = self.int("fatalities", 0, u32::MAX as i64).unwrap_or(0) as u32;
-        let low = self
-            .int("fatalities_low", 0, u32::MAX as i64)
-            .map(|v| v as u32);
-        let high = self
-            .int("fatalities_high", 0, u32::MAX as i64)
-            .map(|v| v as u32);
+        let fatalities = self.int(declared!("fatalities")).unwrap_or(0) as u32;
+        let low = self.int(declared!("fatalities_low")).map(|v| v as u32);
+        let high = self.int(declared!("fatalities_high")).map(|v| v as u32);
         if low.is_some_and(|l| l > fatalities) {
             self.error("fatalities_low", "must not exceed fatalities");
         }
@@ -242,49 +240,49 @@ impl Fields<'_> {
             Some(p) => (Some(p), "/geometry/coordinates"),
             None => (self.lat_lon_properties(), "/properties/latitude"),
         };
-        let placement = self.text("placement").and_then(|p| {
+        let placement = self.text(key!("placement")).and_then(|p| {
             let parsed = Placement::parse(&p);
             if parsed.is_none() {
                 self.error("placement", "expected \"coordinates\" or \"gazetteer\"");
             }
             parsed
         });
-        let source_url = self.text("source_url");
+        let source_url = self.text(key!("source_url"));
         if let Some(url) = &source_url {
             if !(url.starts_with("http://") || url.starts_with("https://")) {
                 self.error("source_url", "expected an http:// or https:// URL");
             }
         }
         IncidentDraft {
-            event_id_cnty: self.text("event_id_cnty"),
-            event_date: self.date("event_date"),
-            time_precision: self.int("time_precision", 1, 3).unwrap_or(1) as u8,
+            event_id_cnty: self.text(key!("event_id_cnty")),
+            event_date: self.date(key!("event_date")),
+            time_precision: self.int(declared!("time_precision")).unwrap_or(1) as u8,
             event_type: event_type.unwrap_or_default(),
             sub_event_type: sub_event_type.unwrap_or_default(),
-            actor1: self.required_text("actor1").unwrap_or_default(),
-            assoc_actor_1: self.text("assoc_actor_1"),
-            inter1: self.int("inter1", 0, 8).map(|v| v as u8),
-            actor2: self.text("actor2"),
-            assoc_actor_2: self.text("assoc_actor_2"),
-            inter2: self.int("inter2", 0, 8).map(|v| v as u8),
+            actor1: self.required_text(key!("actor1")).unwrap_or_default(),
+            assoc_actor_1: self.text(key!("assoc_actor_1")),
+            inter1: self.int(declared!("inter1")).map(|v| v as u8),
+            actor2: self.text(key!("actor2")),
+            assoc_actor_2: self.text(key!("assoc_actor_2")),
+            inter2: self.int(declared!("inter2")).map(|v| v as u8),
             position,
             position_field,
             placement,
-            place_id: self.text("place_id"),
-            place: self.text("place"),
-            location: self.text("location"),
-            country: self.text("country"),
-            iso: self.int("iso", 0, 999).map(|v| v as u16),
-            admin1: self.text("admin1"),
-            admin2: self.text("admin2"),
-            admin3: self.text("admin3"),
-            geo_precision: self.int("geo_precision", 1, 3).map(|v| v as u8),
+            place_id: self.text(key!("place_id")),
+            place: self.text(key!("place")),
+            location: self.text(key!("location")),
+            country: self.text(key!("country")),
+            iso: self.int(declared!("iso")).map(|v| v as u16),
+            admin1: self.text(key!("admin1")),
+            admin2: self.text(key!("admin2")),
+            admin3: self.text(key!("admin3")),
+            geo_precision: self.int(declared!("geo_precision")).map(|v| v as u8),
             fatalities,
             fatalities_low: low,
             fatalities_high: high,
-            source: self.text("source"),
+            source: self.text(key!("source")),
             source_url,
-            notes: self.text("notes"),
+            notes: self.text(key!("notes")),
             tags: self.tags(),
         }
     }
@@ -317,7 +315,9 @@ impl Fields<'_> {
         v
     }
 
-    fn int(&mut self, key: &str, min: i64, max: i64) -> Option<i64> {
+    /// A whole number in the field's declared range.
+    fn int(&mut self, field: &Field<Incident>) -> Option<i64> {
+        let (key, (min, max)) = (field.name, field.range.unwrap_or((i64::MIN, i64::MAX)));
         let v = self.get(key)?;
         match v.as_i64() {
             Some(n) if (min..=max).contains(&n) => Some(n),
@@ -360,8 +360,8 @@ impl Fields<'_> {
     }
 
     fn lat_lon_properties(&mut self) -> Option<(f64, f64)> {
-        let lat = self.get("latitude").cloned();
-        let lon = self.get("longitude").cloned();
+        let lat = self.get(key!("latitude")).cloned();
+        let lon = self.get(key!("longitude")).cloned();
         match (lat, lon) {
             (None, None) => None,
             (Some(lat), Some(lon)) => match (lat.as_f64(), lon.as_f64()) {
@@ -386,7 +386,7 @@ impl Fields<'_> {
     }
 
     fn tags(&mut self) -> Vec<String> {
-        match self.get("tags") {
+        match self.get(key!("tags")) {
             None => Vec::new(),
             Some(Value::String(s)) => split_tags(s),
             Some(Value::Array(items)) => {
@@ -418,40 +418,6 @@ pub fn split_tags(s: &str) -> Vec<String> {
         .map(str::to_owned)
         .collect()
 }
-
-/// Input properties we read.
-const KNOWN: &[&str] = &[
-    "event_id_cnty",
-    "event_date",
-    "time_precision",
-    "event_type",
-    "sub_event_type",
-    "actor1",
-    "assoc_actor_1",
-    "inter1",
-    "actor2",
-    "assoc_actor_2",
-    "inter2",
-    "latitude",
-    "longitude",
-    "placement",
-    "place_id",
-    "place",
-    "location",
-    "country",
-    "iso",
-    "admin1",
-    "admin2",
-    "admin3",
-    "geo_precision",
-    "fatalities",
-    "fatalities_low",
-    "fatalities_high",
-    "source",
-    "source_url",
-    "notes",
-    "tags",
-];
 
 #[cfg(test)]
 mod tests {
@@ -499,5 +465,25 @@ mod tests {
                 "{expected} missing from {fields:?}"
             );
         }
+    }
+
+    /// A client may send our own output back: its output-only members are ignored, ACLED's
+    /// unkept columns too, and only undeclared names are refused.
+    #[test]
+    fn our_output_reads_back() {
+        let i = crate::model::Incident::sample(9, 40.75, 36.5);
+        let out = crate::feature_output::FeatureOutput::DEFAULT;
+        let mut feature = serde_json::to_value(crate::model::IncidentFeature {
+            incident: &i,
+            distance_m: Some(3.0),
+            output: &out,
+        })
+        .unwrap();
+        feature["properties"]["region"] = json!("Middle East");
+        let d = IncidentDraft::from_feature(&feature).unwrap();
+        assert_eq!(d.position, Some((40.75, 36.5)));
+        feature["properties"]["geometry"] = json!(null);
+        let errs = IncidentDraft::from_feature(&feature).unwrap_err();
+        assert_eq!(errs[0].field, "/properties/geometry");
     }
 }

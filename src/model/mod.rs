@@ -1,10 +1,18 @@
-//! The data model: incidents coded the ACLED way, validation of what clients send, and the
-//! time filters every collection shares. Knows nothing of HTTP or storage.
+//! The data model: incidents coded the ACLED way, displacement reports, validation of what
+//! clients send, and the time filters every collection shares. Each record kind declares its
+//! fields once (`incident_fields`, `report_fields`, as `field::Field`s); the lists the rest
+//! of the program needs are derived from that. Knows no HTTP and no SQL: of the store, only
+//! which fields it keeps.
 
+pub mod cell;
 pub mod displacement;
 pub mod draft;
+pub mod field;
+pub mod field_schema;
 pub mod incident;
+pub mod incident_fields;
 pub mod interval;
+pub mod report_fields;
 pub mod taxonomy;
 
 pub use draft::IncidentDraft;

@@ -2,6 +2,7 @@
 //! `synchronous=FULL`, so a write that returned is on disk and survives `kill -9`.
 //! Reads on the request path never come here: they use the in-memory snapshot.
 
+mod columns;
 mod schema;
 
 use std::path::Path;
@@ -37,11 +38,6 @@ pub enum StoreError {
 pub struct Store {
     conn: Connection,
 }
-
-const COLUMNS: &str = "id, event_id_cnty, event_date, time_precision, event_type, sub_event_type, \
-    actor1, assoc_actor_1, inter1, actor2, assoc_actor_2, inter2, country, iso, admin1, admin2, \
-    admin3, location, longitude, latitude, geo_precision, place_id, placement, fatalities, \
-    fatalities_low, fatalities_high, source, source_url, notes, tags, created_at, updated_at";
 
 impl Store {
     pub fn open(path: &Path) -> Result<Store, StoreError> {
@@ -150,25 +146,10 @@ impl Store {
 
     pub fn load_reports(&self) -> Result<Vec<DisplacementReport>, StoreError> {
         let mut stmt = self.conn.prepare(&format!(
-            "SELECT {REPORT_COLUMNS} FROM displacement_report ORDER BY id"
+            "SELECT {} FROM displacement_report ORDER BY id",
+            columns::REPORT.names
         ))?;
-        let rows = stmt.query_map([], |r| {
-            let count = |best: Option<u32>, low, high| best.map(|best| Count { best, low, high });
-            Ok(DisplacementReport {
-                id: r.get(0)?,
-                date_start: r.get(1)?,
-                date_end: r.get(2)?,
-                origin_id: r.get(3)?,
-                destination_id: r.get(4)?,
-                households: count(r.get(5)?, r.get(6)?, r.get(7)?),
-                individuals: count(r.get(8)?, r.get(9)?, r.get(10)?),
-                source: r.get(11)?,
-                source_url: r.get(12)?,
-                notes: r.get(13)?,
-                created_at: r.get(14)?,
-                updated_at: r.get(15)?,
-            })
-        })?;
+        let rows = stmt.query_map([], row_to_report)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
@@ -208,10 +189,6 @@ impl Store {
         Ok(out)
     }
 }
-
-const REPORT_COLUMNS: &str = "id, date_start, date_end, origin_id, destination_id, households, \
-    households_low, households_high, individuals, individuals_low, individuals_high, source, \
-    source_url, notes, created_at, updated_at";
 
 /// Writes inside one transaction (see `Store::write`).
 pub struct Writer<'a> {
@@ -260,48 +237,8 @@ impl Writer<'_> {
 
     /// Writes every column; a NULL id lets SQLite assign the next one.
     fn put(&mut self, id: Option<i64>, i: &Incident) -> Result<i64, StoreError> {
-        static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-            let slots: Vec<String> = (1..=32).map(|n| format!("?{n}")).collect();
-            format!(
-                "INSERT OR REPLACE INTO incident ({COLUMNS}) VALUES ({})",
-                slots.join(", ")
-            )
-        });
-        let mut stmt = self.tx.prepare_cached(&SQL)?;
-        stmt.execute(params![
-            id,
-            i.event_id_cnty,
-            i.event_date,
-            i.time_precision,
-            i.event_type,
-            i.sub_event_type,
-            i.actor1,
-            i.assoc_actor_1,
-            i.inter1,
-            i.actor2,
-            i.assoc_actor_2,
-            i.inter2,
-            i.country,
-            i.iso,
-            i.admin1,
-            i.admin2,
-            i.admin3,
-            i.location,
-            i.lon,
-            i.lat,
-            i.geo_precision,
-            i.place_id,
-            i.placement.as_str(),
-            i.fatalities,
-            i.fatalities_low,
-            i.fatalities_high,
-            i.source,
-            i.source_url,
-            i.notes,
-            tags_json(&i.tags),
-            i.created_at,
-            i.updated_at,
-        ])?;
+        let mut stmt = self.tx.prepare_cached(&columns::INCIDENT.insert)?;
+        stmt.execute(columns::INCIDENT.params(id, i))?;
         Ok(id.unwrap_or_else(|| self.tx.last_insert_rowid()))
     }
 
@@ -325,37 +262,8 @@ impl Writer<'_> {
         id: Option<i64>,
         r: &DisplacementReport,
     ) -> Result<i64, StoreError> {
-        let mut stmt = self.tx.prepare_cached(&format!(
-            "INSERT OR REPLACE INTO displacement_report ({REPORT_COLUMNS}) VALUES \
-             (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"
-        ))?;
-        let parts = |c: &Option<Count>| {
-            (
-                c.map(|c| c.best),
-                c.and_then(|c| c.low),
-                c.and_then(|c| c.high),
-            )
-        };
-        let (h, hl, hh) = parts(&r.households);
-        let (i, il, ih) = parts(&r.individuals);
-        stmt.execute(params![
-            id,
-            r.date_start,
-            r.date_end,
-            r.origin_id,
-            r.destination_id,
-            h,
-            hl,
-            hh,
-            i,
-            il,
-            ih,
-            r.source,
-            r.source_url,
-            r.notes,
-            r.created_at,
-            r.updated_at
-        ])?;
+        let mut stmt = self.tx.prepare_cached(&columns::REPORT.insert)?;
+        stmt.execute(columns::REPORT.params(id, r))?;
         Ok(id.unwrap_or_else(|| self.tx.last_insert_rowid()))
     }
 
@@ -384,15 +292,11 @@ impl Writer<'_> {
     }
 }
 
-fn tags_json(tags: &[String]) -> String {
-    // A list of strings always serialises.
-    serde_json::to_string(tags).expect("tags serialise")
-}
-
 /// The incidents with ids in `lo..=hi`, in id order.
 fn load_range(conn: &Connection, lo: i64, hi: i64) -> Result<Vec<Arc<Incident>>, StoreError> {
     let mut stmt = conn.prepare(&format!(
-        "SELECT {COLUMNS} FROM incident WHERE id BETWEEN ?1 AND ?2 ORDER BY id"
+        "SELECT {} FROM incident WHERE id BETWEEN ?1 AND ?2 ORDER BY id",
+        columns::INCIDENT.names
     ))?;
     let mut rows = stmt.query([lo, hi])?;
     let mut texts = Interner::default();
@@ -465,9 +369,14 @@ fn row_to_incident(
     r: &Row<'_>,
     texts: &mut Interner,
 ) -> rusqlite::Result<Result<Incident, StoreError>> {
-    let id: i64 = r.get(0)?;
-    let placement: String = r.get(22)?;
-    let tags: String = r.get(29)?;
+    macro_rules! at {
+        ($name:literal) => {
+            const { columns::incident($name) }
+        };
+    }
+    let id: i64 = r.get(at!("id"))?;
+    let placement: String = r.get(at!("placement"))?;
+    let tags: String = r.get(at!("tags"))?;
     let Some(placement) = Placement::parse(&placement) else {
         return Ok(Err(StoreError::Corrupt {
             id,
@@ -485,38 +394,69 @@ fn row_to_incident(
     };
     Ok(Ok(Incident {
         id,
-        event_id_cnty: r.get(1)?,
-        event_date: date_column(r, 2)?,
-        time_precision: r.get(3)?,
-        event_type: texts.column(r, 4)?,
-        sub_event_type: texts.column(r, 5)?,
-        actor1: texts.column(r, 6)?,
-        assoc_actor_1: texts.optional(r, 7)?,
-        inter1: r.get(8)?,
-        actor2: texts.optional(r, 9)?,
-        assoc_actor_2: texts.optional(r, 10)?,
-        inter2: r.get(11)?,
-        country: texts.optional(r, 12)?,
-        iso: r.get(13)?,
-        admin1: texts.optional(r, 14)?,
-        admin2: texts.optional(r, 15)?,
-        admin3: texts.optional(r, 16)?,
-        location: texts.column(r, 17)?,
-        lon: r.get(18)?,
-        lat: r.get(19)?,
-        geo_precision: r.get(20)?,
-        place_id: texts.optional(r, 21)?,
+        event_id_cnty: r.get(at!("event_id_cnty"))?,
+        event_date: date_column(r, at!("event_date"))?,
+        time_precision: r.get(at!("time_precision"))?,
+        event_type: texts.column(r, at!("event_type"))?,
+        sub_event_type: texts.column(r, at!("sub_event_type"))?,
+        actor1: texts.column(r, at!("actor1"))?,
+        assoc_actor_1: texts.optional(r, at!("assoc_actor_1"))?,
+        inter1: r.get(at!("inter1"))?,
+        actor2: texts.optional(r, at!("actor2"))?,
+        assoc_actor_2: texts.optional(r, at!("assoc_actor_2"))?,
+        inter2: r.get(at!("inter2"))?,
+        country: texts.optional(r, at!("country"))?,
+        iso: r.get(at!("iso"))?,
+        admin1: texts.optional(r, at!("admin1"))?,
+        admin2: texts.optional(r, at!("admin2"))?,
+        admin3: texts.optional(r, at!("admin3"))?,
+        location: texts.column(r, at!("location"))?,
+        lon: r.get(at!("longitude"))?,
+        lat: r.get(at!("latitude"))?,
+        geo_precision: r.get(at!("geo_precision"))?,
+        place_id: texts.optional(r, at!("place_id"))?,
         placement,
-        fatalities: r.get(23)?,
-        fatalities_low: r.get(24)?,
-        fatalities_high: r.get(25)?,
-        source: texts.optional(r, 26)?,
-        source_url: r.get(27)?,
-        notes: r.get(28)?,
+        fatalities: r.get(at!("fatalities"))?,
+        fatalities_low: r.get(at!("fatalities_low"))?,
+        fatalities_high: r.get(at!("fatalities_high"))?,
+        source: texts.optional(r, at!("source"))?,
+        source_url: r.get(at!("source_url"))?,
+        notes: r.get(at!("notes"))?,
         tags,
-        created_at: time_column(r, 30)?,
-        updated_at: time_column(r, 31)?,
+        created_at: time_column(r, at!("created_at"))?,
+        updated_at: time_column(r, at!("updated_at"))?,
     }))
+}
+
+fn row_to_report(r: &Row<'_>) -> rusqlite::Result<DisplacementReport> {
+    macro_rules! at {
+        ($name:literal) => {
+            const { columns::report($name) }
+        };
+    }
+    let count = |best: Option<u32>, low, high| best.map(|best| Count { best, low, high });
+    Ok(DisplacementReport {
+        id: r.get(at!("id"))?,
+        date_start: r.get(at!("date_start"))?,
+        date_end: r.get(at!("date_end"))?,
+        origin_id: r.get(at!("origin_id"))?,
+        destination_id: r.get(at!("destination_id"))?,
+        households: count(
+            r.get(at!("households"))?,
+            r.get(at!("households_low"))?,
+            r.get(at!("households_high"))?,
+        ),
+        individuals: count(
+            r.get(at!("individuals"))?,
+            r.get(at!("individuals_low"))?,
+            r.get(at!("individuals_high"))?,
+        ),
+        source: r.get(at!("source"))?,
+        source_url: r.get(at!("source_url"))?,
+        notes: r.get(at!("notes"))?,
+        created_at: r.get(at!("created_at"))?,
+        updated_at: r.get(at!("updated_at"))?,
+    })
 }
 
 #[cfg(test)]
@@ -596,5 +536,85 @@ mod tests {
             .unwrap();
         let all = store.load_all().unwrap();
         assert!(Arc::ptr_eq(&all[0].actor1, &all[1].actor1));
+    }
+
+    /// The declared columns are the tables' columns (the migrations are never edited).
+    #[test]
+    fn declared_columns_are_the_tables() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("a.sqlite")).unwrap();
+        for (table, declared) in [
+            ("incident", &columns::INCIDENT.names),
+            ("displacement_report", &columns::REPORT.names),
+        ] {
+            let mut stmt = store
+                .conn
+                .prepare(&format!("SELECT name FROM pragma_table_info('{table}')"))
+                .unwrap();
+            let mut actual: Vec<String> = stmt
+                .query_map([], |r| r.get(0))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap();
+            let mut declared: Vec<&str> = declared.split(", ").collect();
+            actual.sort();
+            declared.sort_unstable();
+            assert_eq!(actual, declared, "{table}");
+        }
+    }
+
+    /// Every field is written and read back: an incident and a report with all set.
+    #[test]
+    fn every_column_round_trips() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("a.sqlite")).unwrap();
+        let mut i = incident(40.25);
+        i.event_id_cnty = Some("SYR1".into());
+        i.assoc_actor_1 = Some("B".into());
+        i.inter1 = Some(2);
+        i.actor2 = Some("C".into());
+        i.assoc_actor_2 = Some("D".into());
+        i.inter2 = Some(1);
+        i.country = Some("Syria".into());
+        i.iso = Some(760);
+        i.admin1 = Some("a1".into());
+        i.admin2 = Some("a2".into());
+        i.admin3 = Some("a3".into());
+        i.geo_precision = 2;
+        i.time_precision = 3;
+        i.place_id = Some("p".into());
+        i.placement = Placement::Gazetteer;
+        i.fatalities_low = Some(1);
+        i.fatalities_high = Some(4);
+        i.source = Some("s".into());
+        i.source_url = Some("https://example.org".into());
+        i.notes = Some("n".into());
+        i.tags = vec!["t1".into(), "t2".into()];
+        let now = Utc::now();
+        let day = NaiveDate::from_ymd_opt(2022, 1, 20).unwrap();
+        let count = |best, low, high| Some(Count { best, low, high });
+        let mut r = DisplacementReport {
+            id: 0,
+            date_start: day,
+            date_end: day + chrono::Days::new(2),
+            origin_id: "o".into(),
+            destination_id: Some("d".into()),
+            households: count(3, Some(2), Some(5)),
+            individuals: count(10, None, Some(20)),
+            source: Some("s".into()),
+            source_url: Some("https://example.org".into()),
+            notes: Some("n".into()),
+            created_at: now,
+            updated_at: now,
+        };
+        store
+            .write(|w| {
+                w.insert(&mut i)?;
+                r.id = w.put_report(None, &r)?;
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(*store.load_all().unwrap()[0], i);
+        assert_eq!(store.load_reports().unwrap(), vec![r]);
     }
 }

@@ -4,13 +4,14 @@ use utoipa::openapi::request_body::{RequestBody, RequestBodyBuilder};
 use utoipa::openapi::schema::{AdditionalProperties, ArrayBuilder, ObjectBuilder, Type};
 use utoipa::openapi::{ContentBuilder, Required};
 
-use super::basic::{at_least, date_time, integer, nullable, or_null, schema_ref, string};
+use super::basic::{at_least, date_time, nullable, or_null, schema_ref, string};
 use super::parameters::common_schema;
 use crate::api::body::MAX_BODY_DEPTH;
 use crate::service::SNAPSHOT_DESCRIPTION;
 use crate::service::parameters::CRS84;
 use crate::filter::MAX_FILTER_DEPTH;
-use crate::model::taxonomy::EVENT_TYPES;
+use crate::model::field_schema::{properties_schema, Side};
+use crate::model::{incident_fields, report_fields};
 
 /// A request body of `schema` in each of `media`, with a valid `example` on this server (one
 /// a client can send as it is, and schemathesis does).
@@ -122,7 +123,9 @@ pub fn search_request() -> ObjectBuilder {
         )
 }
 
+/// A posted incident: its properties are the declared input fields (`incident_fields`).
 pub fn incident_input() -> ObjectBuilder {
+    let props = properties_schema(incident_fields::FIELDS, Side::Input);
     ObjectBuilder::new()
         .schema_type(Type::Object)
         .description(Some(
@@ -136,7 +139,7 @@ pub fn incident_input() -> ObjectBuilder {
             "geometry",
             ObjectBuilder::new().schema_type(or_null(Type::Object)),
         )
-        .property("properties", incident_properties())
+        .property("properties", props)
         .property(
             "features",
             ArrayBuilder::new().items(ObjectBuilder::new().schema_type(Type::Object)),
@@ -144,105 +147,15 @@ pub fn incident_input() -> ObjectBuilder {
         .required("type")
 }
 
-/// The properties of a posted incident.
-pub fn incident_properties() -> ObjectBuilder {
-    ObjectBuilder::new()
-        .schema_type(Type::Object)
-        .property(
-            "event_date",
-            string().format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
-                utoipa::openapi::KnownFormat::Date,
-            ))),
-        )
-        .property("time_precision", integer(1, 3))
-        .property(
-            "event_type",
-            string().enum_values(Some(EVENT_TYPES.iter().map(|(t, _)| *t))),
-        )
-        .property("sub_event_type", string())
-        .property("actor1", string())
-        .property("assoc_actor_1", string())
-        .property("inter1", integer(0, 8))
-        .property("actor2", string())
-        .property("assoc_actor_2", string())
-        .property("inter2", integer(0, 8))
-        .property(
-            "place_id",
-            string().description(Some(
-                "Gazetteer place id: the incident is placed at its anchor",
-            )),
-        )
-        .property(
-            "place",
-            string().description(Some(
-                "A place name, resolved against the gazetteer (spelling-tolerant)",
-            )),
-        )
-        .property("location", string())
-        .property(
-            "placement",
-            string().enum_values(Some(["coordinates", "gazetteer"])),
-        )
-        .property("country", string())
-        .property("iso", integer(0, 999))
-        .property("admin1", string())
-        .property("admin2", string())
-        .property("admin3", string())
-        .property("geo_precision", integer(1, 3))
-        .property("fatalities", integer(0, u32::MAX as i64))
-        .property("fatalities_low", integer(0, u32::MAX as i64))
-        .property("fatalities_high", integer(0, u32::MAX as i64))
-        .property("source", string())
-        .property("source_url", string())
-        .property("notes", string())
-        .property("tags", ArrayBuilder::new().items(string()))
-        .required("event_date")
-        .required("event_type")
-        .required("sub_event_type")
-        .required("actor1")
-}
-
+/// A posted displacement report: its properties are the declared input fields
+/// (`report_fields`).
 pub fn report_input() -> ObjectBuilder {
+    let props = properties_schema(report_fields::FIELDS, Side::Input);
     ObjectBuilder::new()
         .schema_type(Type::Object)
         .description(Some("A GeoJSON Feature (geometry ignored: the origin's anchor), or a FeatureCollection of them"))
         .property("type", string().enum_values(Some(["Feature", "FeatureCollection"])))
-        .property("properties", report_properties())
+        .property("properties", props)
         .property("features", ArrayBuilder::new().items(ObjectBuilder::new().schema_type(Type::Object)))
         .required("type")
-}
-
-/// The properties of a posted displacement report.
-pub fn report_properties() -> ObjectBuilder {
-    let count = || integer(0, u32::MAX as i64);
-    ObjectBuilder::new()
-        .schema_type(Type::Object)
-        .property(
-            "date",
-            string().description(Some("YYYY-MM-DD, or a range YYYY-MM-DD/YYYY-MM-DD")),
-        )
-        .property("date_start", string())
-        .property("date_end", string())
-        .property(
-            "origin_id",
-            string().description(Some("Gazetteer id of the place people left")),
-        )
-        .property(
-            "origin",
-            string().description(Some("Or its name, resolved against the gazetteer")),
-        )
-        .property(
-            "destination_id",
-            string().description(Some("Null or absent: unknown")),
-        )
-        .property("destination", string())
-        .property("households", count())
-        .property("households_low", count())
-        .property("households_high", count())
-        .property("individuals", count())
-        .property("individuals_low", count())
-        .property("individuals_high", count())
-        .property("source", string())
-        .property("source_url", string())
-        .property("notes", string())
 }
