@@ -158,6 +158,9 @@ pub enum RecordKind {
 }
 
 impl RecordKind {
+    /// Every kind, in the order documents list them.
+    pub const ALL: [RecordKind; 2] = [RecordKind::Incidents, RecordKind::DisplacementReports];
+
     /// One record, as messages name it.
     pub fn noun(self) -> &'static str {
         match self {

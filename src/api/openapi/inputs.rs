@@ -11,6 +11,7 @@ use crate::service::SNAPSHOT_DESCRIPTION;
 use crate::service::parameters::CRS84;
 use crate::filter::MAX_FILTER_DEPTH;
 use crate::model::field_schema::{properties_schema, Side};
+use crate::collection::RecordKind;
 use crate::model::{incident_fields, report_fields};
 
 /// A request body of `schema` in each of `media`, with a valid `example` on this server (one
@@ -36,19 +37,39 @@ pub fn body(
     b.build()
 }
 
-/// Request examples: an incident and a displacement report placed by names the shipped
-/// gazetteer knows, a merge patch, and a search around al-Hasakah city.
-pub fn example(schema: &str) -> Option<serde_json::Value> {
+/// The name of the schema of a posted record of `kind`: `IncidentInput`,
+/// `DisplacementReportInput`.
+pub fn input_name(kind: RecordKind) -> String {
+    format!("{}Input", kind.type_name())
+}
+
+/// The schema of a posted record of `kind`.
+pub fn record_input(kind: RecordKind) -> ObjectBuilder {
+    match kind {
+        RecordKind::Incidents => incident_input(),
+        RecordKind::DisplacementReports => report_input(),
+    }
+}
+
+/// A posted record of `kind`, placed by a name the shipped gazetteer knows.
+pub fn record_example(kind: RecordKind) -> serde_json::Value {
     use serde_json::json;
-    Some(match schema {
-        "IncidentInput" => json!({"type": "Feature", "geometry": null, "properties": {
+    match kind {
+        RecordKind::Incidents => json!({"type": "Feature", "geometry": null, "properties": {
             "event_date": "2022-01-22", "event_type": "Battles",
             "sub_event_type": "Armed clash", "actor1": "Islamic State (Syria)",
             "actor2": "QSD: Syrian Democratic Forces", "place": "Ghweiran",
             "fatalities": 2, "source": "Example"}}),
-        "ReportInput" => json!({"type": "Feature", "geometry": null, "properties": {
+        RecordKind::DisplacementReports => json!({"type": "Feature", "geometry": null, "properties": {
             "date": "2022-01-22", "origin": "Ghweiran", "households": 40,
             "individuals": 200, "source": "Example"}}),
+    }
+}
+
+/// Request examples of the other bodies: a merge patch, and a search around al-Hasakah city.
+pub fn example(schema: &str) -> Option<serde_json::Value> {
+    use serde_json::json;
+    Some(match schema {
         "SearchRequest" => json!({"intersects": {"type": "Polygon", "coordinates": [[
             [40.70, 36.45], [40.80, 36.45], [40.80, 36.52], [40.70, 36.52], [40.70, 36.45]]]},
             "limit": 10}),
@@ -124,7 +145,7 @@ pub fn search_request() -> ObjectBuilder {
 }
 
 /// A posted incident: its properties are the declared input fields (`incident_fields`).
-pub fn incident_input() -> ObjectBuilder {
+fn incident_input() -> ObjectBuilder {
     let props = properties_schema(incident_fields::FIELDS, Side::Input);
     ObjectBuilder::new()
         .schema_type(Type::Object)
@@ -149,7 +170,7 @@ pub fn incident_input() -> ObjectBuilder {
 
 /// A posted displacement report: its properties are the declared input fields
 /// (`report_fields`).
-pub fn report_input() -> ObjectBuilder {
+fn report_input() -> ObjectBuilder {
     let props = properties_schema(report_fields::FIELDS, Side::Input);
     ObjectBuilder::new()
         .schema_type(Type::Object)

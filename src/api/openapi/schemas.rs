@@ -8,7 +8,8 @@ use utoipa::openapi::{OpenApi, RefOr, Schema};
 use utoipa::Modify;
 
 use super::basic::{at_least, integer, nullable, object, or_null, schema_ref, string};
-use super::inputs::{incident_input, report_input, search_request};
+use super::inputs::{input_name, record_input, search_request};
+use crate::collection::RecordKind;
 use crate::geoparse::Lang;
 
 /// Adds the hand-built component schemas.
@@ -30,12 +31,12 @@ impl Modify for HandBuilt {
             ("FeatureCollection", feature_collection().into()),
             // TODO(phase B): derive from the search body type `search::search` reads.
             ("SearchRequest", search_request().into()),
-            ("IncidentInput", incident_input().into()),
-            ("ReportInput", report_input().into()),
         ];
+        let inputs = RecordKind::ALL.map(|kind| (input_name(kind), record_input(kind).into()));
         // A derived schema of the same name wins (phase B).
-        for (name, schema) in schemas {
-            components.schemas.entry(name.to_owned()).or_insert(schema);
+        let schemas = schemas.into_iter().map(|(n, s)| (n.to_owned(), s));
+        for (name, schema) in schemas.chain(inputs) {
+            components.schemas.entry(name).or_insert(schema);
         }
     }
 }

@@ -10,17 +10,18 @@ use utoipa::openapi::security::SecurityRequirement;
 use utoipa::openapi::{Response, ResponseBuilder};
 
 use super::basic::camel;
-use super::inputs::{body, example};
+use super::inputs::{body, example, input_name, record_example};
 use super::parameters::feature_id;
 use super::responses::{feature_link, json_response, responses};
-use crate::collection::Collection;
+use crate::collection::{Collection, RecordKind};
 
 /// What the document calls the records of an editable collection.
 struct Editable {
+    kind: RecordKind,
     /// Singular, in operation ids: `createIncidents`, `replaceIncident`.
     name: &'static str,
     /// The schema of a posted or replacing record.
-    input: &'static str,
+    input: String,
     /// Plural, in summaries.
     plural: &'static str,
     /// One record, in error descriptions.
@@ -28,21 +29,13 @@ struct Editable {
 }
 
 fn editable(c: &dyn Collection) -> Option<Editable> {
-    let (name, input, plural, singular) = match c.id() {
-        "incidents" => ("Incident", "IncidentInput", "incidents", "incident"),
-        "displacement-reports" => (
-            "DisplacementReport",
-            "ReportInput",
-            "displacement reports",
-            "displacement report",
-        ),
-        _ => return None,
-    };
+    let kind = c.record_kind()?;
     Some(Editable {
-        name,
-        input,
-        plural,
-        singular,
+        kind,
+        name: kind.type_name(),
+        input: input_name(kind),
+        plural: kind.plural(),
+        singular: kind.noun(),
     })
 }
 
@@ -55,9 +48,9 @@ pub fn add(c: &dyn Collection, items: &mut PathItem, item: &mut PathItem) {
     let input = |what: &str| {
         body(
             &["application/geo+json", "application/json"],
-            e.input,
+            &e.input,
             what,
-            example(e.input),
+            Some(record_example(e.kind)),
         )
     };
     let mut created = json_response(
