@@ -48,13 +48,15 @@ fn openapi_is_3_0_without_3_1_type_lists() {
     assert_eq!(api["openapi"], "3.0.3");
     let mut lists = vec![];
     type_lists(&api, "", &mut lists);
-    assert!(lists.is_empty(), "3.1 type lists at {lists:?}");
+    assert!(lists.is_empty(), "3.1 types (lists or null) at {lists:?}");
 }
 
 fn type_lists(v: &Value, at: &str, found: &mut Vec<String>) {
     match v {
         Value::Object(map) => {
-            if map.get("type").is_some_and(Value::is_array) {
+            // A list of types, or the type "null", are OpenAPI 3.1 (JSON Schema 2020-12).
+            let kind = map.get("type");
+            if kind.is_some_and(Value::is_array) || kind.is_some_and(|t| t == "null") {
                 found.push(at.to_owned());
             }
             for (k, v) in map {

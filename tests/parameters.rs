@@ -15,7 +15,10 @@ const ROUTES: &[(&str, &str)] = &[
     ("/collections/incidents", "f=json"),
     ("/collections/incidents/items", "limit=5"),
     ("/collections/incidents/items/1", "f=geojson"),
-    ("/collections/clash-zones/items", "datetime=2022-01-20/2022-01-21"),
+    (
+        "/collections/clash-zones/items",
+        "datetime=2022-01-20/2022-01-21",
+    ),
     ("/collections/incidents/queryables", "f=json"),
     ("/collections/incidents/sortables", "f=json"),
     ("/collections/incidents/deletions", "limit=5"),
@@ -23,7 +26,10 @@ const ROUTES: &[(&str, &str)] = &[
     ("/tileMatrixSets/WebMercatorQuad", "f=json"),
     ("/collections/incidents/tiles", "f=json"),
     ("/collections/incidents/tiles/WebMercatorQuad", "f=json"),
-    ("/collections/incidents/tiles/WebMercatorQuad/14/6406/10047", "datetime=2022-01-20/.."),
+    (
+        "/collections/incidents/tiles/WebMercatorQuad/14/6406/10047",
+        "datetime=2022-01-20/..",
+    ),
     ("/geocode", "q=zuhur"),
     ("/reverse", "lon=40.7703&lat=36.4757"),
     ("/assets/leaflet-1.9.4/leaflet.js", ""),
@@ -34,7 +40,10 @@ fn every_route_refuses_unknown_and_repeated_parameters_by_name() {
     let s = Server::start();
     for (path, good) in ROUTES {
         let join = |extra: &str| {
-            let q: Vec<&str> = [*good, extra].into_iter().filter(|p| !p.is_empty()).collect();
+            let q: Vec<&str> = [*good, extra]
+                .into_iter()
+                .filter(|p| !p.is_empty())
+                .collect();
             format!("{path}?{}", q.join("&"))
         };
         let (status, body) = s.get_json(&join("bogus=1"));
@@ -44,7 +53,10 @@ fn every_route_refuses_unknown_and_repeated_parameters_by_name() {
             let (status, body) = s.get_json(&join(good));
             assert_problem(status, &body, 400, name);
             assert!(
-                body["detail"].as_str().unwrap_or("").contains("more than once"),
+                body["detail"]
+                    .as_str()
+                    .unwrap_or("")
+                    .contains("more than once"),
                 "{path}: {body}"
             );
         }

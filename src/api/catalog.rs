@@ -7,11 +7,31 @@ use serde::Serialize;
 use super::format::{self, Format};
 use super::html;
 use super::links::{base_url, self_and_alternates, Link};
-use super::problem::ApiError;
+use super::openapi::MetadataFormats;
+use super::problem::{ApiError, Problem};
 use super::responses::{html_response, json_response};
 use super::{find_collection, AppState};
-use crate::service::{catalog, QueryParams};
+use crate::service::catalog::{self, CollectionInfo, Collections, Conformance, LandingPage};
+use crate::service::QueryParams;
 
+#[utoipa::path(
+    get,
+    path = "/",
+    operation_id = "getLandingPage",
+    summary = "Landing page",
+    params(
+        ("f" = inline(Option<MetadataFormats>), Query,
+            description = "Output format; wins over the Accept header"),
+    ),
+    responses(
+        (status = 200, description = "OK",
+            content((LandingPage = "application/json"), (String = "text/html"))),
+        (status = 400, description = "Unknown parameter or f value",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 406, description = "No offered format satisfies the Accept header",
+            body = Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn landing(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -21,6 +41,24 @@ pub async fn landing(
     metadata_response(format, &doc, |v| html::landing(v))
 }
 
+#[utoipa::path(
+    get,
+    path = "/conformance",
+    operation_id = "getConformance",
+    summary = "Conformance classes",
+    params(
+        ("f" = inline(Option<MetadataFormats>), Query,
+            description = "Output format; wins over the Accept header"),
+    ),
+    responses(
+        (status = 200, description = "OK",
+            content((Conformance = "application/json"), (String = "text/html"))),
+        (status = 400, description = "Unknown parameter or f value",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 406, description = "No offered format satisfies the Accept header",
+            body = Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn conformance(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -33,6 +71,24 @@ pub async fn conformance(
     metadata_response(format, &doc, |v| html::conformance(v, &base))
 }
 
+#[utoipa::path(
+    get,
+    path = "/collections",
+    operation_id = "getCollections",
+    summary = "The collections",
+    params(
+        ("f" = inline(Option<MetadataFormats>), Query,
+            description = "Output format; wins over the Accept header"),
+    ),
+    responses(
+        (status = 200, description = "OK",
+            content((Collections = "application/json"), (String = "text/html"))),
+        (status = 400, description = "Unknown parameter or f value",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 406, description = "No offered format satisfies the Accept header",
+            body = Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn collections(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -42,6 +98,27 @@ pub async fn collections(
     metadata_response(format, &doc, |v| html::collections(v, &base))
 }
 
+#[utoipa::path(
+    get,
+    path = "/collections/{collectionId}",
+    operation_id = "describeCollection",
+    summary = "One collection's metadata",
+    params(
+        ("collectionId" = String, Path, description = "Collection id"),
+        ("f" = inline(Option<MetadataFormats>), Query,
+            description = "Output format; wins over the Accept header"),
+    ),
+    responses(
+        (status = 200, description = "OK",
+            content((CollectionInfo = "application/json"), (String = "text/html"))),
+        (status = 400, description = "Unknown parameter or f value",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such collection",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 406, description = "No offered format satisfies the Accept header",
+            body = Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn collection(
     req: HttpRequest,
     path: web::Path<String>,

@@ -6,9 +6,9 @@ use serde_json::value::RawValue;
 use utoipa::{IntoParams, ToSchema};
 
 use super::format::{from_f, Format};
-use super::responses::content_crs;
 use super::openapi::{features_schema, point_schema, GeoJsonOnly};
 use super::problem::{ApiError, Problem};
+use super::responses::content_crs;
 use super::AppState;
 use crate::crs::Crs;
 use crate::model::incident::PointGeometry;

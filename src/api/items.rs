@@ -7,7 +7,8 @@ use super::export::{self, plain_feature, Export};
 use super::format::{self, Format};
 use super::html;
 use super::links::{base_url, query_string, with_f, with_offset, with_query, Link};
-use super::problem::ApiError;
+use super::openapi::{Binary, EXPORTS_BUSY, NOT_ACCEPTABLE, SNAPSHOT_GONE};
+use super::problem::{ApiError, Problem};
 use super::responses::{collection_response, geojson_response, html_response};
 use super::{find_collection, AppState};
 use crate::collection::{Collection, Hit, Matches};
@@ -15,6 +16,42 @@ use crate::service::feature_collection::feature_with;
 use crate::service::items::{self, item_parameters, ItemAnswer, ItemRequest, ItemsPage};
 use crate::service::ItemsRequest;
 
+/// The operation every collection's items instantiate (`openapi::collections`), which gives
+/// each its own id, summary and parameters.
+#[utoipa::path(
+    get,
+    path = "/collections/{collectionId}/items",
+    operation_id = "getFeatures",
+    responses(
+        (status = 200, description = "GeoJSON: a page of features with numberMatched and \
+            next/prev links. CSV (ACLED's columns for incidents; WKT and properties \
+            otherwise), GeoJSON text sequences (RFC 8142, streamed) and FlatGeobuf (with its \
+            packed R-tree index): the paging links are in the Link header.",
+            headers(
+                ("Content-Crs" = String, description = "The CRS of the geometries: its URI in angle brackets, e.g. \
+                    <http://www.opengis.net/def/crs/OGC/1.3/CRS84>"),
+                ("atlas-sync-cursor" = chrono::DateTime<chrono::Utc>, description = "The newest write (create, \
+                    change or delete) this answer reflects; pass it as updated_after and \
+                    deleted_after next time"),
+            ),
+            content(
+                (ref("#/components/schemas/FeatureCollection") = "application/geo+json"),
+                (String = "text/html"),
+                (String = "text/csv"),
+                (String = "application/geo+json-seq"),
+                (inline(Binary) = "application/flatgeobuf"),
+            )),
+        (status = 400, description = "Unknown or malformed parameter",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 406, description = NOT_ACCEPTABLE.1,
+            body = Problem, content_type = "application/problem+json"),
+        (status = 410, description = SNAPSHOT_GONE.1,
+            body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = EXPORTS_BUSY.1,
+            headers(("Retry-After" = u32, description = "Seconds to wait before trying again")),
+            body = Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn items(
     req: HttpRequest,
     path: web::Path<String>,
@@ -43,6 +80,32 @@ pub async fn items(
     Ok(res)
 }
 
+/// The operation every collection's item instantiates (`openapi::collections`).
+#[utoipa::path(
+    get,
+    path = "/collections/{collectionId}/items/{featureId}",
+    operation_id = "getFeature",
+    responses(
+        (status = 200, description = "The feature",
+            headers(("Content-Crs" = String, description = "The CRS of the geometries: its URI in angle brackets, e.g. \
+                    <http://www.opengis.net/def/crs/OGC/1.3/CRS84>")),
+            content(
+                (ref("#/components/schemas/Feature") = "application/geo+json"),
+                (String = "text/html"),
+                (String = "text/csv"),
+                (inline(Binary) = "application/flatgeobuf"),
+            )),
+        (status = 400, description = "Unknown or malformed parameter, or f value",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such feature",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 406, description = NOT_ACCEPTABLE.1,
+            body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = EXPORTS_BUSY.1,
+            headers(("Retry-After" = u32, description = "Seconds to wait before trying again")),
+            body = Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn item(
     req: HttpRequest,
     path: web::Path<(String, String)>,

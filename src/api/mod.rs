@@ -134,7 +134,17 @@ pub fn find_collection(
     )?)
 }
 
-async fn api_document(
+#[utoipa::path(
+    get,
+    path = "/api",
+    operation_id = "getOpenApi",
+    summary = "This OpenAPI document",
+    responses(
+        (status = 200, description = "OK",
+            content((Object = "application/vnd.oai.openapi+json;version=3.0"))),
+    )
+)]
+pub async fn api_document(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {

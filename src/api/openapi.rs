@@ -9,7 +9,7 @@ use utoipa::openapi::{OpenApi as Document, Paths, PathsBuilder, ServerBuilder};
 use utoipa::OpenApi;
 
 use super::problem::Problem;
-use super::{geocode, geoparse};
+use super::{catalog, geocode, geoparse};
 use crate::atlas::Snapshot;
 use crate::service::Link;
 
@@ -30,7 +30,9 @@ pub use basic::{at_least, camel, date_time, integer, nullable, or_null, string};
 pub use parameters::{json_f_param, param, query_param};
 pub use responses::{get, json_response, responses};
 // What derived types take from hand-built schemas: parts of types outside `api`.
-pub use parameters::GeoJsonOnly;
+pub use inputs::{search_example, SearchRequest};
+pub use parameters::{Binary, GeoJsonOnly, JsonOnly, MetadataFormats};
+pub use responses::{EXPORTS_BUSY, NOT_ACCEPTABLE, SNAPSHOT_GONE};
 pub use schemas::{
     candidates_schema, drafts_schema, features_schema, field_errors_schema, lang_schema,
     optional_lang_schema, point_schema,
@@ -49,6 +51,16 @@ pub const OPENAPI_VERSION: &str = "3.0.3";
         description = "Conflict incidents placed against a gazetteer, as OGC API – Features (Part 1 core, GeoJSON, OAS 3.0; Part 2 CRS84, EPSG:4326 and EPSG:3857; Part 3 CQL2 filtering with queryables, and sortby; Part 4 writes on incidents). Errors are RFC 9457 problem+json."
     ),
     paths(
+        catalog::landing,
+        catalog::conformance,
+        catalog::collections,
+        catalog::collection,
+        super::api_document,
+        super::items::items,
+        super::items::item,
+        super::search::search,
+        super::queryables::queryables,
+        super::queryables::sortables,
         geocode::geocode,
         geocode::reverse,
         geoparse::geoparse,
@@ -63,6 +75,8 @@ struct Derived;
 pub fn document(snap: &Snapshot, base: &str) -> Document {
     let mut doc = Derived::openapi();
     doc.servers = Some(vec![ServerBuilder::new().url(base).build()]);
+    metadata::name_collections(&mut doc, snap);
+    collections::instantiate(&mut doc, snap);
     for (path, item) in by_hand(snap).paths {
         match doc.paths.paths.get_mut(&path) {
             Some(derived) => fill_missing(derived, item),
@@ -77,9 +91,7 @@ pub fn document(snap: &Snapshot, base: &str) -> Document {
 /// The paths still written by hand. A derived operation wins over one of these: annotating a
 /// handler and listing it in `paths(...)` is all it takes to replace it (phase B).
 fn by_hand(snap: &Snapshot) -> Paths {
-    let mut paths = Paths::new();
-    metadata::add(&mut paths, snap);
-    collections::add(&mut paths, snap);
+    let paths = Paths::new();
     // TODO(phase B): annotate `sync::deletions` and the tiles handlers (`tiles::
     // tile_matrix_sets`, `tile_matrix_set`, `tilesets`, `tileset`, `tile`); the tiles of each
     // collection then join the loop in `collections::add`.

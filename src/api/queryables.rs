@@ -6,7 +6,8 @@ use serde_json::{json, Map, Value};
 
 use super::find_collection;
 use super::links::base_url;
-use super::problem::ApiError;
+use super::openapi::JsonOnly;
+use super::problem::{ApiError, Problem};
 use super::AppState;
 use crate::collection::{Collection, GeometryKind};
 use crate::filter::{Kind, Queryable};
@@ -14,6 +15,22 @@ use crate::service::QueryParams;
 
 use crate::service::catalog::SCHEMA_JSON;
 
+/// The operation every collection's queryables instantiate (`openapi::collections`).
+#[utoipa::path(
+    get,
+    path = "/collections/{collectionId}/queryables",
+    operation_id = "getQueryables",
+    params(("f" = inline(Option<JsonOnly>), Query, description = "Output format; wins over the Accept header")),
+    responses(
+        (status = 200,
+            description = "A JSON Schema (draft 2020-12) of one object whose properties are these",
+            body = Object, content_type = "application/schema+json"),
+        (status = 400, description = "Unknown parameter or f value",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such collection",
+            body = Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn queryables(
     req: HttpRequest,
     path: web::Path<String>,
@@ -22,6 +39,22 @@ pub async fn queryables(
     respond(&req, &path, &state, "queryables")
 }
 
+/// The operation every collection's sortables instantiate (`openapi::collections`).
+#[utoipa::path(
+    get,
+    path = "/collections/{collectionId}/sortables",
+    operation_id = "getSortables",
+    params(("f" = inline(Option<JsonOnly>), Query, description = "Output format; wins over the Accept header")),
+    responses(
+        (status = 200,
+            description = "A JSON Schema (draft 2020-12) of one object whose properties are these",
+            body = Object, content_type = "application/schema+json"),
+        (status = 400, description = "Unknown parameter or f value",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such collection",
+            body = Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn sortables(
     req: HttpRequest,
     path: web::Path<String>,

@@ -8,11 +8,44 @@ use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::body::json_body;
 use super::links::base_url;
-use super::problem::ApiError;
+use super::openapi::{search_example, SearchRequest, SNAPSHOT_GONE};
+use super::problem::{ApiError, Problem};
 use super::responses::collection_response;
 use super::{find_collection, AppState};
 use crate::service::{items, ItemsRequest};
 
+/// The operation every collection's search instantiates (`openapi::collections`).
+#[utoipa::path(
+    post,
+    path = "/collections/{collectionId}/search",
+    operation_id = "search",
+    request_body(
+        description = "intersects, datetime, bbox, bbox-crs, crs, properties, filter, \
+            filter-lang, filter-crs, sortby, limit, offset",
+        content(
+            (SearchRequest = "application/json",
+                example = search_example),
+            (SearchRequest = "application/geo+json",
+                example = search_example),
+        ),
+    ),
+    responses(
+        (status = 200, description = "Matching features",
+            headers(("Content-Crs" = String, description = "The CRS of the geometries: its URI in angle brackets, e.g. \
+                    <http://www.opengis.net/def/crs/OGC/1.3/CRS84>")),
+            body = ref("#/components/schemas/FeatureCollection"),
+            content_type = "application/geo+json"),
+        (status = 400, description = "Malformed JSON, unknown member or bad value",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 410, description = SNAPSHOT_GONE.1,
+            body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Content-Type is not application/json or \
+            application/geo+json",
+            body = Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn search(
     req: HttpRequest,
     path: web::Path<String>,

@@ -7,11 +7,11 @@ use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
 
-use super::links::{base_url, JSON};
 use super::find_collection;
+use super::links::{base_url, JSON};
 use super::problem::ApiError;
-use crate::service::parameters::equality_parameters;
 use super::AppState;
+use crate::service::parameters::equality_parameters;
 use crate::service::tiles::{
     self as service, TileQuery, TILESETS_FORMATS, TILESET_FORMATS, TILE_FORMATS,
 };

@@ -8,17 +8,17 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::Value;
 
 use super::body::json_body;
-use super::links::{base_url, GEOJSON};
 use super::find_collection;
-use super::responses::content_crs;
-use crate::service::feature_collection::{feature_collection, feature_with};
-use crate::service::items::item_links;
+use super::links::{base_url, GEOJSON};
 use super::problem::ApiError;
+use super::responses::content_crs;
 use super::AppState;
 use crate::atlas::{Atlas, AtlasError, Snapshot, Written};
 use crate::collection::{Collection, Hit, RecordKind};
 use crate::crs::Crs;
 use crate::feature_output::FeatureOutput;
+use crate::service::feature_collection::{feature_collection, feature_with};
+use crate::service::items::item_links;
 
 fn authorize(req: &HttpRequest, state: &AppState) -> Result<(), ApiError> {
     let Some(token) = &state.write_token else {

@@ -77,12 +77,14 @@ pub struct Collections {
 /// One collection's description (`/collections/{collectionId}`).
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = Collection)]
 pub struct CollectionInfo {
     pub id: String,
     pub title: String,
     pub description: String,
     /// Always "feature".
     pub item_type: String,
+    /// CRS URIs features can be requested in (crs).
     pub crs: Vec<String>,
     pub storage_crs: String,
     pub extent: Extent,
@@ -93,9 +95,12 @@ pub struct CollectionInfo {
 
 #[derive(Debug, Default, Serialize, ToSchema)]
 pub struct Extent {
+    // Absent, never null, when unknown.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub spatial: Option<SpatialExtent>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub temporal: Option<TemporalExtent>,
 }
 

@@ -1,168 +1,91 @@
-//! The data-driven paths: for each collection its items, one item, search, queryables and
-//! sortables, with the collection's own parameters and equality filters. Each collection gets
-//! its own paths (not one `/collections/{collectionId}/…` template) because their parameters
-//! differ, and clients such as schemathesis and GDAL read them per path.
-//!
-//! TODO(phase B): once `ogc::items`, `ogc::item`, `search::search` and the queryables
-//! handlers carry `#[utoipa::path]` (on `/collections/{collectionId}/…`), each builder below
-//! becomes: take that derived operation and give it this collection's operation id, summary
-//! and parameters (`parameters::items_parameters`, `item_parameters`).
+//! The data-driven paths: each collection gets its own items, item, search, queryables and
+//! sortables paths (not one `/collections/{collectionId}/…` template) because their
+//! parameters differ, and clients such as schemathesis and GDAL read them per path. The
+//! operations are derived from the handlers on the template paths; here each is copied per
+//! collection with the collection's operation id, summary and parameters, and the editable
+//! ones get their writes.
 
-use utoipa::openapi::path::{HttpMethod, OperationBuilder, PathItem};
-use utoipa::openapi::Paths;
+use utoipa::openapi::path::Operation;
+use utoipa::openapi::{OpenApi as Document, RefOr};
 
 use super::basic::camel;
-use super::inputs::{body, example};
 use super::parameters::{item_parameters, items_parameters, json_f_param};
-use super::responses::{
-    feature_link, features_response, formats_response, get, json_response, responses, EXPORTS_BUSY,
-    NOT_ACCEPTABLE, SNAPSHOT_GONE,
-};
+use super::responses::feature_link;
 use super::writes;
-use crate::api::format;
-use crate::api::sync;
 use crate::atlas::Snapshot;
-use crate::collection::Collection;
 
-/// Adds the paths of every collection of `snap`.
-pub fn add(paths: &mut Paths, snap: &Snapshot) {
+const ITEMS: &str = "/collections/{collectionId}/items";
+const ITEM: &str = "/collections/{collectionId}/items/{featureId}";
+const SEARCH: &str = "/collections/{collectionId}/search";
+const QUERYABLES: &str = "/collections/{collectionId}/queryables";
+const SORTABLES: &str = "/collections/{collectionId}/sortables";
+
+/// Replaces the template paths of `doc` by the paths of every collection of `snap`.
+pub fn instantiate(doc: &mut Document, snap: &Snapshot) {
+    let mut template = |path: &str| {
+        let item = doc.paths.paths.remove(path).unwrap_or_default();
+        move || item.clone()
+    };
+    let (items, item, search) = (template(ITEMS), template(ITEM), template(SEARCH));
+    let (queryables, sortables) = (template(QUERYABLES), template(SORTABLES));
     for c in snap.collections() {
         let c = c.as_ref();
-        let id = c.id();
-        let mut items = items(c);
-        let mut item = item(c);
+        let (id, name, title) = (c.id(), camel(c.id()), c.title());
+        let feature_op = format!("get{name}Feature");
+
+        let mut items = items();
+        if let Some(op) = &mut items.get {
+            name_op(op, format!("get{name}Features"), format!("{title}, filtered and paged: GeoJSON, HTML, or downloads (CSV, GeoJSON text sequence, FlatGeobuf) that carry every match unless limit is given"));
+            op.parameters = Some(items_parameters(c));
+            if let Some(RefOr::T(ok)) = op.responses.responses.get_mut("200") {
+                let link = feature_link(feature_op.clone(), "/features/0/id");
+                ok.links.insert("firstFeature".into(), link);
+            }
+        }
+        let mut item = item();
+        if let Some(op) = &mut item.get {
+            name_op(op, feature_op, format!("One feature of {title}"));
+            op.parameters = Some(item_parameters(c));
+        }
         writes::add(c, &mut items, &mut item);
-        for (path, operation) in [
-            (
-                format!("/collections/{id}/queryables"),
-                schema_of(c, "queryables"),
-            ),
-            (
-                format!("/collections/{id}/sortables"),
-                schema_of(c, "sortables"),
-            ),
+        let mut search = search();
+        if let Some(op) = &mut search.post {
+            name_op(
+                op,
+                format!("search{name}"),
+                format!("{title} intersecting a GeoJSON geometry"),
+            );
+        }
+        let (mut queryables, mut sortables) = (queryables(), sortables());
+        if let Some(op) = &mut queryables.get {
+            name_op(
+                op,
+                format!("get{name}Queryables"),
+                format!("The properties of {title} a filter may name"),
+            );
+            op.parameters = Some(vec![json_f_param()]);
+        }
+        if let Some(op) = &mut sortables.get {
+            name_op(
+                op,
+                format!("get{name}Sortables"),
+                format!("The properties of {title} sortby may name"),
+            );
+            op.parameters = Some(vec![json_f_param()]);
+        }
+        for (path, item) in [
+            (format!("/collections/{id}/queryables"), queryables),
+            (format!("/collections/{id}/sortables"), sortables),
             (format!("/collections/{id}/items"), items),
             (format!("/collections/{id}/items/{{featureId}}"), item),
-            (format!("/collections/{id}/search"), search(c)),
+            (format!("/collections/{id}/search"), search),
         ] {
-            paths.paths.insert(path, operation);
+            doc.paths.paths.insert(path, item);
         }
     }
 }
 
-/// GET items: a page of features, or a download.
-/// TODO(phase B): annotate `ogc::items` and instantiate its operation here.
-fn items(c: &dyn Collection) -> PathItem {
-    let item_op = format!("get{}Feature", camel(c.id()));
-    let mut page = formats_response(
-        "GeoJSON: a page of features with numberMatched and next/prev links. CSV (ACLED's \
-         columns for incidents; WKT and properties otherwise), GeoJSON text sequences (RFC \
-         8142, streamed) and FlatGeobuf (with its packed R-tree index): the paging links are \
-         in the Link header.",
-        format::ITEMS,
-        "FeatureCollection",
-    );
-    page.headers
-        .insert(sync::CURSOR_HEADER.into(), sync::cursor_header());
-    page.links.insert(
-        "firstFeature".into(),
-        feature_link(item_op, "/features/0/id"),
-    );
-    PathItem::new(
-        HttpMethod::Get,
-        get(
-            &format!("get{}Features", camel(c.id())),
-            &format!("{}, filtered and paged: GeoJSON, HTML, or downloads (CSV, GeoJSON text sequence, FlatGeobuf) that carry every match unless limit is given", c.title()),
-            items_parameters(c),
-            page,
-            &[
-                ("400", "Unknown or malformed parameter"),
-                NOT_ACCEPTABLE,
-                SNAPSHOT_GONE,
-                EXPORTS_BUSY,
-            ],
-        ),
-    )
-}
-
-/// GET one item.
-/// TODO(phase B): annotate `ogc::item` and instantiate its operation here.
-fn item(c: &dyn Collection) -> PathItem {
-    PathItem::new(
-        HttpMethod::Get,
-        get(
-            &format!("get{}Feature", camel(c.id())),
-            &format!("One feature of {}", c.title()),
-            item_parameters(c),
-            formats_response("The feature", format::ITEM, "Feature"),
-            &[
-                ("400", "Unknown or malformed parameter, or f value"),
-                ("404", "No such feature"),
-                NOT_ACCEPTABLE,
-                EXPORTS_BUSY,
-            ],
-        ),
-    )
-}
-
-/// GET queryables or sortables: a JSON Schema of the properties a filter or sortby may name.
-/// TODO(phase B): annotate `queryables::queryables` and `queryables::sortables`.
-fn schema_of(c: &dyn Collection, what: &str) -> PathItem {
-    let summary = match what {
-        "queryables" => format!("The properties of {} a filter may name", c.title()),
-        _ => format!("The properties of {} sortby may name", c.title()),
-    };
-    PathItem::new(
-        HttpMethod::Get,
-        get(
-            &format!("get{}{}", camel(c.id()), camel(what)),
-            &summary,
-            vec![json_f_param()],
-            json_response(
-                "A JSON Schema (draft 2020-12) of one object whose properties are these",
-                "application/schema+json",
-                "Any",
-            ),
-            &[
-                ("400", "Unknown parameter or f value"),
-                ("404", "No such collection"),
-            ],
-        ),
-    )
-}
-
-/// POST search: features intersecting a geometry, with the items parameters in the body.
-/// TODO(phase B): annotate `search::search` and instantiate its operation here.
-fn search(c: &dyn Collection) -> PathItem {
-    PathItem::new(
-        HttpMethod::Post,
-        OperationBuilder::new()
-            .operation_id(Some(format!("search{}", camel(c.id()))))
-            .summary(Some(format!(
-                "{} intersecting a GeoJSON geometry",
-                c.title()
-            )))
-            .request_body(Some(body(
-                &["application/json", "application/geo+json"],
-                "SearchRequest",
-                "intersects, datetime, bbox, bbox-crs, crs, properties, filter, filter-lang, filter-crs, sortby, limit, offset",
-                example("SearchRequest"),
-            )))
-            .responses(responses(
-                (
-                    "200",
-                    features_response("Matching features", "FeatureCollection"),
-                ),
-                &[
-                    ("400", "Malformed JSON, unknown member or bad value"),
-                    SNAPSHOT_GONE,
-                    ("413", "Body too large"),
-                    (
-                        "415",
-                        "Content-Type is not application/json or application/geo+json",
-                    ),
-                ],
-            ))
-            .build(),
-    )
+fn name_op(op: &mut Operation, id: String, summary: String) {
+    op.operation_id = Some(id);
+    op.summary = Some(summary);
 }

@@ -7,12 +7,12 @@ use utoipa::openapi::{ContentBuilder, Required};
 use super::basic::{at_least, date_time, nullable, or_null, schema_ref, string};
 use super::parameters::common_schema;
 use crate::api::body::MAX_BODY_DEPTH;
-use crate::service::SNAPSHOT_DESCRIPTION;
-use crate::service::parameters::CRS84;
+use crate::collection::RecordKind;
 use crate::filter::MAX_FILTER_DEPTH;
 use crate::model::field_schema::{properties_schema, Side};
-use crate::collection::RecordKind;
 use crate::model::{incident_fields, report_fields};
+use crate::service::parameters::CRS84;
+use crate::service::SNAPSHOT_DESCRIPTION;
 
 /// A request body of `schema` in each of `media`, with a valid `example` on this server (one
 /// a client can send as it is, and schemathesis does).
@@ -60,28 +60,41 @@ pub fn record_example(kind: RecordKind) -> serde_json::Value {
             "sub_event_type": "Armed clash", "actor1": "Islamic State (Syria)",
             "actor2": "QSD: Syrian Democratic Forces", "place": "Ghweiran",
             "fatalities": 2, "source": "Example"}}),
-        RecordKind::DisplacementReports => json!({"type": "Feature", "geometry": null, "properties": {
+        RecordKind::DisplacementReports => {
+            json!({"type": "Feature", "geometry": null, "properties": {
             "date": "2022-01-22", "origin": "Ghweiran", "households": 40,
-            "individuals": 200, "source": "Example"}}),
+            "individuals": 200, "source": "Example"}})
+        }
     }
 }
 
-/// Request examples of the other bodies: a merge patch, and a search around al-Hasakah city.
-pub fn example(schema: &str) -> Option<serde_json::Value> {
-    use serde_json::json;
-    Some(match schema {
-        "SearchRequest" => json!({"intersects": {"type": "Polygon", "coordinates": [[
-            [40.70, 36.45], [40.80, 36.45], [40.80, 36.52], [40.70, 36.52], [40.70, 36.45]]]},
-            "limit": 10}),
-        "MergePatch" => json!({"properties": {"fatalities": 3}}),
-        // A body schema without an example is documented without one.
-        _ => return None,
-    })
+/// A merge patch of an incident's fatalities.
+pub fn merge_patch_example() -> serde_json::Value {
+    serde_json::json!({"properties": {"fatalities": 3}})
 }
+
+/// A search around al-Hasakah city.
+pub fn search_example() -> serde_json::Value {
+    serde_json::json!({"intersects": {"type": "Polygon", "coordinates": [[
+        [40.70, 36.45], [40.80, 36.45], [40.80, 36.52], [40.70, 36.52], [40.70, 36.45]]]},
+        "limit": 10})
+}
+
+/// The body of POST /collections/{id}/search, for derived request bodies (its members are
+/// read by `service::items_request`).
+pub struct SearchRequest;
+
+impl utoipa::PartialSchema for SearchRequest {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+        search_request().into()
+    }
+}
+
+impl utoipa::ToSchema for SearchRequest {}
 
 /// The body of POST /collections/{id}/search: every member but `intersects` may be null, read
 /// as absent; other members are refused.
-pub fn search_request() -> ObjectBuilder {
+fn search_request() -> ObjectBuilder {
     ObjectBuilder::new()
         .schema_type(Type::Object)
         .additional_properties(Some(AdditionalProperties::FreeForm(false)))

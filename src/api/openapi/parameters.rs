@@ -7,12 +7,12 @@ use utoipa::openapi::{KnownFormat, RefOr, Required, SchemaFormat};
 
 use super::basic::{at_least, date_time, integer, string};
 use crate::api::format::{self, Format};
-use crate::service::items_request::QUERY_PARAMETERS;
-use crate::service::parameters::{equality_parameters, CRS84};
 use crate::api::sync::sync_parameters;
 use crate::collection::Collection;
 use crate::crs::Crs;
 use crate::filter::{Kind, Queryable};
+use crate::service::items_request::QUERY_PARAMETERS;
+use crate::service::parameters::{equality_parameters, CRS84};
 
 pub fn param(
     name: &str,
@@ -125,6 +125,41 @@ impl utoipa::PartialSchema for GeoJsonOnly {
 }
 
 impl utoipa::ToSchema for GeoJsonOnly {}
+
+/// A binary download (FlatGeobuf), for derived responses: `(inline(Binary) = "…")`.
+pub struct Binary;
+
+impl utoipa::PartialSchema for Binary {
+    fn schema() -> RefOr<Schema> {
+        string()
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Binary {}
+
+/// The `f` of JSON-only resources (queryables, sortables, the deletions feed).
+pub struct JsonOnly;
+
+impl utoipa::PartialSchema for JsonOnly {
+    fn schema() -> RefOr<Schema> {
+        f_schema(&[Format::Json])
+    }
+}
+
+impl utoipa::ToSchema for JsonOnly {}
+
+/// The `f` of metadata resources (JSON or HTML), for derived parameters.
+pub struct MetadataFormats;
+
+impl utoipa::PartialSchema for MetadataFormats {
+    fn schema() -> RefOr<Schema> {
+        f_schema(format::METADATA)
+    }
+}
+
+impl utoipa::ToSchema for MetadataFormats {}
 
 /// The `properties` parameter: names from the collection's own properties.
 fn properties_param(c: &dyn Collection, description: &str) -> Parameter {

@@ -6,12 +6,10 @@ use utoipa::openapi::link::{Link, LinkBuilder};
 use utoipa::openapi::path::{Operation, OperationBuilder, Parameter};
 use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::{
-    ContentBuilder, KnownFormat, RefOr, Response, ResponseBuilder, Responses, ResponsesBuilder,
-    SchemaFormat,
+    ContentBuilder, RefOr, Response, ResponseBuilder, Responses, ResponsesBuilder,
 };
 
-use super::basic::{schema_ref, string};
-use crate::api::format::Format;
+use super::basic::schema_ref;
 
 pub const NOT_ACCEPTABLE: (&str, &str) = ("406", "No offered format satisfies the Accept header");
 pub const SNAPSHOT_GONE: (&str, &str) = (
@@ -66,44 +64,6 @@ pub fn json_response(description: &str, media: &str, schema: &str) -> Response {
                 .schema(Some(schema_ref(schema)))
                 .build(),
         )
-        .build()
-}
-
-/// Features in GeoJSON, with the Content-Crs header naming their CRS (OGC API – Features
-/// Part 2).
-pub fn features_response(description: &str, schema: &str) -> Response {
-    let mut r = json_response(description, "application/geo+json", schema);
-    r.headers.insert("Content-Crs".into(), content_crs_header());
-    r
-}
-
-/// A 200 response in each of `formats`, with the schema of the JSON ones.
-pub fn formats_response(description: &str, formats: &[Format], schema: &str) -> Response {
-    let mut r = ResponseBuilder::new().description(description);
-    for f in formats {
-        let content = match f {
-            Format::Json | Format::GeoJson => {
-                ContentBuilder::new().schema(Some(schema_ref(schema)))
-            }
-            Format::FlatGeobuf => ContentBuilder::new().schema(Some(
-                string().format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary))),
-            )),
-            _ => ContentBuilder::new().schema(Some(string())),
-        };
-        r = r.content(f.media_type(), content.build());
-    }
-    let mut r = r.build();
-    r.headers.insert("Content-Crs".into(), content_crs_header());
-    r
-}
-
-fn content_crs_header() -> Header {
-    HeaderBuilder::new()
-        .schema(string())
-        .description(Some(
-            "The CRS of the geometries: its URI in angle brackets, e.g. \
-             <http://www.opengis.net/def/crs/OGC/1.3/CRS84>",
-        ))
         .build()
 }
 

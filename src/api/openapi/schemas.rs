@@ -8,7 +8,7 @@ use utoipa::openapi::{OpenApi, RefOr, Schema};
 use utoipa::Modify;
 
 use super::basic::{at_least, integer, nullable, object, or_null, schema_ref, string};
-use super::inputs::{input_name, record_input, search_request};
+use super::inputs::{input_name, record_input};
 use crate::collection::RecordKind;
 use crate::geoparse::Lang;
 
@@ -18,19 +18,11 @@ pub struct HandBuilt;
 impl Modify for HandBuilt {
     fn modify(&self, doc: &mut OpenApi) {
         let components = doc.components.get_or_insert_with(Default::default);
-        // TODO(phase B): derive these from the documents `ogc::landing`, `ogc::conformance`,
-        // `ogc::collections` and `ogc::collection` answer once they are typed.
         let schemas = [
             ("Any", object().into()),
-            ("Landing", landing().into()),
-            ("Conformance", conformance().into()),
-            ("Collections", collections().into()),
-            ("Collection", collection().into()),
             ("Feature", feature().into()),
             ("FeatureOrCollection", feature_or_collection().into()),
             ("FeatureCollection", feature_collection().into()),
-            // TODO(phase B): derive from the search body type `search::search` reads.
-            ("SearchRequest", search_request().into()),
         ];
         let inputs = RecordKind::ALL.map(|kind| (input_name(kind), record_input(kind).into()));
         // A derived schema of the same name wins (phase B).
@@ -61,43 +53,6 @@ impl Modify for BearerToken {
 
 fn links() -> ArrayBuilder {
     ArrayBuilder::new().items(schema_ref("Link"))
-}
-
-fn landing() -> ObjectBuilder {
-    object().property("links", links()).required("links")
-}
-
-fn conformance() -> ObjectBuilder {
-    object()
-        .property("conformsTo", ArrayBuilder::new().items(string()))
-        .required("conformsTo")
-}
-
-fn collections() -> ObjectBuilder {
-    object()
-        .property(
-            "collections",
-            ArrayBuilder::new().items(schema_ref("Collection")),
-        )
-        .property("links", links())
-        .property("crs", ArrayBuilder::new().items(string()))
-}
-
-fn collection() -> ObjectBuilder {
-    object()
-        .property("id", string())
-        .property("title", string())
-        .property("extent", object())
-        .property(
-            "crs",
-            ArrayBuilder::new()
-                .items(string())
-                .description(Some("CRS URIs features can be requested in (crs)")),
-        )
-        .property("storageCrs", string())
-        .property("links", links())
-        .required("id")
-        .required("links")
 }
 
 /// A GeoJSON Feature: incidents and reports number theirs, places and derived layers name

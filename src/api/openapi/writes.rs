@@ -10,7 +10,7 @@ use utoipa::openapi::security::SecurityRequirement;
 use utoipa::openapi::{Response, ResponseBuilder};
 
 use super::basic::camel;
-use super::inputs::{body, example, input_name, record_example};
+use super::inputs::{body, input_name, merge_patch_example, record_example};
 use super::parameters::feature_id;
 use super::responses::{feature_link, json_response, responses};
 use crate::collection::{Collection, RecordKind};
@@ -86,7 +86,7 @@ pub fn add(c: &dyn Collection, items: &mut PathItem, item: &mut PathItem) {
         &["application/merge-patch+json", "application/json"],
         "Any",
         "A merge patch of the Feature",
-        example("MergePatch"),
+        Some(merge_patch_example()),
     );
     let ops = [
         (
