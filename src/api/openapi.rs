@@ -30,7 +30,7 @@ pub use basic::{at_least, camel, date_time, integer, nullable, or_null, string};
 pub use parameters::{json_f_param, param, query_param};
 pub use responses::{get, json_response, responses};
 // What derived types take from hand-built schemas: parts of types outside `api`.
-pub use inputs::{search_example, SearchRequest};
+pub use inputs::{merge_patch_example, search_example, SearchRequest};
 pub use parameters::{Binary, GeoJsonOnly, JsonOnly, MetadataFormats};
 pub use responses::{EXPORTS_BUSY, NOT_ACCEPTABLE, SNAPSHOT_GONE};
 pub use schemas::{
@@ -61,6 +61,10 @@ pub const OPENAPI_VERSION: &str = "3.0.3";
         super::search::search,
         super::queryables::queryables,
         super::queryables::sortables,
+        super::write::create,
+        super::write::replace,
+        super::write::patch,
+        super::write::delete,
         geocode::geocode,
         geocode::reverse,
         geoparse::geoparse,

@@ -10,7 +10,8 @@ use serde_json::Value;
 use super::body::json_body;
 use super::find_collection;
 use super::links::{base_url, GEOJSON};
-use super::problem::ApiError;
+use super::openapi::merge_patch_example;
+use super::problem::{ApiError, Problem};
 use super::responses::content_crs;
 use super::AppState;
 use crate::atlas::{Atlas, AtlasError, Snapshot, Written};
@@ -139,6 +140,33 @@ fn feature_response(
         .body(body))
 }
 
+/// The write operations every editable collection instantiates (`openapi::writes`).
+#[utoipa::path(
+    post,
+    path = "/collections/{collectionId}/items",
+    operation_id = "createRecords",
+    request_body(
+        description = "A Feature or FeatureCollection",
+        content(
+            (ref("#/components/schemas/RecordInput") = "application/geo+json"),
+            (ref("#/components/schemas/RecordInput") = "application/json"),
+        ),
+    ),
+    responses(
+        (status = 201, description = "Created: the Feature, or a FeatureCollection of those \
+            posted in one; Location names a single new feature",
+            body = ref("#/components/schemas/FeatureOrCollection"),
+            content_type = "application/geo+json"),
+        (status = 400, description = "Malformed JSON or parameters", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or wrong bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Writes are disabled (no ATLAS_WRITE_TOKEN)", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Unsupported Content-Type", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid record: the errors member names each field; \
+            unknown or ambiguous places list candidates", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])),
+)]
 pub async fn create(
     req: HttpRequest,
     path: web::Path<String>,
@@ -187,6 +215,31 @@ pub async fn create(
         .body(body.bytes))
 }
 
+#[utoipa::path(
+    put,
+    path = "/collections/{collectionId}/items/{featureId}",
+    operation_id = "replaceRecord",
+    request_body(
+        description = "The new record",
+        content(
+            (ref("#/components/schemas/RecordInput") = "application/geo+json"),
+            (ref("#/components/schemas/RecordInput") = "application/json"),
+        ),
+    ),
+    responses(
+        (status = 200, description = "Replaced", body = ref("#/components/schemas/Feature"),
+            content_type = "application/geo+json"),
+        (status = 400, description = "Malformed JSON or parameters", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or wrong bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Writes are disabled (no ATLAS_WRITE_TOKEN)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such feature", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Unsupported Content-Type", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid record: the errors member names each field; \
+            unknown or ambiguous places list candidates", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])),
+)]
 pub async fn replace(
     req: HttpRequest,
     path: web::Path<(String, String)>,
@@ -201,6 +254,31 @@ pub async fn replace(
     feature_response(&state, &req, c.as_ref(), written, StatusCode::OK)
 }
 
+#[utoipa::path(
+    patch,
+    path = "/collections/{collectionId}/items/{featureId}",
+    operation_id = "updateRecord",
+    request_body(
+        description = "A merge patch of the Feature",
+        content(
+            (Object = "application/merge-patch+json", example = merge_patch_example),
+            (Object = "application/json", example = merge_patch_example),
+        ),
+    ),
+    responses(
+        (status = 200, description = "Updated", body = ref("#/components/schemas/Feature"),
+            content_type = "application/geo+json"),
+        (status = 400, description = "Malformed JSON or parameters", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or wrong bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Writes are disabled (no ATLAS_WRITE_TOKEN)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such feature", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Unsupported Content-Type", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid record: the errors member names each field; \
+            unknown or ambiguous places list candidates", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])),
+)]
 pub async fn patch(
     req: HttpRequest,
     path: web::Path<(String, String)>,
@@ -218,6 +296,20 @@ pub async fn patch(
     feature_response(&state, &req, c.as_ref(), written, StatusCode::OK)
 }
 
+#[utoipa::path(
+    delete,
+    path = "/collections/{collectionId}/items/{featureId}",
+    operation_id = "deleteRecord",
+
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 400, description = "Unknown parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or wrong bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Writes are disabled (no ATLAS_WRITE_TOKEN)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such feature", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])),
+)]
 pub async fn delete(
     req: HttpRequest,
     path: web::Path<(String, String)>,

@@ -47,7 +47,7 @@ pub fn instantiate(doc: &mut Document, snap: &Snapshot) {
             name_op(op, feature_op, format!("One feature of {title}"));
             op.parameters = Some(item_parameters(c));
         }
-        writes::add(c, &mut items, &mut item);
+        writes::instantiate(c, &mut items, &mut item);
         let mut search = search();
         if let Some(op) = &mut search.post {
             name_op(

@@ -1,10 +1,8 @@
 //! The request bodies' schemas (search, incident and report input) and their examples.
 
-use utoipa::openapi::request_body::{RequestBody, RequestBodyBuilder};
 use utoipa::openapi::schema::{AdditionalProperties, ArrayBuilder, ObjectBuilder, Type};
-use utoipa::openapi::{ContentBuilder, Required};
 
-use super::basic::{at_least, date_time, nullable, or_null, schema_ref, string};
+use super::basic::{at_least, date_time, nullable, or_null, string};
 use super::parameters::common_schema;
 use crate::api::body::MAX_BODY_DEPTH;
 use crate::collection::RecordKind;
@@ -13,29 +11,6 @@ use crate::model::field_schema::{properties_schema, Side};
 use crate::model::{incident_fields, report_fields};
 use crate::service::parameters::CRS84;
 use crate::service::SNAPSHOT_DESCRIPTION;
-
-/// A request body of `schema` in each of `media`, with a valid `example` on this server (one
-/// a client can send as it is, and schemathesis does).
-pub fn body(
-    media: &[&str],
-    schema: &str,
-    description: &str,
-    example: Option<serde_json::Value>,
-) -> RequestBody {
-    let mut b = RequestBodyBuilder::new()
-        .description(Some(description))
-        .required(Some(Required::True));
-    for m in media {
-        b = b.content(
-            *m,
-            ContentBuilder::new()
-                .schema(Some(schema_ref(schema)))
-                .example(example.clone())
-                .build(),
-        );
-    }
-    b.build()
-}
 
 /// The name of the schema of a posted record of `kind`: `IncidentInput`,
 /// `DisplacementReportInput`.
