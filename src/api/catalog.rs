@@ -7,8 +7,9 @@ use serde::Serialize;
 use super::format::{self, Format};
 use super::html;
 use super::links::{base_url, self_and_alternates, Link};
+use super::openapi::problems::{MetadataProblems, NoSuchCollection};
 use super::openapi::MetadataFormats;
-use super::problem::{ApiError, Problem};
+use super::problem::ApiError;
 use super::responses::{html_response, json_response};
 use super::{find_collection, AppState};
 use crate::service::catalog::{self, CollectionInfo, Collections, Conformance, LandingPage};
@@ -26,10 +27,7 @@ use crate::service::QueryParams;
     responses(
         (status = 200, description = "OK",
             content((LandingPage = "application/json"), (String = "text/html"))),
-        (status = 400, description = "Unknown parameter or f value",
-            body = Problem, content_type = "application/problem+json"),
-        (status = 406, description = "No offered format satisfies the Accept header",
-            body = Problem, content_type = "application/problem+json"),
+        MetadataProblems,
     )
 )]
 pub async fn landing(
@@ -53,10 +51,7 @@ pub async fn landing(
     responses(
         (status = 200, description = "OK",
             content((Conformance = "application/json"), (String = "text/html"))),
-        (status = 400, description = "Unknown parameter or f value",
-            body = Problem, content_type = "application/problem+json"),
-        (status = 406, description = "No offered format satisfies the Accept header",
-            body = Problem, content_type = "application/problem+json"),
+        MetadataProblems,
     )
 )]
 pub async fn conformance(
@@ -83,10 +78,7 @@ pub async fn conformance(
     responses(
         (status = 200, description = "OK",
             content((Collections = "application/json"), (String = "text/html"))),
-        (status = 400, description = "Unknown parameter or f value",
-            body = Problem, content_type = "application/problem+json"),
-        (status = 406, description = "No offered format satisfies the Accept header",
-            body = Problem, content_type = "application/problem+json"),
+        MetadataProblems,
     )
 )]
 pub async fn collections(
@@ -111,12 +103,8 @@ pub async fn collections(
     responses(
         (status = 200, description = "OK",
             content((CollectionInfo = "application/json"), (String = "text/html"))),
-        (status = 400, description = "Unknown parameter or f value",
-            body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such collection",
-            body = Problem, content_type = "application/problem+json"),
-        (status = 406, description = "No offered format satisfies the Accept header",
-            body = Problem, content_type = "application/problem+json"),
+        NoSuchCollection,
+        MetadataProblems,
     )
 )]
 pub async fn collection(

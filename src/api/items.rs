@@ -7,7 +7,8 @@ use super::export::{self, plain_feature, Export};
 use super::format::{self, Format};
 use super::html;
 use super::links::{base_url, query_string, with_f, with_offset, with_query, Link};
-use super::openapi::{Binary, EXPORTS_BUSY, NOT_ACCEPTABLE, SNAPSHOT_GONE};
+use super::openapi::problems::{ExportsBusy, NoSuchFeature, NotAcceptable, SnapshotGone};
+use super::openapi::Binary;
 use super::problem::{ApiError, Problem};
 use super::responses::{collection_response, geojson_response, html_response};
 use super::{find_collection, AppState};
@@ -43,13 +44,9 @@ use crate::service::ItemsRequest;
             )),
         (status = 400, description = "Unknown or malformed parameter",
             body = Problem, content_type = "application/problem+json"),
-        (status = 406, description = NOT_ACCEPTABLE.1,
-            body = Problem, content_type = "application/problem+json"),
-        (status = 410, description = SNAPSHOT_GONE.1,
-            body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = EXPORTS_BUSY.1,
-            headers(("Retry-After" = u32, description = "Seconds to wait before trying again")),
-            body = Problem, content_type = "application/problem+json"),
+        NotAcceptable,
+        SnapshotGone,
+        ExportsBusy,
     )
 )]
 pub async fn items(
@@ -97,13 +94,9 @@ pub async fn items(
             )),
         (status = 400, description = "Unknown or malformed parameter, or f value",
             body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such feature",
-            body = Problem, content_type = "application/problem+json"),
-        (status = 406, description = NOT_ACCEPTABLE.1,
-            body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = EXPORTS_BUSY.1,
-            headers(("Retry-After" = u32, description = "Seconds to wait before trying again")),
-            body = Problem, content_type = "application/problem+json"),
+        NoSuchFeature,
+        NotAcceptable,
+        ExportsBusy,
     )
 )]
 pub async fn item(

@@ -18,6 +18,7 @@ mod collections;
 mod inputs;
 mod metadata;
 mod parameters;
+pub mod problems;
 mod responses;
 mod schemas;
 mod v30;

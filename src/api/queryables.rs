@@ -6,6 +6,7 @@ use serde_json::{json, Map, Value};
 
 use super::find_collection;
 use super::links::base_url;
+use super::openapi::problems::NoSuchCollection;
 use super::openapi::JsonOnly;
 use super::problem::{ApiError, Problem};
 use super::AppState;
@@ -27,8 +28,7 @@ use crate::service::catalog::SCHEMA_JSON;
             body = Object, content_type = "application/schema+json"),
         (status = 400, description = "Unknown parameter or f value",
             body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such collection",
-            body = Problem, content_type = "application/problem+json"),
+        NoSuchCollection,
     )
 )]
 pub async fn queryables(
@@ -51,8 +51,7 @@ pub async fn queryables(
             body = Object, content_type = "application/schema+json"),
         (status = 400, description = "Unknown parameter or f value",
             body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such collection",
-            body = Problem, content_type = "application/problem+json"),
+        NoSuchCollection,
     )
 )]
 pub async fn sortables(

@@ -8,7 +8,8 @@ use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::body::json_body;
 use super::links::base_url;
-use super::openapi::{search_example, SearchRequest, SNAPSHOT_GONE};
+use super::openapi::problems::SnapshotGone;
+use super::openapi::{search_example, SearchRequest};
 use super::problem::{ApiError, Problem};
 use super::responses::collection_response;
 use super::{find_collection, AppState};
@@ -37,8 +38,7 @@ use crate::service::{items, ItemsRequest};
             content_type = "application/geo+json"),
         (status = 400, description = "Malformed JSON, unknown member or bad value",
             body = Problem, content_type = "application/problem+json"),
-        (status = 410, description = SNAPSHOT_GONE.1,
-            body = Problem, content_type = "application/problem+json"),
+        SnapshotGone,
         (status = 413, description = "Body too large",
             body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Content-Type is not application/json or \

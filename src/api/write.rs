@@ -11,6 +11,7 @@ use super::body::json_body;
 use super::find_collection;
 use super::links::{base_url, GEOJSON};
 use super::openapi::merge_patch_example;
+use super::openapi::problems::{NoSuchFeature, RecordBodyProblems, WriteAccess};
 use super::problem::{ApiError, Problem};
 use super::responses::content_crs;
 use super::AppState;
@@ -158,12 +159,8 @@ fn feature_response(
             body = ref("#/components/schemas/FeatureOrCollection"),
             content_type = "application/geo+json"),
         (status = 400, description = "Malformed JSON or parameters", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or wrong bearer token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Writes are disabled (no ATLAS_WRITE_TOKEN)", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Unsupported Content-Type", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid record: the errors member names each field; \
-            unknown or ambiguous places list candidates", body = Problem, content_type = "application/problem+json"),
+        WriteAccess,
+        RecordBodyProblems,
     ),
     security(("bearer" = [])),
 )]
@@ -230,13 +227,9 @@ pub async fn create(
         (status = 200, description = "Replaced", body = ref("#/components/schemas/Feature"),
             content_type = "application/geo+json"),
         (status = 400, description = "Malformed JSON or parameters", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or wrong bearer token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Writes are disabled (no ATLAS_WRITE_TOKEN)", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such feature", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Unsupported Content-Type", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid record: the errors member names each field; \
-            unknown or ambiguous places list candidates", body = Problem, content_type = "application/problem+json"),
+        WriteAccess,
+        NoSuchFeature,
+        RecordBodyProblems,
     ),
     security(("bearer" = [])),
 )]
@@ -269,13 +262,9 @@ pub async fn replace(
         (status = 200, description = "Updated", body = ref("#/components/schemas/Feature"),
             content_type = "application/geo+json"),
         (status = 400, description = "Malformed JSON or parameters", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or wrong bearer token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Writes are disabled (no ATLAS_WRITE_TOKEN)", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such feature", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Unsupported Content-Type", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid record: the errors member names each field; \
-            unknown or ambiguous places list candidates", body = Problem, content_type = "application/problem+json"),
+        WriteAccess,
+        NoSuchFeature,
+        RecordBodyProblems,
     ),
     security(("bearer" = [])),
 )]
@@ -304,9 +293,8 @@ pub async fn patch(
     responses(
         (status = 204, description = "Deleted"),
         (status = 400, description = "Unknown parameter", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or wrong bearer token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Writes are disabled (no ATLAS_WRITE_TOKEN)", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such feature", body = Problem, content_type = "application/problem+json"),
+        WriteAccess,
+        NoSuchFeature,
     ),
     security(("bearer" = [])),
 )]

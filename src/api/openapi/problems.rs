@@ -1,0 +1,119 @@
+//! Problem responses several operations share, for `responses(...)` of derived operations
+//! (each a `utoipa::IntoResponses`, listed beside the operation's own responses).
+#![allow(dead_code)] // The variants are read by utoipa only.
+
+use utoipa::IntoResponses;
+
+use crate::api::problem::Problem;
+
+/// The problems of every metadata resource: an unknown parameter or `f`, or an Accept header
+/// no offered format satisfies.
+#[derive(IntoResponses)]
+pub enum MetadataProblems {
+    #[response(
+        status = 400,
+        description = "Unknown parameter or f value",
+        content_type = "application/problem+json"
+    )]
+    BadParameter(Problem),
+    #[response(
+        status = 406,
+        description = "No offered format satisfies the Accept header",
+        content_type = "application/problem+json"
+    )]
+    NotAcceptable(Problem),
+}
+
+#[derive(IntoResponses)]
+pub enum NotAcceptable {
+    #[response(
+        status = 406,
+        description = "No offered format satisfies the Accept header",
+        content_type = "application/problem+json"
+    )]
+    NotAcceptable(Problem),
+}
+
+#[derive(IntoResponses)]
+pub enum NoSuchCollection {
+    #[response(
+        status = 404,
+        description = "No such collection",
+        content_type = "application/problem+json"
+    )]
+    NoSuchCollection(Problem),
+}
+
+#[derive(IntoResponses)]
+pub enum NoSuchFeature {
+    #[response(
+        status = 404,
+        description = "No such feature",
+        content_type = "application/problem+json"
+    )]
+    NoSuchFeature(Problem),
+}
+
+/// A next link's snapshot that is gone (items and search paging).
+#[derive(IntoResponses)]
+pub enum SnapshotGone {
+    #[response(
+        status = 410,
+        description = "The snapshot a next link names is no longer kept: start again from the first page",
+        content_type = "application/problem+json"
+    )]
+    SnapshotGone(Problem),
+}
+
+/// FlatGeobuf downloads are bounded (`serve --max-exports`, `--export-temp-bytes`).
+#[derive(IntoResponses)]
+pub enum ExportsBusy {
+    #[response(
+        status = 503,
+        description = "f=fgb only: the FlatGeobuf downloads being written are at the server's bound (how many at once, or their temporary space), or this one alone needs more temporary space than the server allows; try again after the Retry-After header's seconds, ask for fewer features, or use f=csv or f=geojsonseq",
+        content_type = "application/problem+json",
+        headers(("Retry-After" = u32, description = "Seconds to wait before trying again"))
+    )]
+    ExportsBusy(Problem),
+}
+
+/// The problems of every write: the bearer token.
+#[derive(IntoResponses)]
+pub enum WriteAccess {
+    #[response(
+        status = 401,
+        description = "Missing or wrong bearer token",
+        content_type = "application/problem+json"
+    )]
+    Unauthorized(Problem),
+    #[response(
+        status = 403,
+        description = "Writes are disabled (no ATLAS_WRITE_TOKEN)",
+        content_type = "application/problem+json"
+    )]
+    Forbidden(Problem),
+}
+
+/// The problems of a written record's body beyond its JSON: size, type, and the record's
+/// fields.
+#[derive(IntoResponses)]
+pub enum RecordBodyProblems {
+    #[response(
+        status = 413,
+        description = "Body too large",
+        content_type = "application/problem+json"
+    )]
+    TooLarge(Problem),
+    #[response(
+        status = 415,
+        description = "Unsupported Content-Type",
+        content_type = "application/problem+json"
+    )]
+    UnsupportedType(Problem),
+    #[response(
+        status = 422,
+        description = "Invalid record: the errors member names each field; unknown or ambiguous places list candidates",
+        content_type = "application/problem+json"
+    )]
+    Invalid(Problem),
+}
