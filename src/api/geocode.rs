@@ -1,17 +1,15 @@
 //! GET /geocode (names → places) and GET /reverse (a point → the places containing it).
 
 use actix_web::{web, HttpRequest, HttpResponse};
-use serde::Serialize;
-use serde_json::value::RawValue;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 
 use super::format::{from_f, Format};
-use super::openapi::{features_schema, point_schema, GeoJsonOnly};
+use super::openapi::GeoJsonOnly;
 use super::problem::{ApiError, Problem};
 use super::responses::content_crs;
 use super::AppState;
 use crate::crs::Crs;
-use crate::model::incident::PointGeometry;
+use crate::service::gazetteer::{self, GeocodeAnswer, ReverseAnswer};
 use crate::service::QueryParams;
 
 /// The query of GET /geocode.
@@ -106,77 +104,6 @@ fn geojson_only(params: &QueryParams) -> Result<Format, ApiError> {
     }
 }
 
-// GeoJSON `type` members, as enums of one value so that the document names the value.
-#[derive(Serialize, ToSchema)]
-enum FeatureCollectionType {
-    FeatureCollection,
-}
-
-#[derive(Serialize, ToSchema)]
-enum FeatureType {
-    Feature,
-}
-
-/// The answer of GET /geocode: the matching places' anchor points, best first.
-#[derive(Serialize, ToSchema)]
-pub struct GeocodeAnswer<'a> {
-    #[serde(rename = "type")]
-    #[schema(inline)]
-    kind: FeatureCollectionType,
-    /// q, trimmed
-    query: &'a str,
-    #[serde(rename = "numberReturned")]
-    number_returned: usize,
-    features: Vec<GeocodeFeature<'a>>,
-}
-
-/// A place matching q, at its anchor point.
-#[derive(Serialize, ToSchema)]
-pub struct GeocodeFeature<'a> {
-    #[serde(rename = "type")]
-    #[schema(inline)]
-    kind: FeatureType,
-    /// The gazetteer place id
-    id: &'a str,
-    #[schema(schema_with = point_schema)]
-    geometry: PointGeometry,
-    properties: GeocodeProperties<'a>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct GeocodeProperties<'a> {
-    id: &'a str,
-    name: &'a str,
-    name_ar: Option<&'a str>,
-    kind: &'static str,
-    /// The id of the place this one lies in
-    parent: Option<&'a str>,
-    /// How well the name matched, 0..1
-    #[schema(minimum = 0.0, maximum = 1.0)]
-    score: f64,
-    /// The gazetteer spelling that matched
-    matched: &'a str,
-    confidence: Option<&'a str>,
-    /// How far the anchor may be from the place, in metres
-    uncertainty_m: Option<f64>,
-}
-
-/// The answer of GET /reverse: the places containing the point, most specific first.
-#[derive(Serialize, ToSchema)]
-pub struct ReverseAnswer<'a> {
-    #[serde(rename = "type")]
-    #[schema(inline)]
-    kind: FeatureCollectionType,
-    /// The point asked about: [longitude, latitude]
-    #[schema(min_items = 2, max_items = 2)]
-    point: [f64; 2],
-    #[serde(rename = "numberReturned")]
-    number_returned: usize,
-    /// The places with their polygons, as the gazetteer keeps them written
-    #[schema(schema_with = features_schema)]
-    features: Vec<&'a RawValue>,
-}
-
 /// GeoJSON in the format asked for (GeoJSON: the only one), its coordinates in CRS84.
 fn respond(f: Format, body: Vec<u8>) -> HttpResponse {
     HttpResponse::Ok()
@@ -204,36 +131,7 @@ pub async fn geocode(
 ) -> Result<HttpResponse, ApiError> {
     let query = GeocodeQuery::parse(req.query_string())?;
     let snap = state.atlas.snapshot();
-    let g = &snap.gazetteer;
-    let matches = g.search(&query.q, query.limit);
-    let features: Vec<GeocodeFeature> = matches
-        .iter()
-        .map(|m| {
-            let p = g.place(m.place);
-            GeocodeFeature {
-                kind: FeatureType::Feature,
-                id: &p.id,
-                geometry: PointGeometry(p.anchor.x(), p.anchor.y()),
-                properties: GeocodeProperties {
-                    id: &p.id,
-                    name: &p.name,
-                    name_ar: p.name_ar.as_deref(),
-                    kind: p.kind.as_str(),
-                    parent: p.parent.as_deref(),
-                    score: m.score,
-                    matched: &m.matched,
-                    confidence: p.confidence.as_deref(),
-                    uncertainty_m: p.uncertainty_m,
-                },
-            }
-        })
-        .collect();
-    let answer = GeocodeAnswer {
-        kind: FeatureCollectionType::FeatureCollection,
-        query: &query.q,
-        number_returned: features.len(),
-        features,
-    };
+    let answer = gazetteer::geocode(&snap.gazetteer, &query.q, query.limit);
     let body = serde_json::to_vec(&answer).map_err(|e| ApiError::Internal(e.to_string()))?;
     Ok(respond(query.f, body))
 }
@@ -257,18 +155,7 @@ pub async fn reverse(
 ) -> Result<HttpResponse, ApiError> {
     let query = ReverseQuery::parse(req.query_string())?;
     let snap = state.atlas.snapshot();
-    let g = &snap.gazetteer;
-    let features: Vec<&RawValue> = g
-        .containing(query.lon, query.lat)
-        .into_iter()
-        .map(|i| g.feature_json(i))
-        .collect();
-    let answer = ReverseAnswer {
-        kind: FeatureCollectionType::FeatureCollection,
-        point: [query.lon, query.lat],
-        number_returned: features.len(),
-        features,
-    };
+    let answer = gazetteer::reverse(&snap.gazetteer, query.lon, query.lat);
     let body = serde_json::to_vec(&answer).map_err(|e| ApiError::Internal(e.to_string()))?;
     Ok(respond(query.f, body))
 }

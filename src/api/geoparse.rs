@@ -2,8 +2,6 @@
 //! incidents from the text, not stored). Thin: parse the body, call `crate::geoparse`,
 //! serialise.
 
-use std::collections::HashMap;
-
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -11,11 +9,12 @@ use utoipa::ToSchema;
 
 use super::body::json_body_within;
 use super::links::JSON;
-use super::openapi::{drafts_schema, lang_schema, optional_lang_schema};
+use super::openapi::{drafts_schema, optional_lang_schema};
 use super::problem::{ApiError, Problem};
 use super::AppState;
 use crate::geoparse::{detect_lang, DraftFeature, DraftOptions, Lang};
 use crate::model::FieldError;
+use crate::service::geoparse::{self, lang_schema, GeoparseAnswer};
 
 /// Longest text accepted, in characters: a long news article is 20–50 thousand; parsing runs
 /// on the request's worker, so the bound keeps one request to a few milliseconds.
@@ -151,52 +150,6 @@ fn optional_string(obj: &Map<String, Value>, key: &str) -> Result<Option<String>
     }
 }
 
-/// The answer of POST /geoparse.
-#[derive(Serialize, ToSchema)]
-struct GeoparseAnswer<'a> {
-    /// The language of the text (given, or detected)
-    #[schema(schema_with = lang_schema)]
-    lang: &'static str,
-    #[schema(inline)]
-    mentions: Vec<MentionOut<'a>>,
-    #[schema(inline)]
-    places: Vec<PlaceOut<'a>>,
-}
-
-/// A place named in the text
-#[derive(Serialize, ToSchema)]
-struct MentionOut<'a> {
-    /// Offset in Unicode code points
-    start: usize,
-    /// Offset in Unicode code points, exclusive
-    end: usize,
-    text: &'a str,
-    place_id: &'a str,
-    /// The place's name, in the text's language when the gazetteer has it
-    name: &'a str,
-    #[schema(minimum = 0.0, maximum = 1.0)]
-    score: f64,
-    /// The gazetteer spelling that matched
-    matched: &'a str,
-    /// Why the surrounding words chose this place, when they did
-    #[serde(skip_serializing_if = "Option::is_none")]
-    context: Option<&'a str>,
-}
-
-/// A place the text names, once however often it does
-#[derive(Serialize, ToSchema)]
-struct PlaceOut<'a> {
-    id: &'a str,
-    name: &'a str,
-    name_ar: Option<&'a str>,
-    kind: &'static str,
-    /// [longitude, latitude]
-    #[schema(min_items = 2, max_items = 2)]
-    anchor: [f64; 2],
-    /// How many mentions name it
-    mentions: usize,
-}
-
 #[utoipa::path(
     post,
     path = "/geoparse",
@@ -222,51 +175,7 @@ pub async fn geoparse(
     let body = json_body_within(&req, payload, max_body_bytes(&state), &[JSON]).await?;
     let request = GeoparseRequest::parse(&body)?;
     let snap = state.atlas.snapshot();
-    let g = &snap.gazetteer;
-    let lang = request.lang.unwrap_or_else(|| detect_lang(&request.text));
-    let mentions = snap.geoparser.mentions(g, &request.text);
-    let mut places: Vec<PlaceOut> = Vec::new();
-    // Where each place is in `places`: a text may name many places many times.
-    let mut place_at: HashMap<&str, usize> = HashMap::new();
-    let mentions: Vec<MentionOut> = mentions
-        .iter()
-        .map(|m| {
-            let p = g.place(m.place);
-            match place_at.get(p.id.as_str()).and_then(|&n| places.get_mut(n)) {
-                Some(x) => x.mentions += 1,
-                None => {
-                    place_at.insert(&p.id, places.len());
-                    places.push(PlaceOut {
-                        id: &p.id,
-                        name: &p.name,
-                        name_ar: p.name_ar.as_deref(),
-                        kind: p.kind.as_str(),
-                        anchor: [p.anchor.x(), p.anchor.y()],
-                        mentions: 1,
-                    });
-                }
-            }
-            let name = match (lang, p.name_ar.as_deref()) {
-                (Lang::Ar, Some(ar)) => ar,
-                _ => &p.name,
-            };
-            MentionOut {
-                start: m.start,
-                end: m.end,
-                text: &request.text[m.byte_start..m.byte_end],
-                place_id: &p.id,
-                name,
-                score: m.score,
-                matched: &m.matched,
-                context: m.context.as_deref(),
-            }
-        })
-        .collect();
-    let answer = GeoparseAnswer {
-        lang: lang.as_str(),
-        mentions,
-        places,
-    };
+    let answer = geoparse::geoparse(&snap, &request.text, request.lang);
     let body = serde_json::to_string(&answer).map_err(|e| ApiError::Internal(e.to_string()))?;
     Ok(HttpResponse::Ok().content_type(JSON).body(body))
 }

@@ -34,10 +34,7 @@ pub use responses::{get, json_response, responses};
 pub use inputs::{merge_patch_example, search_example, SearchRequest};
 pub use parameters::{Binary, GeoJsonOnly, JsonOnly, MetadataFormats};
 pub use responses::{EXPORTS_BUSY, NOT_ACCEPTABLE, SNAPSHOT_GONE};
-pub use schemas::{
-    candidates_schema, drafts_schema, features_schema, field_errors_schema, lang_schema,
-    optional_lang_schema, point_schema,
-};
+pub use schemas::{candidates_schema, drafts_schema, field_errors_schema, optional_lang_schema};
 pub use v30::to_json;
 
 use schemas::{BearerToken, HandBuilt};

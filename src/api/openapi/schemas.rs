@@ -10,7 +10,7 @@ use utoipa::Modify;
 use super::basic::{at_least, integer, nullable, object, or_null, schema_ref, string};
 use super::inputs::{input_name, record_input};
 use crate::collection::RecordKind;
-use crate::geoparse::Lang;
+use crate::service::geoparse::lang_schema;
 
 /// Adds the hand-built component schemas.
 pub struct HandBuilt;
@@ -118,30 +118,6 @@ pub fn candidates_schema() -> ArrayBuilder {
         .into_iter()
         .fold(place, |p, name| p.required(name));
     ArrayBuilder::new().items(place)
-}
-
-/// A GeoJSON Point (`model::incident::PointGeometry`).
-pub fn point_schema() -> ObjectBuilder {
-    let coordinates = ArrayBuilder::new()
-        .items(ObjectBuilder::new().schema_type(Type::Number))
-        .min_items(Some(2))
-        .max_items(Some(2))
-        .description(Some("[longitude, latitude]"));
-    object()
-        .property("type", string().enum_values(Some(["Point"])))
-        .property("coordinates", coordinates)
-        .required("type")
-        .required("coordinates")
-}
-
-/// Features written as raw JSON (the gazetteer's own), as the `Feature` component.
-pub fn features_schema() -> ArrayBuilder {
-    ArrayBuilder::new().items(schema_ref("Feature"))
-}
-
-/// The `lang` of a geoparse answer (`geoparse::Lang`).
-pub fn lang_schema() -> ObjectBuilder {
-    string().enum_values(Some([Lang::Ar, Lang::En].map(Lang::as_str)))
 }
 
 /// The `lang` of a geoparse request: absent or null to detect it.
