@@ -11,6 +11,7 @@ use utoipa::OpenApi;
 use super::problem::Problem;
 use super::{catalog, geocode, geoparse};
 use crate::atlas::Snapshot;
+use crate::service::feature_collection::FeatureCollection;
 use crate::service::Link;
 
 mod basic;
@@ -68,7 +69,7 @@ pub const OPENAPI_VERSION: &str = "3.0.3";
         geoparse::geoparse,
         geoparse::geoparse_incidents
     ),
-    components(schemas(Problem, Link)),
+    components(schemas(Problem, Link, FeatureCollection)),
     modifiers(&HandBuilt, &BearerToken, &Untagged)
 )]
 struct Derived;

@@ -17,24 +17,43 @@ pub struct FeatureCollectionBody {
     pub content_hash: u64,
 }
 
-/// What `feature_collection` writes, for the OpenAPI document (the bytes are written by
-/// hand; `tests/openapi.rs` holds the two together).
+/// What `feature_collection` writes: the `FeatureCollection` of the OpenAPI document. The
+/// bytes are written by hand; schemathesis checks every answer against this schema.
 #[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(description = "A GeoJSON FeatureCollection (RFC 7946) with OGC API – Features' \
+    numberMatched, numberReturned, links and timeStamp")]
 pub struct FeatureCollection {
-    /// Always "FeatureCollection".
     #[serde(rename = "type")]
-    pub kind: String,
+    #[schema(inline)]
+    pub kind: FeatureCollectionType,
     /// How many features match, over every page.
     pub number_matched: u64,
     /// How many features this page holds.
     pub number_returned: u64,
     pub links: Vec<Link>,
     /// GeoJSON Features (RFC 7946).
-    #[schema(value_type = Vec<Object>)]
+    #[schema(schema_with = features_schema)]
     pub features: Vec<serde_json::Value>,
     /// When the answer was made (RFC 3339).
     pub time_stamp: String,
+}
+
+// GeoJSON `type` members, as enums of one value so that the document names the value.
+#[derive(Serialize, utoipa::ToSchema)]
+pub enum FeatureCollectionType {
+    FeatureCollection,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub enum FeatureType {
+    Feature,
+}
+
+/// An array of the `Feature` component (features are written by each collection's writer).
+pub fn features_schema() -> utoipa::openapi::schema::ArrayBuilder {
+    utoipa::openapi::schema::ArrayBuilder::new()
+        .items(utoipa::openapi::Ref::from_schema_name("Feature"))
 }
 
 /// Writes a FeatureCollection page of `page` (out of `matched`) with its `links`.

@@ -4,22 +4,11 @@
 use serde::Serialize;
 use serde_json::value::RawValue;
 use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
-use utoipa::openapi::Ref;
 use utoipa::ToSchema;
 
+use super::feature_collection::{features_schema, FeatureCollectionType, FeatureType};
 use crate::gazetteer::Gazetteer;
 use crate::model::incident::PointGeometry;
-
-// GeoJSON `type` members, as enums of one value so that the document names the value.
-#[derive(Serialize, ToSchema)]
-pub enum FeatureCollectionType {
-    FeatureCollection,
-}
-
-#[derive(Serialize, ToSchema)]
-pub enum FeatureType {
-    Feature,
-}
 
 /// The answer of GET /geocode: the matching places' anchor points, best first.
 #[derive(Serialize, ToSchema)]
@@ -147,9 +136,4 @@ fn point_schema() -> ObjectBuilder {
         .property("coordinates", coordinates)
         .required("type")
         .required("coordinates")
-}
-
-/// Features written as raw JSON (the gazetteer's own), as the `Feature` component.
-fn features_schema() -> ArrayBuilder {
-    ArrayBuilder::new().items(Ref::from_schema_name("Feature"))
 }

@@ -7,7 +7,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{OpenApi, RefOr, Schema};
 use utoipa::Modify;
 
-use super::basic::{at_least, integer, nullable, object, or_null, schema_ref, string};
+use super::basic::{at_least, nullable, object, or_null, schema_ref, string};
 use super::inputs::{input_name, record_input};
 use crate::collection::RecordKind;
 use crate::service::geoparse::lang_schema;
@@ -22,7 +22,6 @@ impl Modify for HandBuilt {
             ("Any", object().into()),
             ("Feature", feature().into()),
             ("FeatureOrCollection", feature_or_collection().into()),
-            ("FeatureCollection", feature_collection().into()),
         ];
         let inputs = RecordKind::ALL.map(|kind| (input_name(kind), record_input(kind).into()));
         // A derived schema of the same name wins (phase B).
@@ -51,10 +50,6 @@ impl Modify for BearerToken {
     }
 }
 
-fn links() -> ArrayBuilder {
-    ArrayBuilder::new().items(schema_ref("Link"))
-}
-
 /// A GeoJSON Feature: incidents and reports number theirs, places and derived layers name
 /// theirs.
 fn feature() -> ObjectBuilder {
@@ -80,18 +75,6 @@ fn feature_or_collection() -> OneOfBuilder {
     OneOfBuilder::new()
         .item(schema_ref("Feature"))
         .item(schema_ref("FeatureCollection"))
-}
-
-fn feature_collection() -> ObjectBuilder {
-    object()
-        .property("type", string().enum_values(Some(["FeatureCollection"])))
-        .property("features", ArrayBuilder::new().items(schema_ref("Feature")))
-        .property("links", links())
-        .property("numberMatched", integer(0, i64::MAX))
-        .property("numberReturned", integer(0, i64::MAX))
-        .property("timeStamp", string())
-        .required("type")
-        .required("features")
 }
 
 /// `Problem::errors`: each invalid field and why (`FieldError`).
