@@ -9,7 +9,7 @@ use geo::{
 
 use super::expr::SpatialOp;
 use super::queryable::GeometryRef;
-use crate::spatial::{distance_m, Bbox};
+use crate::spatial::{distance_m, grown_bbox};
 
 /// A geometry literal, with its bounding box computed once.
 #[derive(Debug, Clone)]
@@ -95,35 +95,7 @@ impl Literal {
         if metres <= 0.0 {
             return Some(vec![r]);
         }
-        // As `spatial::radius_envelopes`: a degree of latitude is at least 110,500 m, of
-        // longitude at least 111,000·cos(lat) m.
-        let dlat = metres / 110_500.0;
-        let (min_lat, max_lat) = ((r.min().y - dlat).max(-90.0), (r.max().y + dlat).min(90.0));
-        let widest = min_lat.abs().max(max_lat.abs());
-        let dlon = if widest >= 89.0 {
-            360.0
-        } else {
-            metres / (111_000.0 * widest.to_radians().cos())
-        };
-        let (west, east) = (r.min().x - dlon, r.max().x + dlon);
-        if east - west >= 360.0 {
-            return Some(vec![Rect::new((-180.0, min_lat), (180.0, max_lat))]);
-        }
-        let wrap = |lon: f64| {
-            if lon < -180.0 {
-                lon + 360.0
-            } else if lon > 180.0 {
-                lon - 360.0
-            } else {
-                lon
-            }
-        };
-        let bbox = Bbox {
-            min_lon: wrap(west),
-            min_lat,
-            max_lon: wrap(east),
-            max_lat,
-        };
+        let bbox = grown_bbox(r.min().x_y(), r.max().x_y(), metres);
         Some(bbox.rects())
     }
 }

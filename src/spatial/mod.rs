@@ -89,27 +89,37 @@ pub const MAX_DISTANCE_M: f64 = 20_040_000.0;
 /// Envelopes (lon/lat) that contain every point within `radius_m` of `centre`.
 /// Conservative: they may hold more points, never fewer; callers check exact distance.
 pub fn radius_envelopes(centre: (f64, f64), radius_m: f64) -> Vec<AABB<[f64; 2]>> {
-    let (lon, lat) = centre;
-    // A degree of latitude is at least 110,574 m; of longitude at least 111,319·cos(lat) m.
-    let dlat = radius_m / 110_500.0;
-    let min_lat = (lat - dlat).max(-90.0);
-    let max_lat = (lat + dlat).min(90.0);
+    grown_bbox(centre, centre, radius_m).envelopes()
+}
+
+/// The box from `min` to `max` (lon, lat) grown by `metres` on every side, conservatively (a
+/// degree of latitude is at least 110,574 m, of longitude at least 111,319·cos(lat) m): it
+/// may hold more points, never fewer. A whole band of latitudes near the poles, or where it
+/// would go round the world.
+pub fn grown_bbox(min: (f64, f64), max: (f64, f64), metres: f64) -> Bbox {
+    let dlat = metres / 110_500.0;
+    let (min_lat, max_lat) = ((min.1 - dlat).max(-90.0), (max.1 + dlat).min(90.0));
+    let band = Bbox {
+        min_lon: -180.0,
+        min_lat,
+        max_lon: 180.0,
+        max_lat,
+    };
     let widest = min_lat.abs().max(max_lat.abs());
-    let whole_world = |lo: f64, hi: f64| vec![AABB::from_corners([-180.0, lo], [180.0, hi])];
     if widest >= 89.0 {
-        return whole_world(min_lat, max_lat);
+        return band;
     }
-    let dlon = radius_m / (111_000.0 * widest.to_radians().cos());
-    if dlon >= 180.0 {
-        return whole_world(min_lat, max_lat);
+    let dlon = metres / (111_000.0 * widest.to_radians().cos());
+    let (west, east) = (min.0 - dlon, max.0 + dlon);
+    if east - west >= 360.0 {
+        return band;
     }
     Bbox {
-        min_lon: wrap_lon(lon - dlon),
+        min_lon: wrap_lon(west),
         min_lat,
-        max_lon: wrap_lon(lon + dlon),
+        max_lon: wrap_lon(east),
         max_lat,
     }
-    .envelopes()
 }
 
 fn wrap_lon(lon: f64) -> f64 {
