@@ -6,9 +6,9 @@ use serde_json::{json, Map, Value};
 
 use super::find_collection;
 use super::links::base_url;
-use super::openapi::problems::NoSuchCollection;
+use super::openapi::problems::PropertySchemaAnswers;
 use super::openapi::JsonOnly;
-use super::problem::{ApiError, Problem};
+use super::problem::ApiError;
 use super::AppState;
 use crate::collection::{Collection, GeometryKind};
 use crate::filter::{Kind, Queryable};
@@ -22,14 +22,7 @@ use crate::service::catalog::SCHEMA_JSON;
     path = "/collections/{collectionId}/queryables",
     operation_id = "getQueryables",
     params(("f" = inline(Option<JsonOnly>), Query, description = "Output format; wins over the Accept header")),
-    responses(
-        (status = 200,
-            description = "A JSON Schema (draft 2020-12) of one object whose properties are these",
-            body = Object, content_type = "application/schema+json"),
-        (status = 400, description = "Unknown parameter or f value",
-            body = Problem, content_type = "application/problem+json"),
-        NoSuchCollection,
-    )
+    responses(PropertySchemaAnswers)
 )]
 pub async fn queryables(
     req: HttpRequest,
@@ -45,14 +38,7 @@ pub async fn queryables(
     path = "/collections/{collectionId}/sortables",
     operation_id = "getSortables",
     params(("f" = inline(Option<JsonOnly>), Query, description = "Output format; wins over the Accept header")),
-    responses(
-        (status = 200,
-            description = "A JSON Schema (draft 2020-12) of one object whose properties are these",
-            body = Object, content_type = "application/schema+json"),
-        (status = 400, description = "Unknown parameter or f value",
-            body = Problem, content_type = "application/problem+json"),
-        NoSuchCollection,
-    )
+    responses(PropertySchemaAnswers)
 )]
 pub async fn sortables(
     req: HttpRequest,

@@ -158,7 +158,6 @@ fn feature_response(
             posted in one; Location names a single new feature",
             body = ref("#/components/schemas/FeatureOrCollection"),
             content_type = "application/geo+json"),
-        (status = 400, description = "Malformed JSON or parameters", body = Problem, content_type = "application/problem+json"),
         WriteAccess,
         RecordBodyProblems,
     ),
@@ -226,7 +225,6 @@ pub async fn create(
     responses(
         (status = 200, description = "Replaced", body = ref("#/components/schemas/Feature"),
             content_type = "application/geo+json"),
-        (status = 400, description = "Malformed JSON or parameters", body = Problem, content_type = "application/problem+json"),
         WriteAccess,
         NoSuchFeature,
         RecordBodyProblems,
@@ -261,7 +259,6 @@ pub async fn replace(
     responses(
         (status = 200, description = "Updated", body = ref("#/components/schemas/Feature"),
             content_type = "application/geo+json"),
-        (status = 400, description = "Malformed JSON or parameters", body = Problem, content_type = "application/problem+json"),
         WriteAccess,
         NoSuchFeature,
         RecordBodyProblems,

@@ -21,8 +21,10 @@ pub struct FeatureCollectionBody {
 /// bytes are written by hand; schemathesis checks every answer against this schema.
 #[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
-#[schema(description = "A GeoJSON FeatureCollection (RFC 7946) with OGC API – Features' \
-    numberMatched, numberReturned, links and timeStamp")]
+#[schema(
+    description = "A GeoJSON FeatureCollection (RFC 7946) with OGC API – Features' \
+    numberMatched, numberReturned, links and timeStamp"
+)]
 pub struct FeatureCollection {
     #[serde(rename = "type")]
     #[schema(inline)]

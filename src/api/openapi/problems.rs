@@ -94,10 +94,16 @@ pub enum WriteAccess {
     Forbidden(Problem),
 }
 
-/// The problems of a written record's body beyond its JSON: size, type, and the record's
-/// fields.
+/// The problems of a written record's body: its JSON (or the query), size, type, and the
+/// record's fields.
 #[derive(IntoResponses)]
 pub enum RecordBodyProblems {
+    #[response(
+        status = 400,
+        description = "Malformed JSON or parameters",
+        content_type = "application/problem+json"
+    )]
+    Malformed(Problem),
     #[response(
         status = 413,
         description = "Body too large",
@@ -117,3 +123,40 @@ pub enum RecordBodyProblems {
     )]
     Invalid(Problem),
 }
+
+/// What queryables and sortables answer: a JSON Schema, or the problems of a metadata
+/// resource that takes only `f`.
+#[derive(IntoResponses)]
+pub enum PropertySchemaAnswers {
+    #[response(
+        status = 200,
+        description = "A JSON Schema (draft 2020-12) of one object whose properties are these",
+        content_type = "application/schema+json"
+    )]
+    Schema(#[to_schema] JsonSchemaDocument),
+    #[response(
+        status = 400,
+        description = "Unknown parameter or f value",
+        content_type = "application/problem+json"
+    )]
+    BadParameter(Problem),
+    #[response(
+        status = 404,
+        description = "No such collection",
+        content_type = "application/problem+json"
+    )]
+    NoSuchCollection(Problem),
+}
+
+/// A JSON Schema document: an object.
+pub struct JsonSchemaDocument;
+
+impl utoipa::PartialSchema for JsonSchemaDocument {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::Type::Object)
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for JsonSchemaDocument {}
