@@ -144,10 +144,11 @@ fn metadata_response<T: Serialize>(
     doc: &T,
     html: impl FnOnce(&serde_json::Value) -> String,
 ) -> Result<HttpResponse, ApiError> {
-    let value = serde_json::to_value(doc).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let internal = |e: serde_json::Error| ApiError::Internal(e.to_string());
+    // JSON straight from the typed document; the HTML views read it as a JSON value.
     let mut res = match format {
-        Format::Html => html_response(html(&value)),
-        _ => json_response(&value),
+        Format::Html => html_response(html(&serde_json::to_value(doc).map_err(internal)?)),
+        _ => json_response(serde_json::to_vec(doc).map_err(internal)?),
     };
     format::vary(&mut res);
     Ok(res)

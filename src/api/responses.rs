@@ -8,10 +8,8 @@ use super::links::{GEOJSON, JSON};
 use crate::crs::Crs;
 use crate::service::feature_collection::FeatureCollectionBody;
 
-pub fn json_response(value: &serde_json::Value) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type(JSON)
-        .body(value.to_string())
+pub fn json_response(body: Vec<u8>) -> HttpResponse {
+    HttpResponse::Ok().content_type(JSON).body(body)
 }
 
 pub fn html_response(page: String) -> HttpResponse {
