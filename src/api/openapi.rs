@@ -1,17 +1,37 @@
 //! The OpenAPI 3 document at /api. utoipa derives it from the handlers and types of the
-//! fixed routes (`paths(...)`, `components(...)` below); `collections::add` adds the
-//! data-driven paths, one set per collection with its own parameters, from the same
-//! collection metadata and parameter lists the handlers parse with. The parts still written
-//! by hand are marked TODO(phase B) where their handlers are.
+//! routes (`paths(...)`, `components(...)` below). Each collection has its own paths, with
+//! its own parameters, from the same collection metadata and parameter lists the handlers
+//! parse with: the handlers of the tiles are annotated on `/collections/{collectionId}/…`,
+//! and `tiles::add` gives each collection its copy (`per_collection`); `collections::add`
+//! builds the others. The parts still written by hand are marked TODO(phase B) where their
+//! handlers are.
 
-use utoipa::openapi::path::PathItem;
+use utoipa::openapi::path::{HttpMethod, Operation, PathItem};
 use utoipa::openapi::{OpenApi as Document, Paths, PathsBuilder, ServerBuilder};
 use utoipa::OpenApi;
 
 use super::problem::Problem;
-use super::{geocode, geoparse};
+use super::{geocode, geoparse, tiles as tile_routes};
 use crate::atlas::Snapshot;
+use crate::collection::Collection;
 use crate::service::Link;
+
+/// Unit types standing for a schema in `#[utoipa::path]` attributes (as `inline(Name)`)
+/// where the schema is computed from the server's constants and lists, not from a type.
+macro_rules! schema_types {
+    ($($(#[$doc:meta])* $name:ident = $schema:expr;)+) => {$(
+        $(#[$doc])*
+        pub struct $name;
+
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+                $schema.into()
+            }
+        }
+
+        impl utoipa::ToSchema for $name {}
+    )+};
+}
 
 mod basic;
 mod collections;
@@ -20,21 +40,24 @@ mod metadata;
 mod parameters;
 mod responses;
 mod schemas;
+mod tiles;
 mod v30;
 mod writes;
 
 // The builders this module offered before it was split, which the hand-built parts in
-// sync.rs and tiles.rs (and branches in flight) use.
-// TODO(phase B): gone once `sync::deletions` and the tiles handlers are annotated.
+// sync.rs (and branches in flight) use.
+// TODO(phase B): gone once `sync::deletions` is annotated.
 pub use basic::{at_least, camel, date_time, integer, nullable, or_null, string};
 pub use parameters::{json_f_param, param, query_param};
 pub use responses::{get, json_response, responses};
-// What derived types take from hand-built schemas: parts of types outside `api`.
+// What derived types and annotations take from hand-built schemas: parts of types outside
+// `api`, and schemas computed from the server's constants.
 pub use parameters::GeoJsonOnly;
 pub use schemas::{
     candidates_schema, drafts_schema, features_schema, field_errors_schema, lang_schema,
     optional_lang_schema, point_schema,
 };
+pub use tiles::{FJson, FMvt, FTileset, MvtTile, TileIndex, TileMatrixSetId, ZoomLevel};
 pub use v30::to_json;
 
 use schemas::{BearerToken, HandBuilt};
@@ -52,7 +75,12 @@ pub const OPENAPI_VERSION: &str = "3.0.3";
         geocode::geocode,
         geocode::reverse,
         geoparse::geoparse,
-        geoparse::geoparse_incidents
+        geoparse::geoparse_incidents,
+        tile_routes::tile_matrix_sets,
+        tile_routes::tile_matrix_set,
+        tile_routes::tilesets,
+        tile_routes::tileset,
+        tile_routes::tile
     ),
     components(schemas(Problem, Link)),
     modifiers(&HandBuilt, &BearerToken, &Untagged)
@@ -71,7 +99,31 @@ pub fn document(snap: &Snapshot, base: &str) -> Document {
             }
         }
     }
+    tiles::add(&mut doc.paths, snap);
     doc
+}
+
+/// Takes the derived GET at `template` (a `/collections/{collectionId}/…` path) out of
+/// `paths` and puts a copy for each of `collections` under its own path, without the
+/// collectionId parameter, made its own by `fill` (operation id, summary, parameters).
+fn per_collection<'a>(
+    paths: &mut Paths,
+    template: &str,
+    collections: impl Iterator<Item = &'a dyn Collection>,
+    fill: impl Fn(&dyn Collection, &mut Operation),
+) {
+    let Some(derived) = paths.paths.remove(template).and_then(|item| item.get) else {
+        return;
+    };
+    for c in collections {
+        let mut op = derived.clone();
+        if let Some(params) = &mut op.parameters {
+            params.retain(|p| p.name != "collectionId");
+        }
+        fill(c, &mut op);
+        let path = template.replace("{collectionId}", c.id());
+        paths.paths.insert(path, PathItem::new(HttpMethod::Get, op));
+    }
 }
 
 /// The paths still written by hand. A derived operation wins over one of these: annotating a
@@ -80,11 +132,8 @@ fn by_hand(snap: &Snapshot) -> Paths {
     let mut paths = Paths::new();
     metadata::add(&mut paths, snap);
     collections::add(&mut paths, snap);
-    // TODO(phase B): annotate `sync::deletions` and the tiles handlers (`tiles::
-    // tile_matrix_sets`, `tile_matrix_set`, `tilesets`, `tileset`, `tile`); the tiles of each
-    // collection then join the loop in `collections::add`.
-    let paths = super::sync::document(PathsBuilder::from(paths), snap);
-    super::tiles::document(paths, snap).build()
+    // TODO(phase B): annotate `sync::deletions`.
+    super::sync::document(PathsBuilder::from(paths), snap).build()
 }
 
 /// The operations of `by_hand` that `derived` lacks, added to it.
