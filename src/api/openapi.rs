@@ -1,17 +1,17 @@
 //! The OpenAPI 3 document at /api. utoipa derives it from the handlers and types of the
 //! routes (`paths(...)`, `components(...)` below). Each collection has its own paths, with
 //! its own parameters, from the same collection metadata and parameter lists the handlers
-//! parse with: the handlers of the tiles are annotated on `/collections/{collectionId}/…`,
-//! and `tiles::add` gives each collection its copy (`per_collection`); `collections::add`
-//! builds the others. The parts still written by hand are marked TODO(phase B) where their
-//! handlers are.
+//! parse with: the handlers of the tiles and the deletions feed are annotated on
+//! `/collections/{collectionId}/…`, and `tiles::add` and `deletions::add` give each
+//! collection its copy (`per_collection`); `collections::add` builds the others. The parts
+//! still written by hand are marked TODO(phase B) where their handlers are.
 
 use utoipa::openapi::path::{HttpMethod, Operation, PathItem};
-use utoipa::openapi::{OpenApi as Document, Paths, PathsBuilder, ServerBuilder};
+use utoipa::openapi::{OpenApi as Document, Paths, ServerBuilder};
 use utoipa::OpenApi;
 
 use super::problem::Problem;
-use super::{geocode, geoparse, tiles as tile_routes};
+use super::{geocode, geoparse, sync, tiles as tile_routes};
 use crate::atlas::Snapshot;
 use crate::collection::Collection;
 use crate::service::Link;
@@ -35,6 +35,7 @@ macro_rules! schema_types {
 
 mod basic;
 mod collections;
+mod deletions;
 mod inputs;
 mod metadata;
 mod parameters;
@@ -52,6 +53,7 @@ pub use parameters::{json_f_param, param, query_param};
 pub use responses::{get, json_response, responses};
 // What derived types and annotations take from hand-built schemas: parts of types outside
 // `api`, and schemas computed from the server's constants.
+pub use deletions::{JsonOnly, Limit, Offset};
 pub use parameters::GeoJsonOnly;
 pub use schemas::{
     candidates_schema, drafts_schema, features_schema, field_errors_schema, lang_schema,
@@ -80,7 +82,8 @@ pub const OPENAPI_VERSION: &str = "3.0.3";
         tile_routes::tile_matrix_set,
         tile_routes::tilesets,
         tile_routes::tileset,
-        tile_routes::tile
+        tile_routes::tile,
+        sync::deletions
     ),
     components(schemas(Problem, Link)),
     modifiers(&HandBuilt, &BearerToken, &Untagged)
@@ -100,6 +103,7 @@ pub fn document(snap: &Snapshot, base: &str) -> Document {
         }
     }
     tiles::add(&mut doc.paths, snap);
+    deletions::add(&mut doc.paths, snap);
     doc
 }
 
@@ -132,8 +136,7 @@ fn by_hand(snap: &Snapshot) -> Paths {
     let mut paths = Paths::new();
     metadata::add(&mut paths, snap);
     collections::add(&mut paths, snap);
-    // TODO(phase B): annotate `sync::deletions`.
-    super::sync::document(PathsBuilder::from(paths), snap).build()
+    paths
 }
 
 /// The operations of `by_hand` that `derived` lacks, added to it.
