@@ -45,12 +45,8 @@ mod tiles;
 mod v30;
 mod writes;
 
-// The builders this module offered before it was split, which the hand-built parts in
-// sync.rs (and branches in flight) use.
-// TODO(phase B): gone once `sync::deletions` is annotated.
-pub use basic::{at_least, camel, date_time, integer, nullable, or_null, string};
-pub use parameters::{json_f_param, param, query_param};
-pub use responses::{get, json_response, responses};
+// The builder the cursor header of `sync` is made with.
+pub use basic::date_time;
 // What derived types and annotations take from hand-built schemas: parts of types outside
 // `api`, and schemas computed from the server's constants.
 pub use deletions::{JsonOnly, Limit, Offset};
