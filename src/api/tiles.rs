@@ -22,7 +22,6 @@ use crate::tiles::{render, MVT_MEDIA_TYPE};
 
 pub use crate::service::tiles::{
     CONFORMANCE, REL_TILESETS_VECTOR, REL_TILING_SCHEME, REL_TILING_SCHEMES, TILEJSON,
-    TILE_PARAMETERS,
 };
 
 /// Tiles change only on writes: browsers may keep one a minute, then revalidate by ETag.
