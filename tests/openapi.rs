@@ -48,7 +48,10 @@ fn openapi_is_3_0_without_3_1_type_lists() {
     assert_eq!(api["openapi"], "3.0.3");
     let mut lists = vec![];
     type_lists(&api, "", &mut lists);
-    assert!(lists.is_empty(), "3.1 types (lists or null) at {lists:?}");
+    assert!(
+        lists.is_empty(),
+        "3.1 types (lists, null or propertyNames) at {lists:?}"
+    );
 }
 
 fn type_lists(v: &Value, at: &str, found: &mut Vec<String>) {
@@ -58,6 +61,9 @@ fn type_lists(v: &Value, at: &str, found: &mut Vec<String>) {
             let kind = map.get("type");
             if kind.is_some_and(Value::is_array) || kind.is_some_and(|t| t == "null") {
                 found.push(at.to_owned());
+            }
+            if map.contains_key("propertyNames") {
+                found.push(format!("{at}/propertyNames"));
             }
             for (k, v) in map {
                 type_lists(v, &format!("{at}/{k}"), found);

@@ -480,11 +480,10 @@ fn collection_and_openapi_describe_sync() {
     assert!(items["responses"]["200"]["headers"][CURSOR].is_object());
     let feed = &api["paths"][DELETIONS]["get"];
     assert_eq!(names(feed), ["deleted_after", "limit", "offset", "f"]);
-    assert!(
-        feed["responses"]["200"]["content"]["application/json"]["schema"]["properties"]
-            ["deletions"]
-            .is_object()
-    );
+    let page = &feed["responses"]["200"]["content"]["application/json"]["schema"]["$ref"];
+    let page = page.as_str().expect("a schema of the components");
+    let page = &api["components"]["schemas"][page.trim_start_matches("#/components/schemas/")];
+    assert!(page["properties"]["deletions"].is_object(), "{page}");
     assert!(!names(&api["paths"]["/collections/places/items"]["get"])
         .contains(&"updated_after".to_owned()));
     assert_eq!(

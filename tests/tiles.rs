@@ -625,6 +625,12 @@ fn openapi_declares_the_tile_paths() {
     ] {
         assert!(paths[p]["get"].is_object(), "{p}");
     }
+    // The operations annotated on /collections/{collectionId}/… are there as each collection's.
+    let paths = paths.as_object().expect("paths");
+    let templates: Vec<&String> = (paths.keys())
+        .filter(|p| p.starts_with("/collections/{collectionId}/"))
+        .collect();
+    assert!(templates.is_empty(), "{templates:?}");
 }
 
 // --- Thinning ----------------------------------------------------------------------------

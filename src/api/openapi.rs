@@ -1,41 +1,62 @@
 //! The OpenAPI 3 document at /api. utoipa derives it from the handlers and types of the
-//! fixed routes (`paths(...)`, `components(...)` below); `collections::add` adds the
-//! data-driven paths, one set per collection with its own parameters, from the same
-//! collection metadata and parameter lists the handlers parse with. The parts still written
-//! by hand are marked TODO(phase B) where their handlers are.
+//! routes (`paths(...)`, `components(...)` below). Each collection has its own paths, with
+//! its own parameters, from the same collection metadata and parameter lists the handlers
+//! parse with: the handlers are annotated on `/collections/{collectionId}/…`, and
+//! `collections::instantiate`, `tiles::add` and `deletions::add` give each collection its
+//! copy. What stays written by hand: the schemas of what handlers write as bytes or read by
+//! hand (`Feature`, the record inputs, the search body: `schemas`, `inputs`) and the
+//! parameter lists computed from each collection (`parameters`).
 
-use utoipa::openapi::path::PathItem;
-use utoipa::openapi::{OpenApi as Document, Paths, PathsBuilder, ServerBuilder};
+use utoipa::openapi::path::{HttpMethod, Operation, PathItem};
+use utoipa::openapi::{OpenApi as Document, Paths, ServerBuilder};
 use utoipa::OpenApi;
 
 use super::problem::Problem;
-use super::{catalog, geocode, geoparse};
+use super::{catalog, geocode, geoparse, sync, tiles as tile_routes};
 use crate::atlas::Snapshot;
+use crate::collection::Collection;
 use crate::service::feature_collection::FeatureCollection;
 use crate::service::Link;
 
+/// Unit types standing for a schema in `#[utoipa::path]` attributes (as `inline(Name)`)
+/// where the schema is computed from the server's constants and lists, not from a type.
+macro_rules! schema_types {
+    ($($(#[$doc:meta])* $name:ident = $schema:expr;)+) => {$(
+        $(#[$doc])*
+        pub struct $name;
+
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+                $schema.into()
+            }
+        }
+
+        impl utoipa::ToSchema for $name {}
+    )+};
+}
+
 mod basic;
 mod collections;
+mod deletions;
 mod inputs;
 mod metadata;
 mod parameters;
 pub mod problems;
 mod responses;
 mod schemas;
+mod tiles;
 mod v30;
 mod writes;
 
-// The builders this module offered before it was split, which the hand-built parts in
-// sync.rs and tiles.rs (and branches in flight) use.
-// TODO(phase B): gone once `sync::deletions` and the tiles handlers are annotated.
-pub use basic::{at_least, camel, date_time, integer, nullable, or_null, string};
-pub use parameters::{json_f_param, param, query_param};
-pub use responses::{get, json_response, responses};
-// What derived types take from hand-built schemas: parts of types outside `api`.
+// The builder the cursor header of `sync` is made with.
+pub use basic::date_time;
+// What derived types and annotations take from hand-built schemas: parts of types outside
+// `api`, and schemas computed from the server's constants and lists.
+pub use deletions::{Limit, Offset};
 pub use inputs::{merge_patch_example, search_example, SearchRequest};
 pub use parameters::{Binary, GeoJsonOnly, JsonOnly, MetadataFormats};
-pub use responses::{EXPORTS_BUSY, NOT_ACCEPTABLE, SNAPSHOT_GONE};
 pub use schemas::{candidates_schema, drafts_schema, field_errors_schema, optional_lang_schema};
+pub use tiles::{FJson, FMvt, FTileset, MvtTile, TileIndex, TileMatrixSetId, ZoomLevel};
 pub use v30::to_json;
 
 use schemas::{BearerToken, HandBuilt};
@@ -67,7 +88,13 @@ pub const OPENAPI_VERSION: &str = "3.0.3";
         geocode::geocode,
         geocode::reverse,
         geoparse::geoparse,
-        geoparse::geoparse_incidents
+        geoparse::geoparse_incidents,
+        tile_routes::tile_matrix_sets,
+        tile_routes::tile_matrix_set,
+        tile_routes::tilesets,
+        tile_routes::tileset,
+        tile_routes::tile,
+        sync::deletions
     ),
     components(schemas(Problem, Link, FeatureCollection)),
     modifiers(&HandBuilt, &BearerToken, &Untagged)
@@ -80,41 +107,31 @@ pub fn document(snap: &Snapshot, base: &str) -> Document {
     doc.servers = Some(vec![ServerBuilder::new().url(base).build()]);
     metadata::name_collections(&mut doc, snap);
     collections::instantiate(&mut doc, snap);
-    for (path, item) in by_hand(snap).paths {
-        match doc.paths.paths.get_mut(&path) {
-            Some(derived) => fill_missing(derived, item),
-            None => {
-                doc.paths.paths.insert(path, item);
-            }
-        }
-    }
+    tiles::add(&mut doc.paths, snap);
+    deletions::add(&mut doc.paths, snap);
     doc
 }
 
-/// The paths still written by hand. A derived operation wins over one of these: annotating a
-/// handler and listing it in `paths(...)` is all it takes to replace it (phase B).
-fn by_hand(snap: &Snapshot) -> Paths {
-    let paths = Paths::new();
-    // TODO(phase B): annotate `sync::deletions` and the tiles handlers (`tiles::
-    // tile_matrix_sets`, `tile_matrix_set`, `tilesets`, `tileset`, `tile`); the tiles of each
-    // collection then join the loop in `collections::add`.
-    let paths = super::sync::document(PathsBuilder::from(paths), snap);
-    super::tiles::document(paths, snap).build()
-}
-
-/// The operations of `by_hand` that `derived` lacks, added to it.
-fn fill_missing(derived: &mut PathItem, by_hand: PathItem) {
-    let pairs = [
-        (&mut derived.get, by_hand.get),
-        (&mut derived.post, by_hand.post),
-        (&mut derived.put, by_hand.put),
-        (&mut derived.patch, by_hand.patch),
-        (&mut derived.delete, by_hand.delete),
-    ];
-    for (slot, operation) in pairs {
-        if slot.is_none() {
-            *slot = operation;
+/// Takes the derived GET at `template` (a `/collections/{collectionId}/…` path) out of
+/// `paths` and puts a copy for each of `collections` under its own path, without the
+/// collectionId parameter, made its own by `fill` (operation id, summary, parameters).
+fn per_collection<'a>(
+    paths: &mut Paths,
+    template: &str,
+    collections: impl Iterator<Item = &'a dyn Collection>,
+    fill: impl Fn(&dyn Collection, &mut Operation),
+) {
+    let Some(derived) = paths.paths.remove(template).and_then(|item| item.get) else {
+        return;
+    };
+    for c in collections {
+        let mut op = derived.clone();
+        if let Some(params) = &mut op.parameters {
+            params.retain(|p| p.name != "collectionId");
         }
+        fill(c, &mut op);
+        let path = template.replace("{collectionId}", c.id());
+        paths.paths.insert(path, PathItem::new(HttpMethod::Get, op));
     }
 }
 

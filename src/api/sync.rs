@@ -10,12 +10,11 @@ use actix_web::{web, Error, HttpRequest, HttpResponse};
 use chrono::{DateTime, SecondsFormat, Utc};
 
 use super::links::{base_url, JSON};
-use super::problem::ApiError;
+use super::openapi::{JsonOnly, Limit, Offset};
+use super::problem::{ApiError, Problem};
 use super::{find_collection, AppState};
-use crate::atlas::Snapshot;
-use crate::collection::Collection;
-use crate::service::parameters::DEFAULT_LIMIT;
-use crate::service::{self, deletions::DeletionsRequest};
+use crate::service;
+use crate::service::deletions::{DeletionsPage, DeletionsRequest};
 
 /// The newest write an answer reflects, RFC 3339: pass it back as `updated_after` and
 /// `deleted_after` to get exactly what changed since.
@@ -53,9 +52,33 @@ pub async fn cursor(
     Ok(res)
 }
 
-/// The collections whose deletions are kept, for messages: "/collections/a/deletions".
 /// GET /collections/{id}/deletions, for collections that keep deletions: deleted records,
-/// oldest first, paged.
+/// oldest first, paged. Each such collection has its own copy in the OpenAPI document, its
+/// texts naming what it stores (see `openapi::deletions`).
+#[utoipa::path(
+    get,
+    path = "/collections/{collectionId}/deletions",
+    operation_id = "getDeletions",
+    summary = "Deleted records and when, for mirrors keeping a copy in step",
+    params(
+        ("collectionId" = String, Path, description = "A collection keeping deletions"),
+        ("deleted_after" = Option<String>, Query, format = DateTime,
+            description = "RFC 3339 timestamp: only records deleted strictly after it (pass the Atlas-Sync-Cursor header of an earlier answer)"),
+        ("limit" = inline(Option<Limit>), Query,
+            description = "Deletions per page, 1..10000 (default 100); larger values are clamped to 10000."),
+        ("offset" = inline(Option<Offset>), Query,
+            description = "Deletions to skip; next links set it. New deletions only ever go at the end."),
+        ("f" = inline(Option<JsonOnly>), Query,
+            description = "Output format; wins over the Accept header"),
+    ),
+    responses(
+        (status = 200,
+            description = "Deleted records, oldest first, with numberMatched and next/prev links",
+            body = DeletionsPage, content_type = "application/json"),
+        (status = 400, description = "Unknown or malformed parameter",
+            body = Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn deletions(
     req: HttpRequest,
     path: web::Path<String>,
@@ -88,93 +111,21 @@ pub fn cursor_header() -> utoipa::openapi::header::Header {
         .build()
 }
 
-/// Declares the deletions feed of every collection keeping deletions in the OpenAPI document.
-pub fn document(
-    mut paths: utoipa::openapi::PathsBuilder,
-    snapshot: &Snapshot,
-) -> utoipa::openapi::PathsBuilder {
-    for c in snapshot
-        .collections()
-        .iter()
-        .filter(|c| c.keeps_deletions())
-    {
-        paths = deletions_path(paths, c.as_ref());
+#[cfg(test)]
+mod tests {
+    use utoipa::openapi::path::ParameterIn;
+    use utoipa::Path;
+
+    #[test]
+    fn the_names_vetted_are_the_names_documented() {
+        let op = super::__path_deletions::operation();
+        let names: Vec<String> = op
+            .parameters
+            .into_iter()
+            .flatten()
+            .filter(|p| p.parameter_in == ParameterIn::Query)
+            .map(|p| p.name)
+            .collect();
+        assert_eq!(names, crate::service::deletions::PARAMETERS);
     }
-    paths
-}
-
-fn deletions_path(
-    paths: utoipa::openapi::PathsBuilder,
-    c: &dyn Collection,
-) -> utoipa::openapi::PathsBuilder {
-    use super::openapi::{at_least, date_time, get, integer, json_f_param, query_param, string};
-    use utoipa::openapi::path::{HttpMethod, PathItem};
-    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
-    use utoipa::openapi::{ContentBuilder, ResponseBuilder};
-
-    let deletion = ObjectBuilder::new()
-        .schema_type(Type::Object)
-        .property("id", ObjectBuilder::new().schema_type(Type::Integer))
-        .property("deleted_at", date_time())
-        .required("id")
-        .required("deleted_at");
-    let link = ObjectBuilder::new()
-        .schema_type(Type::Object)
-        .property("href", string())
-        .property("rel", string())
-        .property("type", string());
-    let body = ObjectBuilder::new()
-        .schema_type(Type::Object)
-        .property("deletions", ArrayBuilder::new().items(deletion))
-        .property("numberMatched", integer(0, i64::MAX))
-        .property("numberReturned", integer(0, i64::MAX))
-        .property("links", ArrayBuilder::new().items(link))
-        .property("timeStamp", date_time())
-        .required("deletions")
-        .required("links");
-    // Deletions are of stored records; a collection without a kind names them by its id.
-    let (name, plural) = c
-        .record_kind()
-        .map_or((c.id(), c.id()), |k| (k.type_name(), k.plural()));
-    let ok = ResponseBuilder::new()
-        .description(format!(
-            "Deleted {plural}, oldest first, with numberMatched and next/prev links"
-        ))
-        .content(JSON, ContentBuilder::new().schema(Some(body)).build())
-        .header(CURSOR_HEADER, cursor_header())
-        .build();
-    let params = vec![
-        query_param(
-            "deleted_after",
-            &format!(
-                "RFC 3339 timestamp: only {plural} deleted strictly after it (pass the \
-                 Atlas-Sync-Cursor header of an earlier answer)"
-            ),
-            date_time().into(),
-        ),
-        query_param(
-            "limit",
-            "Deletions per page, 1..10000 (default 100); larger values are clamped to 10000.",
-            at_least(1).default(Some(DEFAULT_LIMIT.into())).into(),
-        ),
-        query_param(
-            "offset",
-            "Deletions to skip; next links set it. New deletions only ever go at the end.",
-            at_least(0).default(Some(0.into())).into(),
-        ),
-        json_f_param(),
-    ];
-    paths.path(
-        format!("/collections/{}/deletions", c.id()),
-        PathItem::new(
-            HttpMethod::Get,
-            get(
-                &format!("get{name}Deletions"),
-                &format!("Deleted {plural} and when, for mirrors keeping a copy in step"),
-                params,
-                ok,
-                &[("400", "Unknown or malformed parameter")],
-            ),
-        ),
-    )
 }

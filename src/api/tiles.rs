@@ -9,19 +9,19 @@ use serde::Serialize;
 
 use super::find_collection;
 use super::links::{base_url, JSON};
-use super::problem::ApiError;
+use super::openapi::{FJson, FMvt, FTileset, MvtTile, TileIndex, TileMatrixSetId, ZoomLevel};
+use super::problem::{ApiError, Problem};
 use super::AppState;
-use crate::service::parameters::equality_parameters;
 use crate::service::tiles::{
-    self as service, TileQuery, TILESETS_FORMATS, TILESET_FORMATS, TILE_FORMATS,
+    self as service, TileJson, TileMatrixSet, TileMatrixSets, TileQuery, TileSet, TileSets,
+    TILESETS_FORMATS, TILESET_FORMATS, TILE_FORMATS,
 };
 use crate::tiles::cache::{TileCache, TileKey};
-use crate::tiles::matrix::{self, TileId, MAX_ZOOM};
+use crate::tiles::matrix::{self, TileId};
 use crate::tiles::{render, MVT_MEDIA_TYPE};
 
 pub use crate::service::tiles::{
     CONFORMANCE, REL_TILESETS_VECTOR, REL_TILING_SCHEME, REL_TILING_SCHEMES, TILEJSON,
-    TILE_PARAMETERS,
 };
 
 /// Tiles change only on writes: browsers may keep one a minute, then revalidate by ETag.
@@ -75,6 +75,19 @@ fn tile_id(z: &str, row: &str, col: &str) -> Result<TileId, ApiError> {
 }
 
 /// `GET /tileMatrixSets`
+#[utoipa::path(
+    get,
+    path = "/tileMatrixSets",
+    operation_id = "getTileMatrixSetsList",
+    summary = "The tile matrix sets of the vector tiles",
+    params(("f" = inline(Option<FJson>), Query, description = "Output format")),
+    responses(
+        (status = 200, description = "The list", body = TileMatrixSets,
+            content_type = "application/json"),
+        (status = 400, description = "Unknown parameter",
+            body = Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn tile_matrix_sets(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -84,6 +97,24 @@ pub async fn tile_matrix_sets(
 }
 
 /// `GET /tileMatrixSets/{tileMatrixSetId}`: the definition (2D-TMS 2.0 JSON).
+#[utoipa::path(
+    get,
+    path = "/tileMatrixSets/{tileMatrixSetId}",
+    operation_id = "getTileMatrixSet",
+    summary = "A tile matrix set definition (OGC 2D-TMS 2.0 JSON)",
+    params(
+        ("tileMatrixSetId" = inline(TileMatrixSetId), Path, description = "Tile matrix set"),
+        ("f" = inline(Option<FJson>), Query, description = "Output format"),
+    ),
+    responses(
+        (status = 200, description = "The definition", body = TileMatrixSet,
+            content_type = "application/json"),
+        (status = 400, description = "Unknown parameter",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such tile matrix set",
+            body = Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn tile_matrix_set(
     req: HttpRequest,
     path: web::Path<String>,
@@ -94,7 +125,24 @@ pub async fn tile_matrix_set(
     json_body(JSON, &service::tile_matrix_set(&base_url(&req, &state)))
 }
 
-/// `GET /collections/{collectionId}/tiles`
+/// `GET /collections/{collectionId}/tiles`. Each collection has its own copy in the OpenAPI
+/// document, with the parameters it takes (see `openapi::tiles`); so have the two below.
+#[utoipa::path(
+    get,
+    path = "/collections/{collectionId}/tiles",
+    operation_id = "getTilesets",
+    summary = "The tilesets of a collection (vector tiles)",
+    params(
+        ("collectionId" = String, Path, description = "Collection"),
+        ("f" = inline(Option<FJson>), Query, description = "Output format"),
+    ),
+    responses(
+        (status = 200, description = "The tileset list", body = TileSets,
+            content_type = "application/json"),
+        (status = 400, description = "Unknown or malformed parameter",
+            body = Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn tilesets(
     req: HttpRequest,
     path: web::Path<String>,
@@ -108,6 +156,26 @@ pub async fn tilesets(
 
 /// `GET /collections/{collectionId}/tiles/{tileMatrixSetId}`: OGC tileset metadata, or
 /// TileJSON 3.0.0 with `f=tilejson`.
+#[utoipa::path(
+    get,
+    path = "/collections/{collectionId}/tiles/{tileMatrixSetId}",
+    operation_id = "getTileset",
+    summary = "Tileset metadata of a collection, or TileJSON for MapLibre",
+    params(
+        ("collectionId" = String, Path, description = "Collection"),
+        ("tileMatrixSetId" = inline(TileMatrixSetId), Path, description = "Tile matrix set"),
+        ("f" = inline(Option<FTileset>), Query, description = "Output format"),
+    ),
+    responses(
+        (status = 200,
+            description = "OGC tileset metadata (2D-TMS 2.0), or TileJSON 3.0.0 with f=tilejson",
+            content((TileSet = "application/json"), (TileJson = TILEJSON))),
+        (status = 400, description = "Unknown or malformed parameter",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such tile matrix set",
+            body = Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn tileset(
     req: HttpRequest,
     path: web::Path<(String, String)>,
@@ -127,6 +195,32 @@ pub async fn tileset(
 
 /// `GET /collections/{collectionId}/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}`:
 /// a Mapbox Vector Tile, or 204 No Content when no feature falls on it.
+#[utoipa::path(
+    get,
+    path = "/collections/{collectionId}/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}",
+    operation_id = "getTile",
+    summary = "A collection as a vector tile",
+    params(
+        ("collectionId" = String, Path, description = "Collection"),
+        ("tileMatrixSetId" = inline(TileMatrixSetId), Path, description = "Tile matrix set"),
+        ("tileMatrix" = inline(ZoomLevel), Path, description = "Zoom level (tile matrix) 0..22"),
+        ("tileRow" = inline(TileIndex), Path,
+            description = "Row (y, from the top) 0..2^tileMatrix−1"),
+        ("tileCol" = inline(TileIndex), Path,
+            description = "Column (x, from the west) 0..2^tileMatrix−1"),
+        ("f" = inline(Option<FMvt>), Query, description = "Output format"),
+    ),
+    responses(
+        (status = 200,
+            description = "A Mapbox Vector Tile (2.1) with one layer named by the collection id",
+            body = inline(MvtTile), content_type = MVT_MEDIA_TYPE),
+        (status = 204, description = "No feature falls on this tile (an empty tile)"),
+        (status = 400, description = "Malformed tile address or parameter",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such collection or tile matrix set, or a tile outside it",
+            body = Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn tile(
     req: HttpRequest,
     path: web::Path<(String, String, String, String, String)>,
@@ -168,205 +262,4 @@ fn mvt_response(rendered: &Option<Vec<u8>>) -> HttpResponse {
             .body(bytes.clone()),
         None => HttpResponse::NoContent().insert_header(cache).finish(),
     }
-}
-
-/// The tile paths of the OpenAPI document: the tile matrix sets, and for each collection its
-/// tileset list, tileset metadata (or TileJSON) and tiles, with the collection's own filters
-/// and parameters.
-pub fn document(
-    mut paths: utoipa::openapi::PathsBuilder,
-    snap: &crate::atlas::Snapshot,
-) -> utoipa::openapi::PathsBuilder {
-    use super::openapi::{camel, integer, json_response, param, query_param, responses, string};
-    use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterIn, PathItem};
-    use utoipa::openapi::{ContentBuilder, ObjectBuilder, ResponseBuilder, Type};
-
-    let op = |id: String, summary: String, params, ok, errors: &[(&str, &str)]| {
-        PathItem::new(
-            HttpMethod::Get,
-            OperationBuilder::new()
-                .operation_id(Some(id))
-                .summary(Some(summary))
-                .parameters(Some(params))
-                .responses(responses(("200", ok), errors))
-                .build(),
-        )
-    };
-    let json_only = || {
-        query_param(
-            "f",
-            "Output format",
-            string().enum_values(Some(["json"])).into(),
-        )
-    };
-    let tms_id = || {
-        param(
-            "tileMatrixSetId",
-            ParameterIn::Path,
-            "Tile matrix set",
-            string().enum_values(Some([matrix::ID])),
-            true,
-        )
-    };
-    paths = paths
-        .path(
-            "/tileMatrixSets",
-            op(
-                "getTileMatrixSetsList".into(),
-                "The tile matrix sets of the vector tiles".into(),
-                vec![json_only()],
-                json_response("The list", "application/json", "Any"),
-                &[("400", "Unknown parameter")],
-            ),
-        )
-        .path(
-            "/tileMatrixSets/{tileMatrixSetId}",
-            op(
-                "getTileMatrixSet".into(),
-                "A tile matrix set definition (OGC 2D-TMS 2.0 JSON)".into(),
-                vec![tms_id(), json_only()],
-                json_response("The definition", "application/json", "Any"),
-                &[
-                    ("400", "Unknown parameter"),
-                    ("404", "No such tile matrix set"),
-                ],
-            ),
-        );
-    for c in snap.collections() {
-        let id = c.id();
-        let name = camel(id);
-        let mut shared = vec![query_param(
-            TILE_PARAMETERS[0].0,
-            TILE_PARAMETERS[0].1,
-            string().into(),
-        )];
-        for (p, description) in c.parameters() {
-            shared.push(query_param(p, description, string().into()));
-        }
-        for (p, description) in equality_parameters(c.as_ref()) {
-            shared.push(query_param(
-                p,
-                &format!("Equality filter: {description}"),
-                string().into(),
-            ));
-        }
-        let with = |mut first: Vec<utoipa::openapi::path::Parameter>, f: &[&str]| {
-            first.push(query_param(
-                "f",
-                "Output format",
-                string().enum_values(Some(f.to_vec())).into(),
-            ));
-            first.extend(shared.iter().cloned());
-            first
-        };
-        let tileset_ok = ResponseBuilder::new()
-            .description("OGC tileset metadata (2D-TMS 2.0), or TileJSON 3.0.0 with f=tilejson")
-            .content(
-                "application/json",
-                ContentBuilder::new()
-                    .schema(Some(ObjectBuilder::new().schema_type(Type::Object)))
-                    .build(),
-            )
-            .content(
-                TILEJSON,
-                ContentBuilder::new()
-                    .schema(Some(ObjectBuilder::new().schema_type(Type::Object)))
-                    .build(),
-            )
-            .build();
-        let mvt = ResponseBuilder::new()
-            .description("A Mapbox Vector Tile (2.1) with one layer named by the collection id")
-            .content(
-                MVT_MEDIA_TYPE,
-                ContentBuilder::new()
-                    .schema(Some(ObjectBuilder::new().schema_type(Type::String).format(
-                        Some(utoipa::openapi::SchemaFormat::KnownFormat(
-                            utoipa::openapi::KnownFormat::Binary,
-                        )),
-                    )))
-                    .build(),
-            )
-            .build();
-        let mut tile = OperationBuilder::new()
-            .operation_id(Some(format!("get{name}Tile")))
-            .summary(Some(format!(
-                "{} as a vector tile; tiles with more than {} points are thinned (point_count)",
-                c.title(),
-                crate::tiles::render::FULL_DETAIL_MAX_POINTS
-            )))
-            .parameters(Some(with(
-                vec![
-                    tms_id(),
-                    param(
-                        "tileMatrix",
-                        ParameterIn::Path,
-                        "Zoom level (tile matrix) 0..22",
-                        integer(0, i64::from(MAX_ZOOM)),
-                        true,
-                    ),
-                    param(
-                        "tileRow",
-                        ParameterIn::Path,
-                        "Row (y, from the top) 0..2^tileMatrix−1",
-                        integer(0, (1i64 << MAX_ZOOM) - 1),
-                        true,
-                    ),
-                    param(
-                        "tileCol",
-                        ParameterIn::Path,
-                        "Column (x, from the west) 0..2^tileMatrix−1",
-                        integer(0, (1i64 << MAX_ZOOM) - 1),
-                        true,
-                    ),
-                ],
-                &["mvt"],
-            )))
-            .responses(responses(
-                ("200", mvt),
-                &[
-                    ("400", "Malformed tile address or parameter"),
-                    (
-                        "404",
-                        "No such collection or tile matrix set, or a tile outside it",
-                    ),
-                ],
-            ))
-            .build();
-        tile.responses.responses.insert(
-            "204".into(),
-            ResponseBuilder::new()
-                .description("No feature falls on this tile (an empty tile)")
-                .build()
-                .into(),
-        );
-        paths = paths
-            .path(
-                format!("/collections/{id}/tiles"),
-                op(
-                    format!("get{name}Tilesets"),
-                    format!("The tilesets of {} (vector tiles)", c.title()),
-                    with(vec![], &["json"]),
-                    json_response("The tileset list", "application/json", "Any"),
-                    &[("400", "Unknown or malformed parameter")],
-                ),
-            )
-            .path(
-                format!("/collections/{id}/tiles/{{tileMatrixSetId}}"),
-                op(
-                    format!("get{name}Tileset"),
-                    format!("Tileset metadata of {}, or TileJSON for MapLibre", c.title()),
-                    with(vec![tms_id()], &["json", "tilejson"]),
-                    tileset_ok,
-                    &[
-                        ("400", "Unknown or malformed parameter"),
-                        ("404", "No such tile matrix set"),
-                    ],
-                ),
-            )
-            .path(
-                format!("/collections/{id}/tiles/{{tileMatrixSetId}}/{{tileMatrix}}/{{tileRow}}/{{tileCol}}"),
-                PathItem::new(HttpMethod::Get, tile),
-            );
-    }
-    paths
 }

@@ -27,6 +27,7 @@ pub struct DeletionsPage {
     pub links: Vec<Link>,
     /// When the answer was made; left out of the content hash (see `etag`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = String, format = DateTime)]
     pub time_stamp: Option<String>,
 }
 

@@ -114,52 +114,17 @@ pub fn json_f_param() -> Parameter {
     f_param_of(&[Format::Json])
 }
 
-/// The `f` of GeoJSON-only resources (geocoding), for derived parameters:
-/// `#[param(value_type = GeoJsonOnly, inline)]` on an `f: Format`.
-pub struct GeoJsonOnly;
-
-impl utoipa::PartialSchema for GeoJsonOnly {
-    fn schema() -> RefOr<Schema> {
-        f_schema(&[Format::GeoJson])
-    }
+schema_types! {
+    /// A binary download (FlatGeobuf), for derived responses: `(inline(Binary) = "…")`.
+    Binary = string().format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)));
+    /// The `f` of GeoJSON-only resources (geocoding), for derived parameters:
+    /// `#[param(value_type = GeoJsonOnly, inline)]` on an `f: Format`.
+    GeoJsonOnly = f_schema(&[Format::GeoJson]);
+    /// The `f` of JSON-only resources (queryables, sortables, the deletions feed).
+    JsonOnly = f_schema(&[Format::Json]);
+    /// The `f` of metadata resources (JSON or HTML).
+    MetadataFormats = f_schema(format::METADATA);
 }
-
-impl utoipa::ToSchema for GeoJsonOnly {}
-
-/// A binary download (FlatGeobuf), for derived responses: `(inline(Binary) = "…")`.
-pub struct Binary;
-
-impl utoipa::PartialSchema for Binary {
-    fn schema() -> RefOr<Schema> {
-        string()
-            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
-            .into()
-    }
-}
-
-impl utoipa::ToSchema for Binary {}
-
-/// The `f` of JSON-only resources (queryables, sortables, the deletions feed).
-pub struct JsonOnly;
-
-impl utoipa::PartialSchema for JsonOnly {
-    fn schema() -> RefOr<Schema> {
-        f_schema(&[Format::Json])
-    }
-}
-
-impl utoipa::ToSchema for JsonOnly {}
-
-/// The `f` of metadata resources (JSON or HTML), for derived parameters.
-pub struct MetadataFormats;
-
-impl utoipa::PartialSchema for MetadataFormats {
-    fn schema() -> RefOr<Schema> {
-        f_schema(format::METADATA)
-    }
-}
-
-impl utoipa::ToSchema for MetadataFormats {}
 
 /// The `properties` parameter: names from the collection's own properties.
 fn properties_param(c: &dyn Collection, description: &str) -> Parameter {

@@ -19,7 +19,6 @@ impl Modify for HandBuilt {
     fn modify(&self, doc: &mut OpenApi) {
         let components = doc.components.get_or_insert_with(Default::default);
         let schemas = [
-            ("Any", object().into()),
             ("Feature", feature().into()),
             ("FeatureOrCollection", feature_or_collection().into()),
         ];

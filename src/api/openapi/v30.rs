@@ -7,8 +7,9 @@ use super::OPENAPI_VERSION;
 
 /// The document as JSON in OpenAPI 3.0: utoipa labels every document 3.1.0 and writes a
 /// nullable type as `["object", "null"]`; OGC's oas30 conformance class and clients such as
-/// GDAL expect 3.0, where that is `"type": "object", "nullable": true`. Nothing else we use
-/// differs between the two.
+/// GDAL expect 3.0, where that is `"type": "object", "nullable": true`. utoipa also gives a
+/// map's schema `propertyNames`, which 3.0 lacks; as `{"type": "string"}` (what every JSON
+/// key is) it says nothing and goes. Nothing else we use differs between the two.
 pub fn to_json(doc: &OpenApi) -> serde_json::Result<Value> {
     let mut value = serde_json::to_value(doc)?;
     value["openapi"] = OPENAPI_VERSION.into();
@@ -52,6 +53,11 @@ fn nullable_as_30(value: &mut Value) {
             if let Some(kind) = kind {
                 map.insert("type".into(), kind);
                 map.insert("nullable".into(), true.into());
+            }
+            if map.get("type") == Some(&"object".into())
+                && map.get("propertyNames") == Some(&serde_json::json!({"type": "string"}))
+            {
+                map.remove("propertyNames");
             }
             map.values_mut().for_each(nullable_as_30);
         }

@@ -36,6 +36,7 @@ pub struct VectorLayer {
     pub minzoom: u8,
     pub maxzoom: u8,
     /// Property name to MVT type (`Number`, `String`, `Boolean`).
+    #[schema(value_type = BTreeMap<String, String>)]
     pub fields: LayerFields,
 }
 
