@@ -89,6 +89,9 @@ fn write_download(
     let layer = match encode(&export, &mut permit) {
         Ok(layer) => layer,
         Err(e) => {
+            // Give the share back before the 503 goes out, so that a request sent on
+            // receiving it finds the space free.
+            drop(permit);
             let _ = ready.send(Err(e));
             return;
         }
