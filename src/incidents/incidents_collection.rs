@@ -45,12 +45,14 @@ impl Plan<'_> {
     }
 
     /// The filters answerable from the index entry alone (no access to the incident).
+    #[inline]
     fn entry_passes(&self, e: &Entry) -> bool {
         let [lon, lat] = *e.geom();
         (self.first_day..=self.last_day).contains(&e.data.day)
             && self.sel.bbox.is_none_or(|b| b.contains(lon, lat))
     }
 
+    #[inline]
     fn incident_passes(&self, i: &Incident) -> bool {
         self.sel
             .equals
@@ -63,6 +65,7 @@ impl Plan<'_> {
 const WHOLE_WORLD: [[f64; 2]; 2] = [[-180.0, -90.0], [180.0, 90.0]];
 impl IncidentIndex {
     /// Calls `visit(index, entry)` for every current incident in `envs` passing `plan`.
+    #[inline]
     fn scan(&self, envs: &[AABB<[f64; 2]>], plan: &Plan, mut visit: impl FnMut(usize, &Entry)) {
         for (r, run) in self.runs.iter().enumerate() {
             let newer_empty = self.newer_empty(r);

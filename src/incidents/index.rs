@@ -131,11 +131,13 @@ impl IncidentIndex {
     }
 
     /// Whether no run newer than `r` holds changes.
+    #[inline]
     pub(super) fn newer_empty(&self, r: usize) -> bool {
         self.runs[r + 1..].iter().all(|n| n.is_empty())
     }
 
     /// Whether run `r`'s copy of `id` is the current one (no newer run rewrote or deleted it).
+    #[inline]
     pub(super) fn is_current(&self, r: usize, id: i64) -> bool {
         self.runs[r + 1..].iter().all(|n| !n.shadows(id))
     }

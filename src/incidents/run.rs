@@ -104,6 +104,9 @@ impl Run {
     }
 
     /// Calls `visit` for every point in `env`.
+    // Inlined into the scans, whose per-point test is a few instructions: a call per point
+    // costs as much (seen as 30% more time on a bbox + datetime selection).
+    #[inline]
     pub fn for_each_in(&self, env: &AABB<[f64; 2]>, mut visit: impl FnMut(&Entry)) {
         match &self.points {
             Points::Tree(tree) => tree.locate_in_envelope(env).for_each(visit),
