@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 
 use crate::collection::{Collection, Selection, Spatial};
 use crate::feature_output::FeatureOutput;
-use crate::filter::{self, Expr, Language, SortKey};
+use crate::filter::{self, Expr, Kind, Language, SortKey};
 use crate::model::Interval;
 
 use super::geometry_member::parse_geometry;
@@ -137,7 +137,23 @@ impl ItemsRequest {
         query_string: &str,
         c: &dyn Collection,
     ) -> Result<ItemsRequest, RequestError> {
-        let query = QueryParams::parse(query_string, &Self::query_names(c), "this collection")?;
+        // Per request, so tested name by name rather than listed (the list is only for the
+        // message refusing a name).
+        let queryables = c.queryables();
+        let accepts = |k: &str| {
+            let named = |list: &[(&str, &str)]| list.iter().any(|(n, _)| *n == k);
+            named(QUERY_PARAMETERS)
+                || named(c.parameters())
+                || named(c.filterable())
+                || queryables.iter().any(|q| q.name == k && q.kind != Kind::Geometry)
+                || (k == "updated_after" && !sync_parameters(c).is_empty())
+        };
+        let query = QueryParams::parse_by(
+            query_string,
+            accepts,
+            || Self::query_names(c),
+            "this collection",
+        )?;
         let fixed =
             query.only(|k| QUERY_PARAMETERS.iter().any(|(n, _)| *n == k) || k == "updated_after");
         let encoded = super::link::query_string(&fixed);
@@ -316,7 +332,12 @@ impl Members {
             .filter(|(k, _)| c.parameters().iter().any(|(n, _)| n == k))
             .cloned()
             .collect();
-        let filterable = equality_parameters(c);
+        // Only a search body names equality filters in `properties`.
+        let filterable = if equal_pairs.is_empty() {
+            Vec::new()
+        } else {
+            equality_parameters(c)
+        };
         for (k, _) in &equal_pairs {
             if !filterable.iter().any(|(n, _)| n == k) {
                 return Err(RequestError::bad(

@@ -56,6 +56,26 @@ impl QueryParams {
         QueryParams::vet(pairs(query_string)?, accepted, subject)
     }
 
+    /// As `parse`, for routes whose names are costly to list: `accepts` tells a name is
+    /// taken, and `accepted` lists them all only for the message refusing one.
+    pub fn parse_by<'a>(
+        query_string: &str,
+        accepts: impl Fn(&str) -> bool,
+        accepted: impl FnOnce() -> Vec<&'a str>,
+        subject: &str,
+    ) -> Result<QueryParams, RequestError> {
+        let pairs = pairs(query_string)?;
+        for (n, (k, _)) in pairs.iter().enumerate() {
+            if pairs[..n].iter().any(|(earlier, _)| earlier == k) {
+                return Err(RequestError::bad(k, "given more than once"));
+            }
+            if !accepts(k) {
+                return Err(RequestError::bad(k, unknown(&accepted(), subject)));
+            }
+        }
+        Ok(QueryParams { pairs })
+    }
+
     /// Checks decoded pairs against `accepted` (see `parse`).
     pub fn vet(
         pairs: Vec<(String, String)>,
