@@ -31,6 +31,10 @@ pub struct Cli {
     /// Log lines as human-readable text or as JSON objects (one per line, with fields).
     #[arg(long, global = true, env = "ATLAS_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+    /// A TOML file of settings: keys are the flags' long names (`bind = "0.0.0.0:8080"`), a
+    /// table per command (`[serve]`) for that command alone. Flags and environment win.
+    #[arg(long, global = true, env = "ATLAS_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,7 +1,5 @@
-use clap::Parser;
-
 fn main() -> std::process::ExitCode {
-    let cli = incident_atlas::cli::Cli::parse();
+    let cli = incident_atlas::config_file::parse_cli();
     incident_atlas::cli::init_logging(cli.log_format);
     match incident_atlas::cli::run(cli) {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -270,3 +270,89 @@ fn chunked_imports_keep_file_order_and_stay_all_or_nothing() {
         "the rejected file left nothing behind"
     );
 }
+
+/// The self link of the landing page: where `public-url` shows.
+fn landing_self(s: &Server) -> String {
+    let (status, landing) = s.get_json("/");
+    assert_eq!(status, 200);
+    landing["links"]
+        .as_array()
+        .and_then(|l| l.iter().find(|l| l["rel"] == "self"))
+        .and_then(|l| l["href"].as_str())
+        .expect("a self link")
+        .to_owned()
+}
+
+#[test]
+fn a_config_file_sets_flags_and_flags_and_environment_win_over_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().join("atlas.toml");
+    // `bind` would make the server unreachable: the harness's own --bind must win over it.
+    // The [import] table is import's alone.
+    std::fs::write(
+        &config,
+        "bind = \"127.0.0.1:1\"\npublic-url = \"https://file.example.org\"\n\
+         max-exports = 3\n\n[import]\nformat = \"csv\"\n",
+    )
+    .expect("config written");
+    let config = config.to_str().expect("UTF-8 path");
+    let db = dir.path().join("atlas.sqlite");
+
+    let s = Server::start_on(&db, &["--config", config], None);
+    assert_eq!(landing_self(&s), "https://file.example.org/");
+    drop(s);
+
+    let env = [("ATLAS_PUBLIC_URL", "https://env.example.org")];
+    let s = Server::start_with_env(&db, &["--config", config], None, &env);
+    assert_eq!(landing_self(&s), "https://env.example.org/");
+    drop(s);
+
+    let flags = [
+        "--config",
+        config,
+        "--public-url",
+        "https://flag.example.org",
+    ];
+    let s = Server::start_with_env(&db, &flags, None, &env);
+    assert_eq!(landing_self(&s), "https://flag.example.org/");
+    drop(s);
+
+    // ATLAS_CONFIG names the file as --config does.
+    let env = [("ATLAS_CONFIG", config)];
+    let s = Server::start_with_env(&db, &[], None, &env);
+    assert_eq!(landing_self(&s), "https://file.example.org/");
+}
+
+#[test]
+fn a_config_file_with_an_unknown_setting_or_a_bad_value_stops_start_up_naming_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let unknown = dir.path().join("unknown.toml");
+    std::fs::write(&unknown, "max-exports = 2\nbogus = true\n").expect("written");
+    let (ok, _, err) = run(&["serve", "--config", unknown.to_str().unwrap()]);
+    assert!(!ok);
+    assert!(err.contains("'bogus' is not a setting of `serve`"), "{err}");
+
+    // A key of another command, in this command's table.
+    let misplaced = dir.path().join("misplaced.toml");
+    std::fs::write(&misplaced, "[serve]\nformat = \"csv\"\n").expect("written");
+    let (ok, _, err) = run(&["serve", "--config", misplaced.to_str().unwrap()]);
+    assert!(!ok);
+    assert!(
+        err.contains("'format' is not a setting of `serve`"),
+        "{err}"
+    );
+
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "max-exports = \"many\"\n").expect("written");
+    let (ok, _, err) = run(&["serve", "--config", bad.to_str().unwrap()]);
+    assert!(!ok);
+    assert!(
+        err.contains("'many'") && err.contains("--max-exports"),
+        "{err}"
+    );
+    assert!(err.contains(bad.to_str().unwrap()), "names the file: {err}");
+
+    let (ok, _, err) = run(&["serve", "--config", "/nonexistent/atlas.toml"]);
+    assert!(!ok);
+    assert!(err.contains("cannot read /nonexistent/atlas.toml"), "{err}");
+}

@@ -145,7 +145,9 @@ impl ItemsRequest {
             named(QUERY_PARAMETERS)
                 || named(c.parameters())
                 || named(c.filterable())
-                || queryables.iter().any(|q| q.name == k && q.kind != Kind::Geometry)
+                || queryables
+                    .iter()
+                    .any(|q| q.name == k && q.kind != Kind::Geometry)
                 || (k == "updated_after" && !sync_parameters(c).is_empty())
         };
         let query = QueryParams::parse_by(
