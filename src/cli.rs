@@ -15,6 +15,8 @@ use crate::io;
 use crate::model::IncidentDraft;
 use crate::store::Store;
 
+pub mod config_file;
+
 #[derive(Parser, Debug)]
 #[command(
     name = "incident-atlas",

@@ -22,7 +22,6 @@ pub mod api;
 pub mod atlas;
 pub mod cli;
 pub mod collection;
-pub mod config_file;
 pub mod crs;
 pub mod feature_output;
 pub mod filter;
