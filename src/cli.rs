@@ -232,6 +232,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
             args.export_temp_bytes,
             std::time::Duration::from_secs(args.export_stall_secs),
         ),
+        metrics: api::metrics::Metrics::new().context("cannot set up the metrics")?,
     });
     let workers = args.workers.unwrap_or_else(|| {
         std::thread::available_parallelism()

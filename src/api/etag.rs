@@ -55,7 +55,12 @@ pub async fn etag(
         );
     }
     let streamed = matches!(res.response().body().size(), BodySize::Stream);
-    if res.status() != StatusCode::OK || streamed {
+    // An answer never to be stored (the metrics, new at every scrape) is never revalidated.
+    let unstored = res
+        .headers()
+        .get(header::CACHE_CONTROL)
+        .is_some_and(|v| v.as_bytes() == b"no-store");
+    if res.status() != StatusCode::OK || streamed || unstored {
         return Ok(res.map_into_boxed_body());
     }
     let content_hash = res.response().extensions().get::<ContentHash>().copied();

@@ -16,6 +16,7 @@ mod geoparse;
 mod html;
 mod items;
 pub mod links;
+pub mod metrics;
 pub mod openapi;
 pub mod problem;
 mod queryables;
@@ -52,6 +53,8 @@ pub struct AppState {
     pub access_log: bool,
     /// Bounds on FlatGeobuf downloads running at once.
     pub exports: Arc<export_limits::ExportLimits>,
+    /// Request metrics and the data gauges, served at /metrics.
+    pub metrics: metrics::Metrics,
 }
 
 /// Registers every route.
@@ -71,6 +74,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(read("/", catalog::landing))
         .service(read("/conformance", catalog::conformance))
         .service(read("/api", api_document))
+        .service(read("/metrics", metrics::metrics))
         .service(read("/collections", catalog::collections))
         .service(read("/collections/{collectionId}", catalog::collection))
         .service(read(
@@ -215,6 +219,7 @@ pub fn app(
             header::HeaderName::from_static(sync::CURSOR_HEADER),
         ])
         .max_age(86_400);
+    let request_metrics = state.metrics.requests.clone();
     actix_web::App::new()
         .app_data(state)
         .configure(routes)
@@ -224,4 +229,5 @@ pub fn app(
         .wrap(middleware::Compress::default())
         .wrap(cors)
         .wrap(middleware::from_fn(access_log::access_log))
+        .wrap(request_metrics)
 }

@@ -76,6 +76,7 @@ pub const OPENAPI_VERSION: &str = "3.0.3";
         catalog::collections,
         catalog::collection,
         super::api_document,
+        super::metrics::metrics,
         super::items::items,
         super::items::item,
         super::search::search,
