@@ -280,20 +280,26 @@ pub fn runs(program: &str, args: &[&str]) -> bool {
     output_within(&mut cmd, Duration::from_secs(60)).is_ok_and(|out| out.status.success())
 }
 
-/// Runs a command to completion like `Command::output`, but kills it (by its pid) and fails
-/// the test if it has not finished by `deadline`. Err only when it cannot be started.
+/// Runs a command to completion like `Command::output`, but kills it (by its pid) if it has
+/// not finished by `deadline`: then, or when it cannot be started, an error callers fail on.
 pub fn output_within(
     cmd: &mut Command,
     deadline: Duration,
 ) -> std::io::Result<std::process::Output> {
-    use std::io::Read;
+    run_within(cmd, deadline).map_err(std::io::Error::other)
+}
+
+/// Runs `cmd` to its end, stdout and stderr drained on threads (a chatty child never blocks
+/// on a full pipe); past `deadline` it is killed by its pid and the answer is an error, not a
+/// panic (the PostgreSQL harness runs commands in Drop too).
+pub fn run_within(cmd: &mut Command, deadline: Duration) -> Result<std::process::Output, String> {
     let mut child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        .spawn()?;
-    // Drained on threads, so a chatty child never blocks on a full pipe.
-    let drain = |pipe: Option<Box<dyn Read + Send>>| {
+        .spawn()
+        .map_err(|e| format!("cannot run {:?}: {e}", cmd.get_program()))?;
+    let drain = |pipe: Option<Box<dyn std::io::Read + Send>>| {
         std::thread::spawn(move || {
             let mut bytes = Vec::new();
             if let Some(mut pipe) = pipe {
@@ -306,25 +312,26 @@ pub fn output_within(
         child
             .stdout
             .take()
-            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+            .map(|p| Box::new(p) as Box<dyn std::io::Read + Send>),
     );
     let stderr = drain(
         child
             .stderr
             .take()
-            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+            .map(|p| Box::new(p) as Box<dyn std::io::Read + Send>),
     );
-    let started = std::time::Instant::now();
+    let began = std::time::Instant::now();
     let status = loop {
-        if let Some(status) = child.try_wait()? {
-            break status;
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if began.elapsed() > deadline => {
+                child.kill().ok();
+                child.wait().ok();
+                return Err(format!("{cmd:?} did not finish within {deadline:?}"));
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(10)),
+            Err(e) => return Err(format!("waiting for {cmd:?}: {e}")),
         }
-        if started.elapsed() > deadline {
-            child.kill().ok();
-            child.wait().ok();
-            panic!("{cmd:?} did not finish within {deadline:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
     };
     Ok(std::process::Output {
         status,

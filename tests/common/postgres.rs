@@ -18,15 +18,14 @@
 #![allow(dead_code)]
 
 use std::fs::OpenOptions;
-use std::io::Read;
 use std::net::TcpListener;
 use std::os::unix::fs::MetadataExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::skip_without;
+use super::{run_within, skip_without};
 
 /// The cluster's superuser, in every URL (trust authentication: no password).
 pub const SUPERUSER: &str = "postgres";
@@ -655,56 +654,6 @@ fn wait_child(child: &mut Child, deadline: Duration) -> Result<(), String> {
             Err(e) => return Err(format!("waiting for postgres: {e}")),
         }
     }
-}
-
-/// Like `output_within`, but an error rather than a panic when the deadline passes (it runs in
-/// Drop too), having killed the command by its pid.
-fn run_within(cmd: &mut Command, deadline: Duration) -> Result<Output, String> {
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("cannot run {:?}: {e}", cmd.get_program()))?;
-    let drain = |pipe: Option<Box<dyn Read + Send>>| {
-        std::thread::spawn(move || {
-            let mut bytes = Vec::new();
-            if let Some(mut pipe) = pipe {
-                pipe.read_to_end(&mut bytes).ok();
-            }
-            bytes
-        })
-    };
-    let stdout = drain(
-        child
-            .stdout
-            .take()
-            .map(|p| Box::new(p) as Box<dyn Read + Send>),
-    );
-    let stderr = drain(
-        child
-            .stderr
-            .take()
-            .map(|p| Box::new(p) as Box<dyn Read + Send>),
-    );
-    let began = Instant::now();
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if began.elapsed() > deadline => {
-                child.kill().ok();
-                child.wait().ok();
-                return Err(format!("{cmd:?} did not finish within {deadline:?}"));
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(10)),
-            Err(e) => return Err(format!("waiting for {cmd:?}: {e}")),
-        }
-    };
-    Ok(Output {
-        status,
-        stdout: stdout.join().unwrap_or_default(),
-        stderr: stderr.join().unwrap_or_default(),
-    })
 }
 
 fn writeln_stderr(line: &str) -> std::io::Result<()> {
