@@ -64,16 +64,7 @@ impl QueryParams {
         accepted: impl FnOnce() -> Vec<&'a str>,
         subject: &str,
     ) -> Result<QueryParams, RequestError> {
-        let pairs = pairs(query_string)?;
-        for (n, (k, _)) in pairs.iter().enumerate() {
-            if pairs[..n].iter().any(|(earlier, _)| earlier == k) {
-                return Err(RequestError::bad(k, "given more than once"));
-            }
-            if !accepts(k) {
-                return Err(RequestError::bad(k, unknown(&accepted(), subject)));
-            }
-        }
-        Ok(QueryParams { pairs })
+        QueryParams::vet_by(pairs(query_string)?, accepts, accepted, subject)
     }
 
     /// Checks decoded pairs against `accepted` (see `parse`).
@@ -82,12 +73,22 @@ impl QueryParams {
         accepted: &[&str],
         subject: &str,
     ) -> Result<QueryParams, RequestError> {
+        let accepts = |k: &str| accepted.contains(&k);
+        QueryParams::vet_by(pairs, accepts, || accepted.to_vec(), subject)
+    }
+
+    fn vet_by<'a>(
+        pairs: Vec<(String, String)>,
+        accepts: impl Fn(&str) -> bool,
+        accepted: impl FnOnce() -> Vec<&'a str>,
+        subject: &str,
+    ) -> Result<QueryParams, RequestError> {
         for (n, (k, _)) in pairs.iter().enumerate() {
             if pairs[..n].iter().any(|(earlier, _)| earlier == k) {
                 return Err(RequestError::bad(k, "given more than once"));
             }
-            if !accepted.contains(&k.as_str()) {
-                return Err(RequestError::bad(k, unknown(accepted, subject)));
+            if !accepts(k) {
+                return Err(RequestError::bad(k, unknown(&accepted(), subject)));
             }
         }
         Ok(QueryParams { pairs })

@@ -9,7 +9,7 @@ use utoipa::openapi::path::Operation;
 use utoipa::openapi::{OpenApi as Document, RefOr};
 
 use super::basic::camel;
-use super::parameters::{item_parameters, items_parameters, json_f_param};
+use super::parameters::{item_parameters, items_parameters};
 use super::responses::feature_link;
 use super::writes;
 use crate::atlas::Snapshot;
@@ -63,7 +63,6 @@ pub fn instantiate(doc: &mut Document, snap: &Snapshot) {
                 format!("get{name}Queryables"),
                 format!("The properties of {title} a filter may name"),
             );
-            op.parameters = Some(vec![json_f_param()]);
         }
         if let Some(op) = &mut sortables.get {
             name_op(
@@ -71,7 +70,6 @@ pub fn instantiate(doc: &mut Document, snap: &Snapshot) {
                 format!("get{name}Sortables"),
                 format!("The properties of {title} sortby may name"),
             );
-            op.parameters = Some(vec![json_f_param()]);
         }
         for (path, item) in [
             (format!("/collections/{id}/queryables"), queryables),

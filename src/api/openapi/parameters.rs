@@ -109,11 +109,6 @@ pub fn f_param_of(formats: &[Format]) -> Parameter {
     )
 }
 
-/// `f` on JSON-only resources (the deletions feed, queryables).
-pub fn json_f_param() -> Parameter {
-    f_param_of(&[Format::Json])
-}
-
 schema_types! {
     /// A binary download (FlatGeobuf), for derived responses: `(inline(Binary) = "…")`.
     Binary = string().format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)));
