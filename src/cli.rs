@@ -13,7 +13,7 @@ use crate::atlas::{self, features_to_drafts, Atlas};
 use crate::gazetteer::Gazetteer;
 use crate::io;
 use crate::model::IncidentDraft;
-use crate::store::Store;
+use crate::store::{Location, Store};
 
 pub mod config_file;
 
@@ -71,6 +71,27 @@ pub enum Command {
     Export(ExportArgs),
     /// Write realistic synthetic incidents to stdout (for benchmarks and load tests).
     Generate(GenerateArgs),
+    /// Copy a SQLite store into an empty PostgreSQL one: records, ids, timestamps and the
+    /// change feed intact (all or nothing).
+    Migrate(MigrateArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct MigrateArgs {
+    /// The SQLite database file to copy.
+    #[arg(long)]
+    pub from: PathBuf,
+    /// The PostgreSQL database to copy into: postgres://user:password@host:port/database.
+    #[arg(long, value_parser = parse_location)]
+    pub to: Location,
+}
+
+/// `--db`: a file path (SQLite) or a postgres:// URL.
+fn parse_location(s: &str) -> Result<Location, String> {
+    if s.trim().is_empty() {
+        return Err("expected a SQLite file path or a postgres:// URL".into());
+    }
+    Ok(Location::parse(s))
 }
 
 #[derive(Args, Debug)]
@@ -91,9 +112,10 @@ pub struct GenerateArgs {
 /// Where the data live; shared by every command.
 #[derive(Args, Debug, Clone)]
 pub struct DataArgs {
-    /// SQLite database file (created if missing).
-    #[arg(long, env = "ATLAS_DB", default_value = "incident-atlas.sqlite")]
-    pub db: PathBuf,
+    /// Where the data live: a SQLite database file (created if missing), or a PostgreSQL
+    /// database shared by several servers (postgres://user:password@host:port/database).
+    #[arg(long, env = "ATLAS_DB", default_value = "incident-atlas.sqlite", value_parser = parse_location)]
+    pub db: Location,
     /// Extra gazetteer: our GeoJSON format or GeoNames TSV. Repeatable.
     #[arg(long = "gazetteer", value_name = "PATH")]
     pub gazetteers: Vec<PathBuf>,
@@ -137,6 +159,14 @@ pub struct ServeArgs {
     /// drops the download (and gives back its place and temporary space).
     #[arg(long, env = "ATLAS_EXPORT_STALL_SECS", default_value_t = 60)]
     pub export_stall_secs: u64,
+    /// Milliseconds a read carrying a change-feed cursor newer than this server's snapshot
+    /// (a write made through another replica) waits for it before answering 503.
+    #[arg(long, env = "ATLAS_READ_WAIT_MS", default_value_t = 2000)]
+    pub read_wait_ms: u64,
+    /// Milliseconds between polls of a shared (PostgreSQL) store's change feed; notifications
+    /// wake the server sooner, the poll catches anything a lost notification missed.
+    #[arg(long, env = "ATLAS_POLL_MS", default_value_t = 1000)]
+    pub poll_ms: u64,
 }
 
 #[derive(Args, Debug)]
@@ -161,9 +191,9 @@ pub enum ImportFormat {
 pub struct ExportArgs {
     #[arg(long, value_enum, default_value_t = ExportFormat::Geojson)]
     pub format: ExportFormat,
-    /// SQLite database file.
-    #[arg(long, env = "ATLAS_DB", default_value = "incident-atlas.sqlite")]
-    pub db: PathBuf,
+    /// A SQLite database file or a postgres:// URL (see `serve --db`).
+    #[arg(long, env = "ATLAS_DB", default_value = "incident-atlas.sqlite", value_parser = parse_location)]
+    pub db: Location,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -179,6 +209,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Import(args)) => import(args),
         Some(Command::Export(args)) => export(args),
         Some(Command::Generate(args)) => generate(args),
+        Some(Command::Migrate(args)) => migrate(args),
     }
 }
 
@@ -203,7 +234,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
             );
         }
     }
-    tracing::info!(incidents = atlas.snapshot().incidents.len(), db = %args.data.db.display(), "store opened");
+    tracing::info!(incidents = atlas.snapshot().incidents.len(), seq = atlas.snapshot().seq, db = %args.data.db, "store opened");
     let write_token = std::env::var("ATLAS_WRITE_TOKEN")
         .ok()
         .filter(|t| !t.trim().is_empty());
@@ -281,7 +312,10 @@ fn import(args: ImportArgs) -> anyhow::Result<()> {
         f => f,
     };
     let gazetteer = Gazetteer::load(!args.data.no_default_gazetteer, &args.data.gazetteers)?;
-    let existed = args.data.db.exists();
+    let existed = match &args.data.db {
+        Location::File(path) => path.exists(),
+        Location::Postgres(_) => true,
+    };
     let mut store = Store::open(&args.data.db)?;
     // The count is known only at the end of a streamed file: show how many and how fast.
     let bar = indicatif::ProgressBar::new_spinner();
@@ -333,11 +367,11 @@ fn import(args: ImportArgs) -> anyhow::Result<()> {
         }
     };
     bar.finish_and_clear();
-    if result.is_err() && !existed {
+    if let (true, false, Location::File(db)) = (result.is_err(), existed, &args.data.db) {
         // A rejected import into a new file leaves no file behind.
         drop(store);
         for suffix in ["", "-wal", "-shm"] {
-            let mut path = args.data.db.clone().into_os_string();
+            let mut path = db.clone().into_os_string();
             path.push(suffix);
             let _ = std::fs::remove_file(path);
         }
@@ -349,10 +383,7 @@ fn import(args: ImportArgs) -> anyhow::Result<()> {
         }
         Err(e) => bail!("{e}; nothing imported"),
     };
-    eprintln!(
-        "imported {stored} incidents into {}",
-        args.data.db.display()
-    );
+    eprintln!("imported {stored} incidents into {}", args.data.db);
     Ok(())
 }
 
@@ -369,8 +400,10 @@ fn rejected(file: &std::path::Path, problems: impl Iterator<Item = String>) -> a
 }
 
 fn export(args: ExportArgs) -> anyhow::Result<()> {
-    if !args.db.exists() {
-        bail!("no database at {}", args.db.display());
+    if let Location::File(path) = &args.db {
+        if !path.exists() {
+            bail!("no database at {}", path.display());
+        }
     }
     let store = Store::open(&args.db)?;
     let incidents = store.load_all()?;
@@ -398,5 +431,42 @@ fn generate(args: GenerateArgs) -> anyhow::Result<()> {
         ExportFormat::Csv => io::acled_csv::write_iter(incidents, &mut out)?,
     }
     out.flush()?;
+    Ok(())
+}
+
+fn migrate(args: MigrateArgs) -> anyhow::Result<()> {
+    if !args.from.exists() {
+        bail!("no database at {}", args.from.display());
+    }
+    if !matches!(args.to, Location::Postgres(_)) {
+        bail!("--to must be a postgres:// URL");
+    }
+    let from = Store::open(&Location::File(args.from.clone()))?;
+    let mut to = Store::open(&args.to)?;
+    if to.head()?.seq > 0 || to.count()? > 0 {
+        bail!("{} already holds data; migrate copies into an empty database only", args.to);
+    }
+    // One transaction: the copy is whole or absent. The feed is read in stretches, oldest
+    // first, so memory stays bounded by one stretch of records.
+    const STRETCH: usize = 20_000;
+    let mut copied = 0;
+    to.write(|w| {
+        let mut after = 0;
+        loop {
+            let entries = from.changes_after(after, STRETCH)?;
+            let Some(last) = entries.last() else {
+                return Ok(());
+            };
+            after = last.change.seq;
+            copied += entries.iter().filter(|e| e.record.is_some()).count();
+            w.restore(&entries)?;
+        }
+    })?;
+    eprintln!(
+        "copied {copied} records (feed up to {}) from {} into {}",
+        to.head()?.seq,
+        args.from.display(),
+        args.to
+    );
     Ok(())
 }

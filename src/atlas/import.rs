@@ -91,9 +91,7 @@ pub fn import<C: Send>(
                     next += 1;
                     match placed {
                         Ok(mut incidents) if problems.is_empty() => {
-                            for i in &mut incidents {
-                                w.insert(i)?;
-                            }
+                            w.insert_incidents(&mut incidents)?;
                             stored += incidents.len();
                             progress(stored);
                         }
@@ -111,7 +109,7 @@ pub fn import<C: Send>(
         })
     });
     match outcome {
-        Ok(n) => Ok(n),
+        Ok(n) => Ok(n.value),
         Err(_) if !problems.is_empty() => Err(ImportError::Rejected(problems)),
         Err(e) => Err(e.into()),
     }

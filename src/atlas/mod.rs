@@ -1,9 +1,11 @@
 //! The running state: an immutable snapshot (gazetteer, incidents, their R-trees and the
 //! collections built on them) behind an `ArcSwap`, and the write path (`write`, once for
-//! every record kind in `record`) that commits to SQLite and then publishes a new snapshot.
-//! Readers never wait on writers.
+//! every record kind in `record`) that commits to the store and then publishes a new
+//! snapshot. A snapshot is the store as of one point of its change feed; `follow` brings it
+//! up to date with what other replicas wrote. Readers never wait on writers.
 
 pub mod editable;
+pub mod follow;
 pub mod import;
 pub mod paging;
 pub mod placement;
@@ -25,7 +27,7 @@ use crate::layers::clash_zones::ClashZones;
 use crate::layers::displacement::{Displacement, DisplacementLayer, View};
 use crate::model::displacement::DisplacementReport;
 use crate::model::{FieldError, Incident, IncidentDraft};
-use crate::store::{Store, StoreError};
+use crate::store::{Head, Store, StoreError};
 pub use placement::{Candidate, PlacementError};
 use record::Record;
 use sync::{Deletion, Deletions};
@@ -64,6 +66,9 @@ pub struct Snapshot {
     pub deletions: Arc<Deletions>,
     /// The stamp of the newest write in this snapshot: a cursor for mirrors (see `sync`).
     pub last_change: DateTime<Utc>,
+    /// The change feed's sequence number this snapshot is as of: every change up to it is
+    /// here, none after.
+    pub seq: i64,
     /// Bumped on every published write.
     pub version: u64,
 }
@@ -79,7 +84,7 @@ impl Snapshot {
         gazetteer: Arc<Gazetteer>,
         incidents: Arc<IncidentIndex>,
         displacement: Arc<Displacement>,
-        (deletions, last_change): (Arc<Deletions>, DateTime<Utc>),
+        (deletions, head): (Arc<Deletions>, Head),
         version: u64,
     ) -> Snapshot {
         let clash_zones = Arc::new(ClashZones::new(incidents.clone(), gazetteer.clone()));
@@ -105,7 +110,8 @@ impl Snapshot {
             gazetteer,
             geoparser,
             incidents,
-            last_change,
+            last_change: head.at,
+            seq: head.seq,
             version,
         }
     }
@@ -123,6 +129,9 @@ pub struct Atlas {
     queue: write::CreateQueue,
     /// Older snapshots kept for page sequences that started on them.
     pub pages: paging::PinnedSnapshots,
+    /// The sequence number of the snapshot last published, for reads waiting to see a write
+    /// (see `follow`).
+    published: tokio::sync::watch::Sender<i64>,
 }
 
 /// A panicking writer leaves no half-done state behind these locks (SQLite rolls its
@@ -143,20 +152,14 @@ impl Atlas {
                 .map(|(id, deleted_at)| Deletion { id, deleted_at })
                 .collect(),
         );
-        let last_change = incidents
-            .iter()
-            .map(|i| i.updated_at)
-            .chain(reports.iter().map(|r| r.updated_at))
-            .chain(deletions.latest())
-            .max()
-            .unwrap_or_else(sync::no_change);
+        let head = store.head()?;
         let gazetteer = Arc::new(gazetteer);
         let snapshot = Snapshot::new(
             Arc::new(Geoparser::new(&gazetteer)),
             gazetteer.clone(),
             Arc::new(IncidentIndex::new(incidents)),
             Arc::new(Displacement::new(reports, gazetteer)),
-            (Arc::new(deletions), last_change),
+            (Arc::new(deletions), head),
             0,
         );
         Ok(Atlas {
@@ -168,6 +171,7 @@ impl Atlas {
                 paging::DEFAULT_MAX_AGE,
                 paging::DEFAULT_CAPACITY,
             ),
+            published: tokio::sync::watch::Sender::new(head.seq),
         })
     }
 
@@ -180,11 +184,6 @@ impl Atlas {
         lock_ignoring_poison(&self.store)
     }
 
-    /// The stamp of a write about to commit on top of `base`; call under the writer lock.
-    fn stamp(base: &Snapshot) -> DateTime<Utc> {
-        sync::next_stamp(base.last_change)
-    }
-
     /// Loads the embedded scenario once, into a database that has never been seeded.
     /// Returns how many incidents were loaded.
     pub fn seed_scenario(&self) -> Result<usize, AtlasError> {
@@ -194,7 +193,7 @@ impl Atlas {
             return Ok(0);
         }
         let base = self.snapshot();
-        let now = Self::stamp(&base);
+        let now = chrono::Utc::now();
         let drafts = features_to_drafts(EMBEDDED_SCENARIO).map_err(AtlasError::Invalid)?;
         let displacement: Value = serde_json::from_str(EMBEDDED_DISPLACEMENT).map_err(|e| {
             AtlasError::Invalid(vec![FieldError::new(
@@ -208,20 +207,23 @@ impl Atlas {
         let mut reports: Vec<DisplacementReport> =
             place_all(&base.gazetteer, &report_drafts, "displacement", now)?;
         // One transaction: a crash part-way leaves an unseeded database, seeded next start.
-        store.write(|w| {
+        let committed = store.write(|w| {
+            let stamp = w.stamp();
             for i in &mut incidents {
+                i.stamp(stamp);
                 Record::insert(w, i)?;
             }
             for r in &mut reports {
+                r.stamp(stamp);
                 Record::insert(w, r)?;
             }
-            w.set_setting(KEY, &now.to_rfc3339())
+            w.set_setting(KEY, &stamp.to_rfc3339())
         })?;
         let mut changes = write::Changes::default();
         changes.incidents.upserts = incidents.into_iter().map(Arc::new).collect();
         changes.reports.upserts = reports.into_iter().map(Arc::new).collect();
         let seeded = changes.incidents.upserts.len();
-        self.publish(&base, changes, now);
+        self.publish_commit(&store, &committed, changes);
         Ok(seeded)
     }
 }

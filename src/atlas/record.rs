@@ -43,12 +43,15 @@ pub trait Record: Sized + Send + Sync + 'static {
 
     /// The record with this id in a snapshot.
     fn get(snapshot: &Snapshot, id: i64) -> Option<&Self>;
+    /// The record with this id as stored now, read in the writer's transaction (another
+    /// replica may have changed it since this one's snapshot).
+    fn load(w: &mut Writer<'_>, id: i64) -> Result<Option<Self>, StoreError>;
     /// Stores a new record and sets its server-assigned id.
     fn insert(w: &mut Writer<'_>, record: &mut Self) -> Result<(), StoreError>;
     /// Replaces the stored record with the same id; false if there is none.
     fn replace(w: &mut Writer<'_>, record: &Self) -> Result<bool, StoreError>;
-    /// Deletes a record (recording when, if its kind keeps deletions); false if there is none.
-    fn delete(w: &mut Writer<'_>, id: i64, at: DateTime<Utc>) -> Result<bool, StoreError>;
+    /// Deletes a record (the feed records when); false if there is none.
+    fn delete(w: &mut Writer<'_>, id: i64) -> Result<bool, StoreError>;
 
     /// Where this kind's changes gather before a snapshot is published.
     fn changes(changes: &mut Changes) -> &mut Delta<Self>;
@@ -112,6 +115,10 @@ impl Record for Incident {
         snapshot.incidents.get(id).map(Arc::as_ref)
     }
 
+    fn load(w: &mut Writer<'_>, id: i64) -> Result<Option<Incident>, StoreError> {
+        w.incident(id)
+    }
+
     fn insert(w: &mut Writer<'_>, record: &mut Incident) -> Result<(), StoreError> {
         w.insert(record)
     }
@@ -120,9 +127,8 @@ impl Record for Incident {
         w.replace(record)
     }
 
-    fn delete(w: &mut Writer<'_>, id: i64, at: DateTime<Utc>) -> Result<bool, StoreError> {
-        // Also records the deletion for mirrors (`keeps_deletions`).
-        w.delete(id, at)
+    fn delete(w: &mut Writer<'_>, id: i64) -> Result<bool, StoreError> {
+        w.delete(id)
     }
 
     fn changes(changes: &mut Changes) -> &mut Delta<Incident> {
@@ -173,20 +179,19 @@ impl Record for DisplacementReport {
         snapshot.displacement.get(id).map(Arc::as_ref)
     }
 
+    fn load(w: &mut Writer<'_>, id: i64) -> Result<Option<DisplacementReport>, StoreError> {
+        w.report(id)
+    }
+
     fn insert(w: &mut Writer<'_>, record: &mut DisplacementReport) -> Result<(), StoreError> {
-        record.id = w.put_report(None, record)?;
-        Ok(())
+        w.insert_report(record)
     }
 
     fn replace(w: &mut Writer<'_>, record: &DisplacementReport) -> Result<bool, StoreError> {
-        let exists = w.report_exists(record.id)?;
-        if exists {
-            w.put_report(Some(record.id), record)?;
-        }
-        Ok(exists)
+        w.replace_report(record)
     }
 
-    fn delete(w: &mut Writer<'_>, id: i64, _: DateTime<Utc>) -> Result<bool, StoreError> {
+    fn delete(w: &mut Writer<'_>, id: i64) -> Result<bool, StoreError> {
         w.delete_report(id)
     }
 

@@ -27,10 +27,10 @@ impl Deletions {
         Deletions(list)
     }
 
-    /// These deletions plus `ids`, deleted at `at`.
-    pub fn with(&self, ids: &[i64], at: DateTime<Utc>) -> Deletions {
+    /// These deletions plus `more`.
+    pub fn with(&self, more: &[Deletion]) -> Deletions {
         let mut list = self.0.clone();
-        list.extend(ids.iter().map(|&id| Deletion { id, deleted_at: at }));
+        list.extend_from_slice(more);
         Deletions::new(list)
     }
 
@@ -83,7 +83,10 @@ mod tests {
                 deleted_at: at("2024-01-01T00:00:00Z"),
             },
         ])
-        .with(&[5, 4], at("2024-01-02T00:00:00Z"));
+        .with(&[5, 4].map(|id| Deletion {
+            id,
+            deleted_at: at("2024-01-02T00:00:00Z"),
+        }));
         let ids = |s: &[Deletion]| s.iter().map(|d| d.id).collect::<Vec<_>>();
         assert_eq!(ids(d.after(None)), [3, 4, 5, 9]);
         assert_eq!(ids(d.after(Some(at("2024-01-01T00:00:00Z")))), [4, 5, 9]);

@@ -1,18 +1,20 @@
 //! The write path, once for every record kind (`Record`): create, replace, patch and delete
-//! commit to SQLite under the writer lock, then publish a new snapshot. Creates of any kind
-//! share a group commit.
+//! commit to the store under the writer lock, then publish a new snapshot. Creates of any kind
+//! share a group commit. Every commit moves the change feed's head (`store::feed`), which the
+//! published snapshot then carries.
 
 use std::sync::{Arc, Mutex};
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use serde_json::Value;
 
 use super::record::{drafts, with_record, Record};
+use super::sync::Deletion;
 use super::{lock_ignoring_poison, Atlas, AtlasError, Snapshot};
 use crate::collection::{FeatureSource, RecordKind};
 use crate::model::displacement::DisplacementReport;
 use crate::model::Incident;
-use crate::store::{StoreError, Writer};
+use crate::store::{Committed, Head, Store, StoreError, Writer};
 
 /// What a write stored, ready to serve: the values the write returned, not a later snapshot
 /// that another write may already have changed.
@@ -21,13 +23,17 @@ pub struct Written {
     pub ids: Vec<i64>,
     /// The records as features; hit `n` is the `n`th written.
     pub source: Arc<dyn FeatureSource>,
+    /// The change feed's sequence number once the write committed: a read carrying it sees
+    /// the write, on any replica.
+    pub cursor: i64,
 }
 
 impl Written {
-    fn of<R: Record>(records: &[Arc<R>], snapshot: &Snapshot) -> Written {
+    fn of<R: Record>(records: &[Arc<R>], snapshot: &Snapshot, cursor: i64) -> Written {
         Written {
             ids: records.iter().map(|r| r.id()).collect(),
             source: R::served(records, snapshot),
+            cursor,
         }
     }
 }
@@ -53,11 +59,13 @@ impl<R> Delta<R> {
     }
 }
 
-/// Everything one commit changed, to publish as one snapshot.
+/// Everything one commit (or one stretch of the feed) changed, to publish as one snapshot.
 #[derive(Default)]
 pub struct Changes {
     pub incidents: Delta<Incident>,
     pub reports: Delta<DisplacementReport>,
+    /// The incidents removed, and when (the deletions feed is theirs).
+    pub deletions: Vec<Deletion>,
 }
 
 impl Changes {
@@ -68,43 +76,53 @@ impl Changes {
 
 /// A create waiting in the group commit, of whatever kind.
 trait QueuedCreate: Send + Sync {
-    /// Stores its records, stamped `stamp`, in a savepoint of the shared transaction: all of
-    /// them or none.
-    fn write(&self, w: &mut Writer<'_>, stamp: DateTime<Utc>) -> Result<(), StoreError>;
-    /// Settles the create once the transaction is over: `outcome` is its write's, or the
-    /// commit's failure; stored records join `changes`.
-    fn settle(&self, outcome: Result<(), AtlasError>, changes: &mut Changes);
+    /// Stores its records, stamped with the commit's stamp, in a savepoint of the shared
+    /// transaction: all of them or none.
+    fn write(&self, w: &mut Writer<'_>) -> Result<(), StoreError>;
+    /// Settles the create once the transaction is over: `outcome` is its write's (with the
+    /// feed's head after the commit), or the commit's failure; stored records join `changes`.
+    fn settle(&self, outcome: Result<i64, AtlasError>, changes: &mut Changes);
 }
 
 /// One client's create (a group commit: one fsync and one published snapshot for every
 /// create that queued meanwhile).
 struct CreateJob<R: Record> {
     records: Mutex<Vec<R>>,
-    result: Mutex<Option<Result<Vec<Arc<R>>, AtlasError>>>,
+    result: Mutex<Option<Result<Created<R>, AtlasError>>>,
+}
+
+/// A create's stored records and the feed's head after the commit that held them.
+pub(super) struct Created<R> {
+    pub records: Vec<Arc<R>>,
+    pub cursor: i64,
 }
 
 impl<R: Record> CreateJob<R> {
-    fn take_result(&self) -> Option<Result<Vec<Arc<R>>, AtlasError>> {
+    fn take_result(&self) -> Option<Result<Created<R>, AtlasError>> {
         lock_ignoring_poison(&self.result).take()
     }
 }
 
 impl<R: Record> QueuedCreate for CreateJob<R> {
-    fn write(&self, w: &mut Writer<'_>, stamp: DateTime<Utc>) -> Result<(), StoreError> {
+    fn write(&self, w: &mut Writer<'_>) -> Result<(), StoreError> {
         let mut records = lock_ignoring_poison(&self.records);
-        // Placed before the lock; stamped now, in commit order (see `sync`).
+        // Placed before the lock; stamped now, in commit order (see `store::feed`).
+        let stamp = w.stamp();
         for r in records.iter_mut() {
             r.stamp(stamp);
         }
         w.all_or_nothing(|w| records.iter_mut().try_for_each(|r| R::insert(w, r)))
     }
 
-    fn settle(&self, outcome: Result<(), AtlasError>, changes: &mut Changes) {
-        let result = outcome.map(|()| {
+    fn settle(&self, outcome: Result<i64, AtlasError>, changes: &mut Changes) {
+        let result = outcome.map(|cursor| {
             let records = std::mem::take(&mut *lock_ignoring_poison(&self.records));
             let stored: Vec<Arc<R>> = records.into_iter().map(Arc::new).collect();
             R::changes(changes).upserts.extend(stored.iter().cloned());
-            stored
+            Created {
+                records: stored,
+                cursor,
+            }
         });
         *lock_ignoring_poison(&self.result) = Some(result);
     }
@@ -139,7 +157,7 @@ impl Atlas {
                 }
             };
             let created = self.create_records::<R>(&drafts, at)?;
-            Ok(Written::of(&created, &self.snapshot()))
+            Ok(Written::of(&created.records, &self.snapshot(), created.cursor))
         })
     }
 
@@ -163,8 +181,8 @@ impl Atlas {
         })
     }
 
-    /// Deletes record `id` of `kind`; kinds that keep deletions record when.
-    pub fn delete(&self, kind: RecordKind, id: i64) -> Result<(), AtlasError> {
+    /// Deletes record `id` of `kind`; returns the feed's head after the commit.
+    pub fn delete(&self, kind: RecordKind, id: i64) -> Result<i64, AtlasError> {
         with_record!(kind, R => self.delete_record::<R>(id))
     }
 
@@ -178,7 +196,7 @@ impl Atlas {
         &self,
         drafts: &[R::Draft],
         at: impl Fn(usize) -> String,
-    ) -> Result<Vec<Arc<R>>, AtlasError> {
+    ) -> Result<Created<R>, AtlasError> {
         // The gazetteer never changes while the server runs: place outside the lock.
         let gazetteer = self.snapshot().gazetteer.clone();
         let now = Utc::now();
@@ -200,31 +218,33 @@ impl Atlas {
             return result;
         }
         let jobs = self.queue.take();
-        let base = self.snapshot();
-        let stamp = Self::stamp(&base);
-        let outcome = store.write(|w| {
-            Ok(jobs
-                .iter()
-                .map(|job| job.write(w, stamp))
-                .collect::<Vec<_>>())
-        });
+        let outcome = store.write(|w| Ok(jobs.iter().map(|job| job.write(w)).collect::<Vec<_>>()));
         let mut changes = Changes::default();
         match outcome {
-            Ok(written) => {
-                for (job, w) in jobs.iter().zip(written) {
+            Ok(committed) => {
+                for (job, w) in jobs.iter().zip(committed.value) {
+                    let w = w.map(|()| committed.after.seq);
                     job.settle(w.map_err(AtlasError::Store), &mut changes);
                 }
+                let heads = Committed {
+                    value: (),
+                    before: committed.before,
+                    after: committed.after,
+                };
+                self.publish_commit(&store, &heads, changes);
             }
             Err(e) => {
                 let cause = e.to_string();
+                let unavailable = e.is_unavailable();
                 for job in &jobs {
-                    let failed = AtlasError::Store(StoreError::Commit(cause.clone()));
-                    job.settle(Err(failed), &mut changes);
+                    let failed = if unavailable {
+                        StoreError::Unavailable(cause.clone())
+                    } else {
+                        StoreError::Commit(cause.clone())
+                    };
+                    job.settle(Err(AtlasError::Store(failed)), &mut changes);
                 }
             }
-        }
-        if !changes.is_empty() {
-            self.publish(&base, changes, stamp);
         }
         drop(store);
         job.take_result().unwrap_or_else(|| {
@@ -234,51 +254,88 @@ impl Atlas {
         })
     }
 
-    /// Read, change and write record `id` under the writer lock, so concurrent patches each
-    /// see the one before (none is lost).
+    /// Read, change and write record `id` in one transaction, under the writer lock and the
+    /// feed's head, so concurrent patches on any replica each see the one before (none is
+    /// lost): the record is read from the store, not from this replica's snapshot.
     fn update<R: Record>(
         &self,
         id: i64,
         change: impl FnOnce(&R) -> Result<R::Draft, AtlasError>,
     ) -> Result<Written, AtlasError> {
         let mut store = self.lock();
-        let base = self.snapshot();
-        let old = R::get(&base, id).ok_or(AtlasError::NotFound(R::KIND.noun(), id))?;
-        let draft = change(old)?;
-        let now = Self::stamp(&base);
-        let mut new = R::place(&base.gazetteer, &draft, "", now).map_err(AtlasError::Placement)?;
-        new.keep_identity(old);
-        if !store.write(|w| R::replace(w, &new))? {
-            return Err(AtlasError::NotFound(R::KIND.noun(), id));
-        }
-        let new = [Arc::new(new)];
+        let gazetteer = self.snapshot().gazetteer.clone();
+        let committed = store.write(|w| {
+            let Some(old) = R::load(w, id)? else {
+                return Ok(Err(AtlasError::NotFound(R::KIND.noun(), id)));
+            };
+            let draft = match change(&old) {
+                Ok(d) => d,
+                Err(e) => return Ok(Err(e)),
+            };
+            let mut new = match R::place(&gazetteer, &draft, "", w.stamp()) {
+                Ok(new) => new,
+                Err(e) => return Ok(Err(AtlasError::Placement(e))),
+            };
+            new.keep_identity(&old);
+            if !R::replace(w, &new)? {
+                return Ok(Err(AtlasError::NotFound(R::KIND.noun(), id)));
+            }
+            Ok(Ok(new))
+        })?;
+        let (value, heads) = split(committed);
+        let new = [Arc::new(value?)];
         let mut changes = Changes::default();
         R::changes(&mut changes).upserts.extend(new.iter().cloned());
-        self.publish(&base, changes, now);
-        Ok(Written::of(&new, &base))
+        self.publish_commit(&store, &heads, changes);
+        Ok(Written::of(&new, &self.snapshot(), heads.after.seq))
     }
 
-    fn delete_record<R: Record>(&self, id: i64) -> Result<(), AtlasError> {
+    fn delete_record<R: Record>(&self, id: i64) -> Result<i64, AtlasError> {
         let mut store = self.lock();
-        let base = self.snapshot();
-        let now = Self::stamp(&base);
-        if !store.write(|w| R::delete(w, id, now))? {
+        let committed = store.write(|w| R::delete(w, id))?;
+        let (found, heads) = split(committed);
+        if !found {
             return Err(AtlasError::NotFound(R::KIND.noun(), id));
         }
         let mut changes = Changes::default();
         R::changes(&mut changes).removed.push(id);
-        self.publish(&base, changes, now);
-        Ok(())
+        if R::KIND == RecordKind::Incidents {
+            changes.deletions.push(Deletion {
+                id,
+                deleted_at: heads.after.at,
+            });
+        }
+        self.publish_commit(&store, &heads, changes);
+        Ok(heads.after.seq)
     }
 
-    /// Publishes `changes`, committed at `stamp`, on top of `base`. Removed incidents are
-    /// recorded as deleted then (the deletions feed is theirs).
-    pub(super) fn publish(&self, base: &Snapshot, changes: Changes, stamp: DateTime<Utc>) {
-        let Changes { incidents, reports } = changes;
-        let deletions = if incidents.removed.is_empty() {
+    /// Publishes a commit's `changes`. When the snapshot held everything before the commit,
+    /// they go straight on top of it; otherwise other writers (other replicas) committed in
+    /// between, and the snapshot catches up from the feed, which holds this commit too.
+    pub(super) fn publish_commit(&self, store: &Store, committed: &Committed<()>, changes: Changes) {
+        if changes.is_empty() {
+            return;
+        }
+        let base = self.snapshot();
+        if base.seq == committed.before.seq {
+            self.publish(&base, changes, committed.after);
+        } else if let Err(e) = self.catch_up_with(store) {
+            // Committed, but not yet served here: the follower retries (see `follow`).
+            tracing::warn!(error = %e, "could not catch up after a commit");
+        }
+    }
+
+    /// Publishes `changes` on top of `base`, as of the feed's `head`.
+    pub(super) fn publish(&self, base: &Snapshot, changes: Changes, head: Head) {
+        let Changes {
+            incidents,
+            reports,
+            deletions,
+        } = changes;
+        let deletions = if deletions.is_empty() {
             base.deletions.clone()
         } else {
-            Arc::new(base.deletions.with(&incidents.removed, stamp))
+            Arc::new(base.deletions.with(&deletions))
         };
         let incidents = if incidents.is_empty() {
             base.incidents.clone()
@@ -301,10 +358,21 @@ impl Atlas {
             base.gazetteer.clone(),
             incidents,
             displacement,
-            (deletions, stamp),
+            (deletions, head),
             base.version + 1,
         )));
+        self.published.send_replace(head.seq);
     }
+}
+
+/// A commit's value, and its heads without it.
+fn split<T>(c: Committed<T>) -> (T, Committed<()>) {
+    let heads = Committed {
+        value: (),
+        before: c.before,
+        after: c.after,
+    };
+    (c.value, heads)
 }
 
 #[cfg(test)]
@@ -323,7 +391,7 @@ mod tests {
     #[test]
     fn creates_of_every_kind_share_the_group_commit() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("a.sqlite")).unwrap();
+        let store = Store::open(&crate::store::Location::File(dir.path().join("a.sqlite"))).unwrap();
         let atlas = Atlas::open(store, Gazetteer::load(true, &[]).unwrap()).unwrap();
         let incident = first_feature(EMBEDDED_SCENARIO);
         let report = first_feature(EMBEDDED_DISPLACEMENT);

@@ -1,21 +1,23 @@
-//! Durable storage: one SQLite file in WAL mode. Every write is one transaction with
-//! `synchronous=FULL`, so a write that returned is on disk and survives `kill -9`.
-//! Reads on the request path never come here: they use the in-memory snapshot.
+//! Durable storage behind one interface, two backends: a SQLite file (the embedded default)
+//! and PostgreSQL with PostGIS (the shared store of several replicas). Either way a write
+//! that returned is committed and survives `kill -9`, and every write is entered in the
+//! change feed (`feed`) that mirrors and replicas follow. Reads on the request path never
+//! come here: they use the in-memory snapshot.
 
-mod columns;
-mod schema;
+pub mod feed;
+pub mod postgres;
+pub mod sqlite;
 
-use std::path::Path;
-
-use std::collections::HashSet;
+use std::path::PathBuf;
 use std::sync::Arc;
 
-use chrono::{DateTime, NaiveDate, Utc};
-use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
+use chrono::{DateTime, Utc};
 
-use crate::model::displacement::{Count, DisplacementReport};
-use crate::model::incident::Text;
-use crate::model::{Incident, Placement};
+use crate::atlas::sync::next_stamp;
+use crate::collection::RecordKind;
+use crate::model::displacement::DisplacementReport;
+use crate::model::Incident;
+pub use feed::{Change, FeedEntry, Head, Op, Stored};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -33,588 +35,338 @@ pub enum StoreError {
     /// A group commit failed; every write in it reports the same cause.
     #[error("database: the commit failed: {0}")]
     Commit(String),
+    /// The database cannot be reached now (PostgreSQL down, restarting, or out of
+    /// connections); the write was not made and may be retried.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    #[error("database: {0}")]
+    Postgres(String),
+}
+
+impl StoreError {
+    /// Whether retrying later may succeed: the store was unreachable, nothing was written.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, StoreError::Unavailable(_))
+    }
+}
+
+/// Where the data lives, as `--db` gives it: a file path (SQLite) or a `postgres://` URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    File(PathBuf),
+    Postgres(String),
+}
+
+impl Location {
+    pub fn parse(s: &str) -> Location {
+        if s.starts_with("postgres://") || s.starts_with("postgresql://") {
+            Location::Postgres(s.to_string())
+        } else {
+            Location::File(PathBuf::from(s))
+        }
+    }
+
+    /// For logs and messages: the path, or the URL without its password.
+    pub fn display(&self) -> String {
+        match self {
+            Location::File(p) => p.display().to_string(),
+            Location::Postgres(url) => postgres::redact(url),
+        }
+    }
+}
+
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.display())
+    }
+}
+
+/// What each kind of store does; `Store` and `Writer` add the change feed on top, once.
+pub(crate) trait Backend: Send {
+    fn schema_version(&self) -> Result<usize, StoreError>;
+    /// Every incident, in id order.
+    fn load_incidents(&self) -> Result<Vec<Arc<Incident>>, StoreError>;
+    /// Every displacement report, in id order.
+    fn load_reports(&self) -> Result<Vec<DisplacementReport>, StoreError>;
+    /// Every deleted incident and when (the feed's incident deletions).
+    fn load_deletions(&self) -> Result<Vec<(i64, DateTime<Utc>)>, StoreError>;
+    fn count(&self) -> Result<usize, StoreError>;
+    fn setting(&self, key: &str) -> Result<Option<String>, StoreError>;
+    /// The newest committed change.
+    fn head(&self) -> Result<Head, StoreError>;
+    /// The feed after `after`, in order, at most `limit` entries, each with its record as
+    /// stored now. One consistent read: no entry is missing below the last one returned.
+    fn changes_after(&self, after: i64, limit: usize) -> Result<Vec<FeedEntry>, StoreError>;
+    /// Starts a transaction that holds the feed's head: no other writer, in this process or
+    /// any other, commits until it ends.
+    fn begin(&mut self) -> Result<Box<dyn Transaction + '_>, StoreError>;
+}
+
+/// One transaction of a backend. Dropping it without `commit` rolls it back.
+pub(crate) trait Transaction {
+    /// The head, read under the writer's lock.
+    fn head(&mut self) -> Result<Head, StoreError>;
+    /// Moves the head (and, in PostgreSQL, tells listening replicas at commit).
+    fn set_head(&mut self, head: Head) -> Result<(), StoreError>;
+    fn commit(self: Box<Self>) -> Result<(), StoreError>;
+
+    fn savepoint(&mut self) -> Result<(), StoreError>;
+    fn release_savepoint(&mut self) -> Result<(), StoreError>;
+    fn rollback_to_savepoint(&mut self) -> Result<(), StoreError>;
+
+    /// Inserts incidents and sets their ids, which the store assigns and never reuses.
+    fn insert_incidents(&mut self, batch: &mut [Incident]) -> Result<(), StoreError>;
+    /// Inserts records with the ids they have (a migration); the store never hands those
+    /// ids out again.
+    fn restore(&mut self, records: &[Stored]) -> Result<(), StoreError>;
+    /// Overwrites the stored incident with the same id; false if there is none.
+    fn update_incident(&mut self, incident: &Incident) -> Result<bool, StoreError>;
+    fn incident(&mut self, id: i64) -> Result<Option<Incident>, StoreError>;
+    fn delete_incident(&mut self, id: i64) -> Result<bool, StoreError>;
+
+    fn insert_report(&mut self, report: &mut DisplacementReport) -> Result<(), StoreError>;
+    fn update_report(&mut self, report: &DisplacementReport) -> Result<bool, StoreError>;
+    fn report(&mut self, id: i64) -> Result<Option<DisplacementReport>, StoreError>;
+    fn delete_report(&mut self, id: i64) -> Result<bool, StoreError>;
+
+    /// Enters changes in the feed: each replaces its record's earlier entry.
+    fn log_changes(&mut self, changes: &[Change]) -> Result<(), StoreError>;
+    fn set_setting(&mut self, key: &str, value: &str) -> Result<(), StoreError>;
 }
 
 pub struct Store {
-    conn: Connection,
+    backend: Box<dyn Backend>,
+    location: Location,
+}
+
+/// What a transaction committed: the value its body returned, and the feed's head before
+/// and after (equal when it changed nothing).
+pub struct Committed<T> {
+    pub value: T,
+    pub before: Head,
+    pub after: Head,
 }
 
 impl Store {
-    pub fn open(path: &Path) -> Result<Store, StoreError> {
-        let open_err = |source| StoreError::Open {
-            path: path.display().to_string(),
-            source,
+    pub fn open(location: &Location) -> Result<Store, StoreError> {
+        let backend: Box<dyn Backend> = match location {
+            Location::File(path) => Box::new(sqlite::SqliteStore::open(path)?),
+            Location::Postgres(url) => Box::new(postgres::PgStore::open(url)?),
         };
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            // A missing folder would otherwise surface as a vague "unable to open".
-            let _ = std::fs::create_dir_all(dir);
-        }
-        let conn = Connection::open(path).map_err(open_err)?;
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(open_err)?;
-        conn.pragma_update(None, "synchronous", "FULL")
-            .map_err(open_err)?;
-        conn.pragma_update(None, "foreign_keys", "ON")
-            .map_err(open_err)?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))
-            .map_err(open_err)?;
-        let mut store = Store { conn };
-        store.migrate()?;
-        Ok(store)
+        Ok(Store {
+            backend,
+            location: location.clone(),
+        })
     }
 
-    fn migrate(&mut self) -> Result<(), StoreError> {
-        let version: usize = self
-            .conn
-            .pragma_query_value(None, "user_version", |r| r.get(0))?;
-        let known = schema::MIGRATIONS.len();
-        if version > known {
-            return Err(StoreError::TooNew {
-                found: version,
-                known,
-            });
-        }
-        for (n, sql) in schema::MIGRATIONS.iter().enumerate().skip(version) {
-            let tx = self.conn.transaction()?;
-            tx.execute_batch(sql)?;
-            tx.pragma_update(None, "user_version", n + 1)?;
-            tx.commit()?;
-            tracing::info!(version = n + 1, "applied schema migration");
-        }
-        Ok(())
+    pub fn location(&self) -> &Location {
+        &self.location
     }
 
     pub fn schema_version(&self) -> Result<usize, StoreError> {
-        Ok(self
-            .conn
-            .pragma_query_value(None, "user_version", |r| r.get(0))?)
+        self.backend.schema_version()
     }
 
-    /// Every incident, in id order. Large stores are read by one thread per core, each over
-    /// its own id range and connection (WAL readers do not block each other), and repeated
-    /// text is shared (see `model::incident::Text`).
     pub fn load_all(&self) -> Result<Vec<Arc<Incident>>, StoreError> {
-        self.load_split(100_000)
-    }
-
-    /// As `load_all`, reading on several threads once the id range spans `min_ids`.
-    fn load_split(&self, min_ids: i64) -> Result<Vec<Arc<Incident>>, StoreError> {
-        let (first, last): (Option<i64>, Option<i64>) =
-            self.conn
-                .query_row("SELECT MIN(id), MAX(id) FROM incident", [], |r| {
-                    Ok((r.get(0)?, r.get(1)?))
-                })?;
-        let (Some(first), Some(last)) = (first, last) else {
-            return Ok(Vec::new());
-        };
-        let path = self.conn.path().filter(|p| !p.is_empty());
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8)) as i64;
-        let (Some(path), true) = (path, last - first >= min_ids && threads > 1) else {
-            return load_range(&self.conn, first, last);
-        };
-        let step = (last - first) / threads + 1;
-        let parts: Vec<Result<Vec<Arc<Incident>>, StoreError>> = std::thread::scope(|scope| {
-            let workers: Vec<_> = (0..threads)
-                .map(|n| {
-                    let lo = first + n * step;
-                    let hi = (lo + step - 1).min(last);
-                    scope.spawn(move || {
-                        let conn = Connection::open_with_flags(
-                            path,
-                            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
-                                | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
-                        )?;
-                        load_range(&conn, lo, hi)
-                    })
-                })
-                .collect();
-            workers
-                .into_iter()
-                .map(|w| {
-                    w.join().unwrap_or_else(|_| {
-                        Err(StoreError::Commit("a loading thread panicked".into()))
-                    })
-                })
-                .collect()
-        });
-        let mut out = Vec::with_capacity((last - first + 1) as usize);
-        for part in parts {
-            out.extend(part?);
-        }
-        Ok(out)
+        self.backend.load_incidents()
     }
 
     pub fn load_reports(&self) -> Result<Vec<DisplacementReport>, StoreError> {
-        let mut stmt = self.conn.prepare(&format!(
-            "SELECT {} FROM displacement_report ORDER BY id",
-            columns::REPORT.names
-        ))?;
-        let rows = stmt.query_map([], row_to_report)?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        self.backend.load_reports()
     }
 
-    /// Every recorded incident deletion, as (id, deleted_at).
     pub fn load_deletions(&self) -> Result<Vec<(i64, DateTime<Utc>)>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT id, deleted_at FROM incident_deletion")?;
-        let rows = stmt.query_map([], |r| Ok((r.get(0)?, time_column(r, 1)?)))?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        self.backend.load_deletions()
     }
 
     pub fn count(&self) -> Result<usize, StoreError> {
-        Ok(self
-            .conn
-            .query_row("SELECT count(*) FROM incident", [], |r| r.get(0))?)
+        self.backend.count()
     }
 
     pub fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {
-        Ok(self
-            .conn
-            .query_row("SELECT value FROM setting WHERE key = ?1", [key], |r| {
-                r.get(0)
-            })
-            .optional()?)
+        self.backend.setting(key)
     }
 
-    /// Runs `f` in one transaction: all of it is stored, or none.
+    pub fn head(&self) -> Result<Head, StoreError> {
+        self.backend.head()
+    }
+
+    pub fn changes_after(&self, after: i64, limit: usize) -> Result<Vec<FeedEntry>, StoreError> {
+        self.backend.changes_after(after, limit)
+    }
+
+    /// Runs `f` in one transaction: all of it is stored, or none. Every change it makes is
+    /// entered in the feed, numbered and stamped in commit order.
     pub fn write<T>(
         &mut self,
         f: impl FnOnce(&mut Writer<'_>) -> Result<T, StoreError>,
-    ) -> Result<T, StoreError> {
-        let tx = self.conn.transaction()?;
-        let mut w = Writer { tx };
-        let out = f(&mut w)?;
-        w.tx.commit()?;
-        Ok(out)
+    ) -> Result<Committed<T>, StoreError> {
+        let mut tx = self.backend.begin()?;
+        let before = tx.head()?;
+        let mut w = Writer {
+            stamp: next_stamp(before.at),
+            next_seq: before.seq + 1,
+            restored: None,
+            tx,
+        };
+        let value = f(&mut w)?;
+        let after = if let Some(head) = w.restored {
+            head
+        } else if w.next_seq > before.seq + 1 {
+            Head {
+                seq: w.next_seq - 1,
+                at: w.stamp,
+            }
+        } else {
+            before
+        };
+        let mut tx = w.tx;
+        if after != before {
+            tx.set_head(after)?;
+        }
+        tx.commit()?;
+        Ok(Committed {
+            value,
+            before,
+            after,
+        })
     }
 }
 
-/// Writes inside one transaction (see `Store::write`).
+/// Writes inside one transaction (see `Store::write`); each change is entered in the feed.
 pub struct Writer<'a> {
-    tx: Transaction<'a>,
+    tx: Box<dyn Transaction + 'a>,
+    /// The commit's stamp: every record this transaction writes is created or updated then.
+    stamp: DateTime<Utc>,
+    next_seq: i64,
+    /// The head a restore (`restore`) brought, instead of one made here.
+    restored: Option<Head>,
 }
 
 impl Writer<'_> {
+    /// When this transaction's changes happen (see `feed`).
+    pub fn stamp(&self) -> DateTime<Utc> {
+        self.stamp
+    }
+
     /// Runs `f` inside a savepoint: if it fails, its changes are undone and the rest of the
     /// transaction goes on (one client's bad write in a group commit spoils no other's).
     pub fn all_or_nothing<T>(
         &mut self,
         f: impl FnOnce(&mut Self) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        self.tx.execute_batch("SAVEPOINT one_write")?;
+        self.tx.savepoint()?;
+        let seq = self.next_seq;
         match f(self) {
             Ok(out) => {
-                self.tx.execute_batch("RELEASE one_write")?;
+                self.tx.release_savepoint()?;
                 Ok(out)
             }
             Err(e) => {
-                self.tx
-                    .execute_batch("ROLLBACK TO one_write; RELEASE one_write")?;
+                self.tx.rollback_to_savepoint()?;
+                self.next_seq = seq;
                 Err(e)
             }
         }
     }
 
-    /// Inserts an incident and sets its server-assigned id (never reused: AUTOINCREMENT).
+    fn log(&mut self, kind: RecordKind, ids: impl IntoIterator<Item = i64>, op: Op) -> Result<(), StoreError> {
+        let at = self.stamp;
+        let changes: Vec<Change> = ids
+            .into_iter()
+            .map(|id| {
+                let seq = self.next_seq;
+                self.next_seq += 1;
+                Change {
+                    seq,
+                    kind,
+                    id,
+                    op,
+                    at,
+                }
+            })
+            .collect();
+        self.tx.log_changes(&changes)
+    }
+
+    /// Inserts incidents, in order, and sets their server-assigned ids (never reused).
+    pub fn insert_incidents(&mut self, batch: &mut [Incident]) -> Result<(), StoreError> {
+        self.tx.insert_incidents(batch)?;
+        self.log(RecordKind::Incidents, batch.iter().map(|i| i.id), Op::Create)
+    }
+
     pub fn insert(&mut self, incident: &mut Incident) -> Result<(), StoreError> {
-        incident.id = self.put(None, incident)?;
-        Ok(())
+        self.insert_incidents(std::slice::from_mut(incident))
     }
 
     /// Replaces the stored incident with the same id; false if there is none.
-    pub fn replace(&mut self, i: &Incident) -> Result<bool, StoreError> {
-        let exists: bool = self.tx.query_row(
-            "SELECT EXISTS(SELECT 1 FROM incident WHERE id = ?1)",
-            [i.id],
-            |r| r.get(0),
-        )?;
-        if exists {
-            self.put(Some(i.id), i)?;
+    pub fn replace(&mut self, incident: &Incident) -> Result<bool, StoreError> {
+        let found = self.tx.update_incident(incident)?;
+        if found {
+            self.log(RecordKind::Incidents, [incident.id], Op::Update)?;
         }
-        Ok(exists)
+        Ok(found)
     }
 
-    /// Writes every column; a NULL id lets SQLite assign the next one.
-    fn put(&mut self, id: Option<i64>, i: &Incident) -> Result<i64, StoreError> {
-        let mut stmt = self.tx.prepare_cached(&columns::INCIDENT.insert)?;
-        stmt.execute(columns::INCIDENT.params(id, i))?;
-        Ok(id.unwrap_or_else(|| self.tx.last_insert_rowid()))
+    /// The incident as stored now, in this transaction.
+    pub fn incident(&mut self, id: i64) -> Result<Option<Incident>, StoreError> {
+        self.tx.incident(id)
     }
 
-    /// Deletes an incident and records when, for mirrors; false if there is none.
-    pub fn delete(&mut self, id: i64, at: DateTime<Utc>) -> Result<bool, StoreError> {
-        let n = self
-            .tx
-            .execute("DELETE FROM incident WHERE id = ?1", [id])?;
-        if n == 1 {
-            self.tx.execute(
-                "INSERT OR REPLACE INTO incident_deletion (id, deleted_at) VALUES (?1, ?2)",
-                params![id, at],
-            )?;
+    /// Deletes an incident (the feed keeps when); false if there is none.
+    pub fn delete(&mut self, id: i64) -> Result<bool, StoreError> {
+        let found = self.tx.delete_incident(id)?;
+        if found {
+            self.log(RecordKind::Incidents, [id], Op::Delete)?;
         }
-        Ok(n == 1)
+        Ok(found)
     }
 
-    /// Inserts (id `None`) or replaces a displacement report; returns its id.
-    pub fn put_report(
-        &mut self,
-        id: Option<i64>,
-        r: &DisplacementReport,
-    ) -> Result<i64, StoreError> {
-        let mut stmt = self.tx.prepare_cached(&columns::REPORT.insert)?;
-        stmt.execute(columns::REPORT.params(id, r))?;
-        Ok(id.unwrap_or_else(|| self.tx.last_insert_rowid()))
+    pub fn insert_report(&mut self, report: &mut DisplacementReport) -> Result<(), StoreError> {
+        self.tx.insert_report(report)?;
+        self.log(RecordKind::DisplacementReports, [report.id], Op::Create)
     }
 
-    pub fn report_exists(&mut self, id: i64) -> Result<bool, StoreError> {
-        Ok(self.tx.query_row(
-            "SELECT EXISTS(SELECT 1 FROM displacement_report WHERE id = ?1)",
-            [id],
-            |r| r.get(0),
-        )?)
+    pub fn replace_report(&mut self, report: &DisplacementReport) -> Result<bool, StoreError> {
+        let found = self.tx.update_report(report)?;
+        if found {
+            self.log(RecordKind::DisplacementReports, [report.id], Op::Update)?;
+        }
+        Ok(found)
+    }
+
+    pub fn report(&mut self, id: i64) -> Result<Option<DisplacementReport>, StoreError> {
+        self.tx.report(id)
     }
 
     pub fn delete_report(&mut self, id: i64) -> Result<bool, StoreError> {
-        Ok(self
-            .tx
-            .execute("DELETE FROM displacement_report WHERE id = ?1", [id])?
-            == 1)
+        let found = self.tx.delete_report(id)?;
+        if found {
+            self.log(RecordKind::DisplacementReports, [id], Op::Delete)?;
+        }
+        Ok(found)
     }
 
     pub fn set_setting(&mut self, key: &str, value: &str) -> Result<(), StoreError> {
-        self.tx.execute(
-            "INSERT INTO setting (key, value) VALUES (?1, ?2) \
-             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            [key, value],
-        )?;
+        self.tx.set_setting(key, value)
+    }
+
+    /// Copies another store's feed, read in order from its start: every record with its id
+    /// and stamps, every entry with its sequence number, and the head after the last. For a
+    /// store that holds nothing yet (`migrate`).
+    pub fn restore(&mut self, entries: &[FeedEntry]) -> Result<(), StoreError> {
+        let records: Vec<Stored> = entries.iter().filter_map(|e| e.record.clone()).collect();
+        self.tx.restore(&records)?;
+        let changes: Vec<Change> = entries.iter().map(|e| e.change).collect();
+        self.tx.log_changes(&changes)?;
+        if let Some(last) = changes.last() {
+            let head = Head {
+                seq: last.seq,
+                at: last.at,
+            };
+            self.next_seq = head.seq + 1;
+            self.restored = Some(head);
+        }
         Ok(())
-    }
-}
-
-/// The incidents with ids in `lo..=hi`, in id order.
-fn load_range(conn: &Connection, lo: i64, hi: i64) -> Result<Vec<Arc<Incident>>, StoreError> {
-    let mut stmt = conn.prepare(&format!(
-        "SELECT {} FROM incident WHERE id BETWEEN ?1 AND ?2 ORDER BY id",
-        columns::INCIDENT.names
-    ))?;
-    let mut rows = stmt.query([lo, hi])?;
-    let mut texts = Interner::default();
-    let mut out = Vec::new();
-    while let Some(row) = rows.next()? {
-        out.push(Arc::new(row_to_incident(row, &mut texts)??));
-    }
-    Ok(out)
-}
-
-/// Shares equal strings among the incidents one load reads. Keys are our own data, not an
-/// attacker's, so a fast non-keyed hash is fine.
-#[derive(Default)]
-struct Interner(HashSet<Text, xxhash_rust::xxh3::Xxh3DefaultBuilder>);
-
-impl Interner {
-    fn text(&mut self, s: &str) -> Text {
-        if let Some(t) = self.0.get(s) {
-            return t.clone();
-        }
-        let t = Text::from(s);
-        self.0.insert(t.clone());
-        t
-    }
-
-    fn column(&mut self, r: &Row<'_>, n: usize) -> rusqlite::Result<Text> {
-        Ok(self.text(r.get_ref(n)?.as_str()?))
-    }
-
-    fn optional(&mut self, r: &Row<'_>, n: usize) -> rusqlite::Result<Option<Text>> {
-        Ok(r.get_ref(n)?.as_str_or_null()?.map(|s| self.text(s)))
-    }
-}
-
-/// `YYYY-MM-DD` without going through a format-string parser (it dominates start-up).
-fn date_column(r: &Row<'_>, n: usize) -> rusqlite::Result<NaiveDate> {
-    let text = r.get_ref(n)?.as_str()?;
-    let b = text.as_bytes();
-    let digits = |s: &[u8]| {
-        s.iter().try_fold(0u32, |acc, &c| {
-            c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
-        })
-    };
-    if b.len() == 10 && b[4] == b'-' && b[7] == b'-' {
-        if let (Some(y), Some(m), Some(d)) = (digits(&b[..4]), digits(&b[5..7]), digits(&b[8..])) {
-            if let Some(date) = NaiveDate::from_ymd_opt(y as i32, m, d) {
-                return Ok(date);
-            }
-        }
-    }
-    r.get(n)
-}
-
-/// Timestamps as written (`2022-01-20 18:00:00+00:00` or RFC 3339), parsed without a
-/// format-string parser; anything else through rusqlite's own conversion.
-fn time_column(r: &Row<'_>, n: usize) -> rusqlite::Result<DateTime<Utc>> {
-    let text = r.get_ref(n)?.as_str()?;
-    let parsed = if text.as_bytes().get(10) == Some(&b' ') {
-        DateTime::parse_from_rfc3339(&text.replacen(' ', "T", 1))
-    } else {
-        DateTime::parse_from_rfc3339(text)
-    };
-    match parsed {
-        Ok(t) => Ok(t.with_timezone(&Utc)),
-        Err(_) => r.get(n),
-    }
-}
-
-fn row_to_incident(
-    r: &Row<'_>,
-    texts: &mut Interner,
-) -> rusqlite::Result<Result<Incident, StoreError>> {
-    macro_rules! at {
-        ($name:literal) => {
-            const { columns::incident($name) }
-        };
-    }
-    let id: i64 = r.get(at!("id"))?;
-    let placement: String = r.get(at!("placement"))?;
-    let tags: String = r.get(at!("tags"))?;
-    let Some(placement) = Placement::parse(&placement) else {
-        return Ok(Err(StoreError::Corrupt {
-            id,
-            reason: format!("placement '{placement}'"),
-        }));
-    };
-    let tags = match serde_json::from_str(&tags) {
-        Ok(t) => t,
-        Err(e) => {
-            return Ok(Err(StoreError::Corrupt {
-                id,
-                reason: format!("tags: {e}"),
-            }))
-        }
-    };
-    Ok(Ok(Incident {
-        id,
-        event_id_cnty: r.get(at!("event_id_cnty"))?,
-        event_date: date_column(r, at!("event_date"))?,
-        time_precision: r.get(at!("time_precision"))?,
-        event_type: texts.column(r, at!("event_type"))?,
-        sub_event_type: texts.column(r, at!("sub_event_type"))?,
-        actor1: texts.column(r, at!("actor1"))?,
-        assoc_actor_1: texts.optional(r, at!("assoc_actor_1"))?,
-        inter1: r.get(at!("inter1"))?,
-        actor2: texts.optional(r, at!("actor2"))?,
-        assoc_actor_2: texts.optional(r, at!("assoc_actor_2"))?,
-        inter2: r.get(at!("inter2"))?,
-        country: texts.optional(r, at!("country"))?,
-        iso: r.get(at!("iso"))?,
-        admin1: texts.optional(r, at!("admin1"))?,
-        admin2: texts.optional(r, at!("admin2"))?,
-        admin3: texts.optional(r, at!("admin3"))?,
-        location: texts.column(r, at!("location"))?,
-        lon: r.get(at!("longitude"))?,
-        lat: r.get(at!("latitude"))?,
-        geo_precision: r.get(at!("geo_precision"))?,
-        place_id: texts.optional(r, at!("place_id"))?,
-        placement,
-        fatalities: r.get(at!("fatalities"))?,
-        fatalities_low: r.get(at!("fatalities_low"))?,
-        fatalities_high: r.get(at!("fatalities_high"))?,
-        source: texts.optional(r, at!("source"))?,
-        source_url: r.get(at!("source_url"))?,
-        notes: r.get(at!("notes"))?,
-        tags,
-        created_at: time_column(r, at!("created_at"))?,
-        updated_at: time_column(r, at!("updated_at"))?,
-    }))
-}
-
-fn row_to_report(r: &Row<'_>) -> rusqlite::Result<DisplacementReport> {
-    macro_rules! at {
-        ($name:literal) => {
-            const { columns::report($name) }
-        };
-    }
-    let count = |best: Option<u32>, low, high| best.map(|best| Count { best, low, high });
-    Ok(DisplacementReport {
-        id: r.get(at!("id"))?,
-        date_start: r.get(at!("date_start"))?,
-        date_end: r.get(at!("date_end"))?,
-        origin_id: r.get(at!("origin_id"))?,
-        destination_id: r.get(at!("destination_id"))?,
-        households: count(
-            r.get(at!("households"))?,
-            r.get(at!("households_low"))?,
-            r.get(at!("households_high"))?,
-        ),
-        individuals: count(
-            r.get(at!("individuals"))?,
-            r.get(at!("individuals_low"))?,
-            r.get(at!("individuals_high"))?,
-        ),
-        source: r.get(at!("source"))?,
-        source_url: r.get(at!("source_url"))?,
-        notes: r.get(at!("notes"))?,
-        created_at: r.get(at!("created_at"))?,
-        updated_at: r.get(at!("updated_at"))?,
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::model::Incident;
-
-    fn incident(lon: f64) -> Incident {
-        Incident::sample(0, lon, 36.5)
-    }
-
-    /// In a group commit a write that fails is undone alone; the others commit.
-    #[test]
-    fn a_failed_write_in_a_group_spoils_no_other() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut store = Store::open(&dir.path().join("a.sqlite")).unwrap();
-        let results = store
-            .write(|w| {
-                let good = w.all_or_nothing(|w| w.insert(&mut incident(40.0)));
-                // Two rows, the second out of range: the CHECK fails, the first is undone.
-                let bad = w.all_or_nothing(|w| {
-                    w.insert(&mut incident(41.0))?;
-                    w.insert(&mut incident(500.0))
-                });
-                let good_again = w.all_or_nothing(|w| w.insert(&mut incident(42.0)));
-                Ok((good.is_ok(), bad.is_ok(), good_again.is_ok()))
-            })
-            .unwrap();
-        assert_eq!(results, (true, false, true));
-        let lons: Vec<f64> = store.load_all().unwrap().iter().map(|i| i.lon).collect();
-        assert_eq!(lons, vec![40.0, 42.0]);
-    }
-
-    /// Loading on several threads gives exactly what one thread reads, in id order, with
-    /// dates, times and shared text intact.
-    #[test]
-    fn split_load_equals_a_plain_load() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut store = Store::open(&dir.path().join("a.sqlite")).unwrap();
-        let written: Vec<Incident> = store
-            .write(|w| {
-                let mut out = Vec::new();
-                for n in 0..60 {
-                    let mut i = incident(40.0 + n as f64 / 100.0);
-                    i.event_date += chrono::TimeDelta::days(n);
-                    i.admin1 = Some("Al-Hasakeh".into());
-                    w.insert(&mut i)?;
-                    out.push(i);
-                }
-                for id in [5, 6, 30] {
-                    w.delete(id, Utc::now())?;
-                }
-                Ok(out)
-            })
-            .unwrap();
-        let expected: Vec<Incident> = written
-            .into_iter()
-            .filter(|i| ![5, 6, 30].contains(&i.id))
-            .collect();
-        let split = store.load_split(10).unwrap();
-        let plain = store.load_split(i64::MAX).unwrap();
-        let split: Vec<Incident> = split.iter().map(|i| (**i).clone()).collect();
-        let plain: Vec<Incident> = plain.iter().map(|i| (**i).clone()).collect();
-        assert_eq!(split, expected);
-        assert_eq!(plain, expected);
-    }
-
-    #[test]
-    fn loaded_text_is_shared() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut store = Store::open(&dir.path().join("a.sqlite")).unwrap();
-        store
-            .write(|w| {
-                w.insert(&mut incident(40.0))?;
-                w.insert(&mut incident(41.0))
-            })
-            .unwrap();
-        let all = store.load_all().unwrap();
-        assert!(Arc::ptr_eq(&all[0].actor1, &all[1].actor1));
-    }
-
-    /// The declared columns are the tables' columns (the migrations are never edited).
-    #[test]
-    fn declared_columns_are_the_tables() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("a.sqlite")).unwrap();
-        for (table, declared) in [
-            ("incident", &columns::INCIDENT.names),
-            ("displacement_report", &columns::REPORT.names),
-        ] {
-            let mut stmt = store
-                .conn
-                .prepare(&format!("SELECT name FROM pragma_table_info('{table}')"))
-                .unwrap();
-            let mut actual: Vec<String> = stmt
-                .query_map([], |r| r.get(0))
-                .unwrap()
-                .collect::<Result<_, _>>()
-                .unwrap();
-            let mut declared: Vec<&str> = declared.split(", ").collect();
-            actual.sort();
-            declared.sort_unstable();
-            assert_eq!(actual, declared, "{table}");
-        }
-    }
-
-    /// Every field is written and read back: an incident and a report with all set.
-    #[test]
-    fn every_column_round_trips() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut store = Store::open(&dir.path().join("a.sqlite")).unwrap();
-        let mut i = incident(40.25);
-        i.event_id_cnty = Some("SYR1".into());
-        i.assoc_actor_1 = Some("B".into());
-        i.inter1 = Some(2);
-        i.actor2 = Some("C".into());
-        i.assoc_actor_2 = Some("D".into());
-        i.inter2 = Some(1);
-        i.country = Some("Syria".into());
-        i.iso = Some(760);
-        i.admin1 = Some("a1".into());
-        i.admin2 = Some("a2".into());
-        i.admin3 = Some("a3".into());
-        i.geo_precision = 2;
-        i.time_precision = 3;
-        i.place_id = Some("p".into());
-        i.placement = Placement::Gazetteer;
-        i.fatalities_low = Some(1);
-        i.fatalities_high = Some(4);
-        i.source = Some("s".into());
-        i.source_url = Some("https://example.org".into());
-        i.notes = Some("n".into());
-        i.tags = vec!["t1".into(), "t2".into()];
-        let now = Utc::now();
-        let day = NaiveDate::from_ymd_opt(2022, 1, 20).unwrap();
-        let count = |best, low, high| Some(Count { best, low, high });
-        let mut r = DisplacementReport {
-            id: 0,
-            date_start: day,
-            date_end: day + chrono::Days::new(2),
-            origin_id: "o".into(),
-            destination_id: Some("d".into()),
-            households: count(3, Some(2), Some(5)),
-            individuals: count(10, None, Some(20)),
-            source: Some("s".into()),
-            source_url: Some("https://example.org".into()),
-            notes: Some("n".into()),
-            created_at: now,
-            updated_at: now,
-        };
-        store
-            .write(|w| {
-                w.insert(&mut i)?;
-                r.id = w.put_report(None, &r)?;
-                Ok(())
-            })
-            .unwrap();
-        assert_eq!(*store.load_all().unwrap()[0], i);
-        assert_eq!(store.load_reports().unwrap(), vec![r]);
     }
 }

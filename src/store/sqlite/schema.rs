@@ -64,4 +64,37 @@ pub const MIGRATIONS: &[&str] = &[
         created_at TEXT NOT NULL,
         updated_at TEXT NOT NULL
     );",
+    // 3: the change feed (see `store::feed`): each record's latest change, numbered in
+    // commit order, and the head row every writer holds. Existing records and deletions are
+    // entered oldest first; the old deletions table is now the feed's delete entries.
+    "CREATE TABLE change (
+        seq INTEGER PRIMARY KEY,
+        collection TEXT NOT NULL,
+        record_id INTEGER NOT NULL,
+        op TEXT NOT NULL CHECK (op IN ('create', 'update', 'delete')),
+        at TEXT NOT NULL,
+        UNIQUE (collection, record_id)
+    );
+    INSERT INTO change (collection, record_id, op, at)
+        SELECT collection, record_id, op, at FROM (
+            SELECT 'incidents' AS collection, id AS record_id,
+                CASE WHEN updated_at > created_at THEN 'update' ELSE 'create' END AS op,
+                updated_at AS at
+            FROM incident
+            UNION ALL
+            SELECT 'displacement-reports', id,
+                CASE WHEN updated_at > created_at THEN 'update' ELSE 'create' END, updated_at
+            FROM displacement_report
+            UNION ALL
+            SELECT 'incidents', id, 'delete', deleted_at FROM incident_deletion
+        ) ORDER BY at, collection, record_id;
+    CREATE TABLE feed_head (
+        one INTEGER PRIMARY KEY CHECK (one = 1),
+        seq INTEGER NOT NULL,
+        at TEXT NOT NULL
+    );
+    INSERT INTO feed_head (one, seq, at)
+        SELECT 1, COALESCE(MAX(seq), 0), COALESCE(MAX(at), '1970-01-01 00:00:00+00:00')
+        FROM change;
+    DROP TABLE incident_deletion;",
 ];

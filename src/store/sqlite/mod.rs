@@ -1,0 +1,766 @@
+//! The embedded store: one SQLite file in WAL mode. Every write is one transaction with
+//! `synchronous=FULL`, so a write that returned is on disk and survives `kill -9`.
+
+mod columns;
+mod schema;
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Row};
+
+use super::feed::{collection_of, kind_of, Change, FeedEntry, Head, Op, Stored};
+use super::{Backend, StoreError, Transaction};
+use crate::collection::RecordKind;
+use crate::model::displacement::{Count, DisplacementReport};
+use crate::model::incident::Text;
+use crate::model::{Incident, Placement};
+
+pub struct SqliteStore {
+    conn: Connection,
+    /// Read-only connections for reads beside the writer (the feed): WAL readers never wait
+    /// for it.
+    readers: Mutex<Vec<Connection>>,
+}
+
+impl SqliteStore {
+    pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        let open_err = |source| StoreError::Open {
+            path: path.display().to_string(),
+            source,
+        };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            // A missing folder would otherwise surface as a vague "unable to open".
+            let _ = std::fs::create_dir_all(dir);
+        }
+        let conn = Connection::open(path).map_err(open_err)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(open_err)?;
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(open_err)?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(open_err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(open_err)?;
+        let mut store = SqliteStore {
+            conn,
+            readers: Mutex::new(Vec::new()),
+        };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    fn migrate(&mut self) -> Result<(), StoreError> {
+        let version: usize = self
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))?;
+        let known = schema::MIGRATIONS.len();
+        if version > known {
+            return Err(StoreError::TooNew {
+                found: version,
+                known,
+            });
+        }
+        for (n, sql) in schema::MIGRATIONS.iter().enumerate().skip(version) {
+            let tx = self.conn.transaction()?;
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", n + 1)?;
+            tx.commit()?;
+            tracing::info!(version = n + 1, "applied schema migration");
+        }
+        Ok(())
+    }
+
+    /// As `load_incidents`, reading on several threads once the id range spans `min_ids`.
+    /// Large stores are read by one thread per core, each over its own id range and
+    /// connection (WAL readers do not block each other), and repeated text is shared (see
+    /// `model::incident::Text`).
+    fn load_split(&self, min_ids: i64) -> Result<Vec<Arc<Incident>>, StoreError> {
+        let (first, last): (Option<i64>, Option<i64>) =
+            self.conn
+                .query_row("SELECT MIN(id), MAX(id) FROM incident", [], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })?;
+        let (Some(first), Some(last)) = (first, last) else {
+            return Ok(Vec::new());
+        };
+        let path = self.conn.path().filter(|p| !p.is_empty());
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8)) as i64;
+        let (Some(path), true) = (path, last - first >= min_ids && threads > 1) else {
+            return load_range(&self.conn, first, last);
+        };
+        let step = (last - first) / threads + 1;
+        let parts: Vec<Result<Vec<Arc<Incident>>, StoreError>> = std::thread::scope(|scope| {
+            let workers: Vec<_> = (0..threads)
+                .map(|n| {
+                    let lo = first + n * step;
+                    let hi = (lo + step - 1).min(last);
+                    scope.spawn(move || {
+                        let conn = Connection::open_with_flags(
+                            path,
+                            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                        )?;
+                        load_range(&conn, lo, hi)
+                    })
+                })
+                .collect();
+            workers
+                .into_iter()
+                .map(|w| {
+                    w.join().unwrap_or_else(|_| {
+                        Err(StoreError::Commit("a loading thread panicked".into()))
+                    })
+                })
+                .collect()
+        });
+        let mut out = Vec::with_capacity((last - first + 1) as usize);
+        for part in parts {
+            out.extend(part?);
+        }
+        Ok(out)
+    }
+
+    /// Runs `f` on a read-only connection of its own (the writer's when the store is in
+    /// memory), so reads beside the writer never wait for its commit.
+    fn read<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let Some(path) = self.conn.path().filter(|p| !p.is_empty()) else {
+            return f(&self.conn);
+        };
+        let pooled = self.readers.lock().ok().and_then(|mut r| r.pop());
+        let conn = match pooled {
+            Some(c) => c,
+            None => Connection::open_with_flags(
+                path,
+                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )?,
+        };
+        let out = f(&conn);
+        if let Ok(mut readers) = self.readers.lock() {
+            if readers.len() < 8 {
+                readers.push(conn);
+            }
+        }
+        out
+    }
+}
+
+impl Backend for SqliteStore {
+    fn schema_version(&self) -> Result<usize, StoreError> {
+        Ok(self
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))?)
+    }
+
+    fn load_incidents(&self) -> Result<Vec<Arc<Incident>>, StoreError> {
+        self.load_split(100_000)
+    }
+
+    fn load_reports(&self) -> Result<Vec<DisplacementReport>, StoreError> {
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {} FROM displacement_report ORDER BY id",
+            columns::REPORT.names
+        ))?;
+        let rows = stmt.query_map([], row_to_report)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn load_deletions(&self) -> Result<Vec<(i64, DateTime<Utc>)>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT record_id, at FROM change WHERE collection = ?1 AND op = 'delete' ORDER BY seq",
+        )?;
+        let rows = stmt.query_map([collection_of(RecordKind::Incidents)], |r| {
+            Ok((r.get(0)?, time_column(r, 1)?))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn count(&self) -> Result<usize, StoreError> {
+        Ok(self
+            .conn
+            .query_row("SELECT count(*) FROM incident", [], |r| r.get(0))?)
+    }
+
+    fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .conn
+            .query_row("SELECT value FROM setting WHERE key = ?1", [key], |r| {
+                r.get(0)
+            })
+            .optional()?)
+    }
+
+    fn head(&self) -> Result<Head, StoreError> {
+        read_head(&self.conn)
+    }
+
+    fn changes_after(&self, after: i64, limit: usize) -> Result<Vec<FeedEntry>, StoreError> {
+        self.read(|conn| {
+            // One transaction: the entries and the records they name are read as of one moment.
+            conn.execute_batch("BEGIN")?;
+            let out = feed_after(conn, after, limit);
+            conn.execute_batch("COMMIT")?;
+            out
+        })
+    }
+
+    fn begin(&mut self) -> Result<Box<dyn Transaction + '_>, StoreError> {
+        // IMMEDIATE takes the write lock now: the head read next cannot go stale.
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        Ok(Box::new(SqliteTx { tx }))
+    }
+}
+
+fn read_head(conn: &Connection) -> Result<Head, StoreError> {
+    Ok(conn.query_row("SELECT seq, at FROM feed_head", [], |r| {
+        Ok(Head {
+            seq: r.get(0)?,
+            at: time_column(r, 1)?,
+        })
+    })?)
+}
+
+/// The feed after `after` with each entry's record (see `Backend::changes_after`).
+fn feed_after(conn: &Connection, after: i64, limit: usize) -> Result<Vec<FeedEntry>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT seq, collection, record_id, op, at FROM change WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+    )?;
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let changes = stmt
+        .query_map(params![after, limit], |r| {
+            let seq: i64 = r.get(0)?;
+            let collection: String = r.get(1)?;
+            let op: String = r.get(3)?;
+            Ok((seq, collection, r.get::<_, i64>(2)?, op, time_column(r, 4)?))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut texts = Interner::default();
+    let mut out = Vec::with_capacity(changes.len());
+    for (seq, collection, id, op, at) in changes {
+        let corrupt = |reason: String| StoreError::Corrupt { id, reason };
+        let kind = kind_of(&collection).ok_or_else(|| corrupt(format!("change {seq}: collection '{collection}'")))?;
+        let op = Op::parse(&op).ok_or_else(|| corrupt(format!("change {seq}: op '{op}'")))?;
+        let record = match (op, kind) {
+            (Op::Delete, _) => None,
+            (_, RecordKind::Incidents) => incident_by_id(conn, id, &mut texts)?.map(Stored::Incident),
+            (_, RecordKind::DisplacementReports) => report_by_id(conn, id)?.map(Stored::Report),
+        };
+        out.push(FeedEntry {
+            change: Change { seq, kind, id, op, at },
+            record,
+        });
+    }
+    Ok(out)
+}
+
+fn incident_by_id(
+    conn: &Connection,
+    id: i64,
+    texts: &mut Interner,
+) -> Result<Option<Incident>, StoreError> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {} FROM incident WHERE id = ?1",
+        columns::INCIDENT.names
+    ))?;
+    let mut rows = stmt.query([id])?;
+    match rows.next()? {
+        Some(row) => Ok(Some(row_to_incident(row, texts)??)),
+        None => Ok(None),
+    }
+}
+
+fn report_by_id(conn: &Connection, id: i64) -> Result<Option<DisplacementReport>, StoreError> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {} FROM displacement_report WHERE id = ?1",
+        columns::REPORT.names
+    ))?;
+    Ok(stmt.query_row([id], row_to_report).optional()?)
+}
+
+/// One write transaction (see `Backend::begin`).
+struct SqliteTx<'a> {
+    tx: rusqlite::Transaction<'a>,
+}
+
+impl SqliteTx<'_> {
+    /// Writes every column; a NULL id lets SQLite assign the next one (AUTOINCREMENT: never
+    /// reused).
+    fn put_incident(&mut self, id: Option<i64>, i: &Incident) -> Result<i64, StoreError> {
+        let mut stmt = self.tx.prepare_cached(&columns::INCIDENT.insert)?;
+        stmt.execute(columns::INCIDENT.params(id, i))?;
+        Ok(id.unwrap_or_else(|| self.tx.last_insert_rowid()))
+    }
+
+    fn put_report(&mut self, id: Option<i64>, r: &DisplacementReport) -> Result<i64, StoreError> {
+        let mut stmt = self.tx.prepare_cached(&columns::REPORT.insert)?;
+        stmt.execute(columns::REPORT.params(id, r))?;
+        Ok(id.unwrap_or_else(|| self.tx.last_insert_rowid()))
+    }
+
+    fn exists(&mut self, table: &str, id: i64) -> Result<bool, StoreError> {
+        Ok(self.tx.query_row(
+            &format!("SELECT EXISTS(SELECT 1 FROM {table} WHERE id = ?1)"),
+            [id],
+            |r| r.get(0),
+        )?)
+    }
+}
+
+impl Transaction for SqliteTx<'_> {
+    fn head(&mut self) -> Result<Head, StoreError> {
+        read_head(&self.tx)
+    }
+
+    fn set_head(&mut self, head: Head) -> Result<(), StoreError> {
+        self.tx.execute(
+            "UPDATE feed_head SET seq = ?1, at = ?2",
+            params![head.seq, head.at],
+        )?;
+        Ok(())
+    }
+
+    fn commit(self: Box<Self>) -> Result<(), StoreError> {
+        Ok(self.tx.commit()?)
+    }
+
+    fn savepoint(&mut self) -> Result<(), StoreError> {
+        Ok(self.tx.execute_batch("SAVEPOINT one_write")?)
+    }
+
+    fn release_savepoint(&mut self) -> Result<(), StoreError> {
+        Ok(self.tx.execute_batch("RELEASE one_write")?)
+    }
+
+    fn rollback_to_savepoint(&mut self) -> Result<(), StoreError> {
+        Ok(self
+            .tx
+            .execute_batch("ROLLBACK TO one_write; RELEASE one_write")?)
+    }
+
+    fn insert_incidents(&mut self, batch: &mut [Incident]) -> Result<(), StoreError> {
+        for i in batch {
+            i.id = self.put_incident(None, i)?;
+        }
+        Ok(())
+    }
+
+    fn restore(&mut self, records: &[Stored]) -> Result<(), StoreError> {
+        for r in records {
+            match r {
+                Stored::Incident(i) => self.put_incident(Some(i.id), i)?,
+                Stored::Report(r) => self.put_report(Some(r.id), r)?,
+            };
+        }
+        Ok(())
+    }
+
+    fn update_incident(&mut self, i: &Incident) -> Result<bool, StoreError> {
+        let exists = self.exists("incident", i.id)?;
+        if exists {
+            self.put_incident(Some(i.id), i)?;
+        }
+        Ok(exists)
+    }
+
+    fn incident(&mut self, id: i64) -> Result<Option<Incident>, StoreError> {
+        incident_by_id(&self.tx, id, &mut Interner::default())
+    }
+
+    fn delete_incident(&mut self, id: i64) -> Result<bool, StoreError> {
+        Ok(self
+            .tx
+            .execute("DELETE FROM incident WHERE id = ?1", [id])?
+            == 1)
+    }
+
+    fn insert_report(&mut self, r: &mut DisplacementReport) -> Result<(), StoreError> {
+        r.id = self.put_report(None, r)?;
+        Ok(())
+    }
+
+    fn update_report(&mut self, r: &DisplacementReport) -> Result<bool, StoreError> {
+        let exists = self.exists("displacement_report", r.id)?;
+        if exists {
+            self.put_report(Some(r.id), r)?;
+        }
+        Ok(exists)
+    }
+
+    fn report(&mut self, id: i64) -> Result<Option<DisplacementReport>, StoreError> {
+        report_by_id(&self.tx, id)
+    }
+
+    fn delete_report(&mut self, id: i64) -> Result<bool, StoreError> {
+        Ok(self
+            .tx
+            .execute("DELETE FROM displacement_report WHERE id = ?1", [id])?
+            == 1)
+    }
+
+    fn log_changes(&mut self, changes: &[Change]) -> Result<(), StoreError> {
+        // The UNIQUE (collection, record_id) constraint makes REPLACE drop the earlier entry.
+        let mut stmt = self.tx.prepare_cached(
+            "INSERT OR REPLACE INTO change (seq, collection, record_id, op, at) \
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?;
+        for c in changes {
+            stmt.execute(params![
+                c.seq,
+                collection_of(c.kind),
+                c.id,
+                c.op.as_str(),
+                c.at
+            ])?;
+        }
+        Ok(())
+    }
+
+    fn set_setting(&mut self, key: &str, value: &str) -> Result<(), StoreError> {
+        self.tx.execute(
+            "INSERT INTO setting (key, value) VALUES (?1, ?2) \
+             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            [key, value],
+        )?;
+        Ok(())
+    }
+}
+
+/// The incidents with ids in `lo..=hi`, in id order.
+fn load_range(conn: &Connection, lo: i64, hi: i64) -> Result<Vec<Arc<Incident>>, StoreError> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {} FROM incident WHERE id BETWEEN ?1 AND ?2 ORDER BY id",
+        columns::INCIDENT.names
+    ))?;
+    let mut rows = stmt.query([lo, hi])?;
+    let mut texts = Interner::default();
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        out.push(Arc::new(row_to_incident(row, &mut texts)??));
+    }
+    Ok(out)
+}
+
+/// Shares equal strings among the incidents one load reads. Keys are our own data, not an
+/// attacker's, so a fast non-keyed hash is fine.
+#[derive(Default)]
+struct Interner(HashSet<Text, xxhash_rust::xxh3::Xxh3DefaultBuilder>);
+
+impl Interner {
+    fn text(&mut self, s: &str) -> Text {
+        if let Some(t) = self.0.get(s) {
+            return t.clone();
+        }
+        let t = Text::from(s);
+        self.0.insert(t.clone());
+        t
+    }
+
+    fn column(&mut self, r: &Row<'_>, n: usize) -> rusqlite::Result<Text> {
+        Ok(self.text(r.get_ref(n)?.as_str()?))
+    }
+
+    fn optional(&mut self, r: &Row<'_>, n: usize) -> rusqlite::Result<Option<Text>> {
+        Ok(r.get_ref(n)?.as_str_or_null()?.map(|s| self.text(s)))
+    }
+}
+
+/// `YYYY-MM-DD` without going through a format-string parser (it dominates start-up).
+fn date_column(r: &Row<'_>, n: usize) -> rusqlite::Result<NaiveDate> {
+    let text = r.get_ref(n)?.as_str()?;
+    let b = text.as_bytes();
+    let digits = |s: &[u8]| {
+        s.iter().try_fold(0u32, |acc, &c| {
+            c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
+        })
+    };
+    if b.len() == 10 && b[4] == b'-' && b[7] == b'-' {
+        if let (Some(y), Some(m), Some(d)) = (digits(&b[..4]), digits(&b[5..7]), digits(&b[8..])) {
+            if let Some(date) = NaiveDate::from_ymd_opt(y as i32, m, d) {
+                return Ok(date);
+            }
+        }
+    }
+    r.get(n)
+}
+
+/// Timestamps as written (`2022-01-20 18:00:00+00:00` or RFC 3339), parsed without a
+/// format-string parser; anything else through rusqlite's own conversion.
+fn time_column(r: &Row<'_>, n: usize) -> rusqlite::Result<DateTime<Utc>> {
+    let text = r.get_ref(n)?.as_str()?;
+    let parsed = if text.as_bytes().get(10) == Some(&b' ') {
+        DateTime::parse_from_rfc3339(&text.replacen(' ', "T", 1))
+    } else {
+        DateTime::parse_from_rfc3339(text)
+    };
+    match parsed {
+        Ok(t) => Ok(t.with_timezone(&Utc)),
+        Err(_) => r.get(n),
+    }
+}
+
+fn row_to_incident(
+    r: &Row<'_>,
+    texts: &mut Interner,
+) -> rusqlite::Result<Result<Incident, StoreError>> {
+    macro_rules! at {
+        ($name:literal) => {
+            const { columns::incident($name) }
+        };
+    }
+    let id: i64 = r.get(at!("id"))?;
+    let placement: String = r.get(at!("placement"))?;
+    let tags: String = r.get(at!("tags"))?;
+    let Some(placement) = Placement::parse(&placement) else {
+        return Ok(Err(StoreError::Corrupt {
+            id,
+            reason: format!("placement '{placement}'"),
+        }));
+    };
+    let tags = match serde_json::from_str(&tags) {
+        Ok(t) => t,
+        Err(e) => {
+            return Ok(Err(StoreError::Corrupt {
+                id,
+                reason: format!("tags: {e}"),
+            }))
+        }
+    };
+    Ok(Ok(Incident {
+        id,
+        event_id_cnty: r.get(at!("event_id_cnty"))?,
+        event_date: date_column(r, at!("event_date"))?,
+        time_precision: r.get(at!("time_precision"))?,
+        event_type: texts.column(r, at!("event_type"))?,
+        sub_event_type: texts.column(r, at!("sub_event_type"))?,
+        actor1: texts.column(r, at!("actor1"))?,
+        assoc_actor_1: texts.optional(r, at!("assoc_actor_1"))?,
+        inter1: r.get(at!("inter1"))?,
+        actor2: texts.optional(r, at!("actor2"))?,
+        assoc_actor_2: texts.optional(r, at!("assoc_actor_2"))?,
+        inter2: r.get(at!("inter2"))?,
+        country: texts.optional(r, at!("country"))?,
+        iso: r.get(at!("iso"))?,
+        admin1: texts.optional(r, at!("admin1"))?,
+        admin2: texts.optional(r, at!("admin2"))?,
+        admin3: texts.optional(r, at!("admin3"))?,
+        location: texts.column(r, at!("location"))?,
+        lon: r.get(at!("longitude"))?,
+        lat: r.get(at!("latitude"))?,
+        geo_precision: r.get(at!("geo_precision"))?,
+        place_id: texts.optional(r, at!("place_id"))?,
+        placement,
+        fatalities: r.get(at!("fatalities"))?,
+        fatalities_low: r.get(at!("fatalities_low"))?,
+        fatalities_high: r.get(at!("fatalities_high"))?,
+        source: texts.optional(r, at!("source"))?,
+        source_url: r.get(at!("source_url"))?,
+        notes: r.get(at!("notes"))?,
+        tags,
+        created_at: time_column(r, at!("created_at"))?,
+        updated_at: time_column(r, at!("updated_at"))?,
+    }))
+}
+
+fn row_to_report(r: &Row<'_>) -> rusqlite::Result<DisplacementReport> {
+    macro_rules! at {
+        ($name:literal) => {
+            const { columns::report($name) }
+        };
+    }
+    let count = |best: Option<u32>, low, high| best.map(|best| Count { best, low, high });
+    Ok(DisplacementReport {
+        id: r.get(at!("id"))?,
+        date_start: r.get(at!("date_start"))?,
+        date_end: r.get(at!("date_end"))?,
+        origin_id: r.get(at!("origin_id"))?,
+        destination_id: r.get(at!("destination_id"))?,
+        households: count(
+            r.get(at!("households"))?,
+            r.get(at!("households_low"))?,
+            r.get(at!("households_high"))?,
+        ),
+        individuals: count(
+            r.get(at!("individuals"))?,
+            r.get(at!("individuals_low"))?,
+            r.get(at!("individuals_high"))?,
+        ),
+        source: r.get(at!("source"))?,
+        source_url: r.get(at!("source_url"))?,
+        notes: r.get(at!("notes"))?,
+        created_at: r.get(at!("created_at"))?,
+        updated_at: r.get(at!("updated_at"))?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Incident;
+    use crate::store::{Location, Store};
+
+    fn open(dir: &tempfile::TempDir) -> Store {
+        Store::open(&Location::File(dir.path().join("a.sqlite"))).unwrap()
+    }
+
+    fn incident(lon: f64) -> Incident {
+        Incident::sample(0, lon, 36.5)
+    }
+
+    /// In a group commit a write that fails is undone alone; the others commit.
+    #[test]
+    fn a_failed_write_in_a_group_spoils_no_other() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = open(&dir);
+        let results = store
+            .write(|w| {
+                let good = w.all_or_nothing(|w| w.insert(&mut incident(40.0)));
+                // Two rows, the second out of range: the CHECK fails, the first is undone.
+                let bad = w.all_or_nothing(|w| {
+                    w.insert(&mut incident(41.0))?;
+                    w.insert(&mut incident(500.0))
+                });
+                let good_again = w.all_or_nothing(|w| w.insert(&mut incident(42.0)));
+                Ok((good.is_ok(), bad.is_ok(), good_again.is_ok()))
+            })
+            .unwrap()
+            .value;
+        assert_eq!(results, (true, false, true));
+        let lons: Vec<f64> = store.load_all().unwrap().iter().map(|i| i.lon).collect();
+        assert_eq!(lons, vec![40.0, 42.0]);
+    }
+
+    /// Loading on several threads gives exactly what one thread reads, in id order, with
+    /// dates, times and shared text intact.
+    #[test]
+    fn split_load_equals_a_plain_load() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = open(&dir);
+        let written: Vec<Incident> = store
+            .write(|w| {
+                let mut out = Vec::new();
+                for n in 0..60 {
+                    let mut i = incident(40.0 + n as f64 / 100.0);
+                    i.event_date += chrono::TimeDelta::days(n);
+                    i.admin1 = Some("Al-Hasakeh".into());
+                    w.insert(&mut i)?;
+                    out.push(i);
+                }
+                for id in [5, 6, 30] {
+                    w.delete(id)?;
+                }
+                Ok(out)
+            })
+            .unwrap()
+            .value;
+        let expected: Vec<Incident> = written
+            .into_iter()
+            .filter(|i| ![5, 6, 30].contains(&i.id))
+            .collect();
+        let sqlite = SqliteStore::open(&dir.path().join("a.sqlite")).unwrap();
+        let split = sqlite.load_split(10).unwrap();
+        let plain = sqlite.load_split(i64::MAX).unwrap();
+        let split: Vec<Incident> = split.iter().map(|i| (**i).clone()).collect();
+        let plain: Vec<Incident> = plain.iter().map(|i| (**i).clone()).collect();
+        assert_eq!(split, expected);
+        assert_eq!(plain, expected);
+    }
+
+    #[test]
+    fn loaded_text_is_shared() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = open(&dir);
+        store
+            .write(|w| {
+                w.insert(&mut incident(40.0))?;
+                w.insert(&mut incident(41.0))
+            })
+            .unwrap();
+        let all = store.load_all().unwrap();
+        assert!(Arc::ptr_eq(&all[0].actor1, &all[1].actor1));
+    }
+
+    /// The declared columns are the tables' columns (the migrations are never edited).
+    #[test]
+    fn declared_columns_are_the_tables() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("a.sqlite")).unwrap();
+        for (table, declared) in [
+            ("incident", &columns::INCIDENT.names),
+            ("displacement_report", &columns::REPORT.names),
+        ] {
+            let mut stmt = store
+                .conn
+                .prepare(&format!("SELECT name FROM pragma_table_info('{table}')"))
+                .unwrap();
+            let mut actual: Vec<String> = stmt
+                .query_map([], |r| r.get(0))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap();
+            let mut declared: Vec<&str> = declared.split(", ").collect();
+            actual.sort();
+            declared.sort_unstable();
+            assert_eq!(actual, declared, "{table}");
+        }
+    }
+
+    /// Every field is written and read back: an incident and a report with all set.
+    #[test]
+    fn every_column_round_trips() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = open(&dir);
+        let mut i = incident(40.25);
+        i.event_id_cnty = Some("SYR1".into());
+        i.assoc_actor_1 = Some("B".into());
+        i.inter1 = Some(2);
+        i.actor2 = Some("C".into());
+        i.assoc_actor_2 = Some("D".into());
+        i.inter2 = Some(1);
+        i.country = Some("Syria".into());
+        i.iso = Some(760);
+        i.admin1 = Some("a1".into());
+        i.admin2 = Some("a2".into());
+        i.admin3 = Some("a3".into());
+        i.geo_precision = 2;
+        i.time_precision = 3;
+        i.place_id = Some("p".into());
+        i.placement = Placement::Gazetteer;
+        i.fatalities_low = Some(1);
+        i.fatalities_high = Some(4);
+        i.source = Some("s".into());
+        i.source_url = Some("https://example.org".into());
+        i.notes = Some("n".into());
+        i.tags = vec!["t1".into(), "t2".into()];
+        let now = Utc::now();
+        let day = NaiveDate::from_ymd_opt(2022, 1, 20).unwrap();
+        let count = |best, low, high| Some(Count { best, low, high });
+        let mut r = DisplacementReport {
+            id: 0,
+            date_start: day,
+            date_end: day + chrono::Days::new(2),
+            origin_id: "o".into(),
+            destination_id: Some("d".into()),
+            households: count(3, Some(2), Some(5)),
+            individuals: count(10, None, Some(20)),
+            source: Some("s".into()),
+            source_url: Some("https://example.org".into()),
+            notes: Some("n".into()),
+            created_at: now,
+            updated_at: now,
+        };
+        store
+            .write(|w| {
+                w.insert(&mut i)?;
+                w.insert_report(&mut r)
+            })
+            .unwrap();
+        assert_eq!(*store.load_all().unwrap()[0], i);
+        assert_eq!(store.load_reports().unwrap(), vec![r]);
+    }
+}
