@@ -235,6 +235,16 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         }
     }
     tracing::info!(incidents = atlas.snapshot().incidents.len(), seq = atlas.snapshot().seq, db = %args.data.db, "store opened");
+    let atlas = Arc::new(atlas);
+    if let Location::Postgres(url) = &args.data.db {
+        // Other replicas write to the same store: follow its feed.
+        let wakeups = crate::store::postgres::Listener::connect(url);
+        atlas::follow::follow(
+            atlas.clone(),
+            wakeups,
+            std::time::Duration::from_millis(args.poll_ms.max(10)),
+        );
+    }
     let write_token = std::env::var("ATLAS_WRITE_TOKEN")
         .ok()
         .filter(|t| !t.trim().is_empty());
@@ -252,7 +262,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         bail!("{} resolves to no address", args.bind);
     };
     let state = actix_web::web::Data::new(AppState {
-        atlas: Arc::new(atlas),
+        atlas,
         write_token,
         public_url: args.public_url.clone(),
         listen_host: local.to_string(),
@@ -264,6 +274,11 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
             std::time::Duration::from_secs(args.export_stall_secs),
         ),
         metrics: api::metrics::Metrics::new().context("cannot set up the metrics")?,
+        read_wait: match args.data.db {
+            // Only another server sharing the store can be ahead of this one.
+            Location::Postgres(_) => std::time::Duration::from_millis(args.read_wait_ms),
+            Location::File(_) => std::time::Duration::ZERO,
+        },
     });
     let workers = args.workers.unwrap_or_else(|| {
         std::thread::available_parallelism()

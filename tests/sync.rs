@@ -34,6 +34,13 @@ fn get_query(s: &Server, path: &str, query: &[(&str, &str)]) -> Response {
         .expect("GET")
 }
 
+/// A cursor: the change feed's sequence number.
+fn seq(cursor: &str) -> i64 {
+    cursor
+        .parse()
+        .unwrap_or_else(|e| panic!("cursor {cursor}: {e}"))
+}
+
 /// id → updated_at, as served.
 type Copy = BTreeMap<i64, String>;
 
@@ -213,7 +220,7 @@ fn mirror_recipe_reproduces_the_server_round_after_round() {
     apply(&mut copy, &round);
     assert_eq!(copy, server_set(&s));
     assert!(
-        time(&round.cursor) > time(&cursor),
+        seq(&round.cursor) > seq(&cursor),
         "{} after {cursor}",
         round.cursor
     );
@@ -257,21 +264,31 @@ fn mirror_recipe_reproduces_the_server_round_after_round() {
 }
 
 #[test]
-fn stamps_grow_with_each_commit_and_the_cursor_is_the_newest() {
+fn stamps_grow_with_each_commit_and_the_cursor_counts_changes() {
     let s = Server::start();
     let first = cursor_of(&s.get(ITEMS));
-    // The seed is one commit: every incident carries the cursor as its stamp.
+    // The seed is one commit: every incident carries one stamp.
     let seeded = server_set(&s);
+    let seed_stamp = seeded.values().next().expect("seeded").clone();
     assert!(
-        seeded.values().all(|t| *t == first),
-        "{seeded:?} vs {first}"
+        seeded.values().all(|t| *t == seed_stamp),
+        "{seeded:?}"
     );
 
-    let (status, created) = s.post(
-        ITEMS,
-        &json!({"type": "FeatureCollection",
-                "features": [incident("al-Zuhur"), incident("Ghweiran")]}),
-    );
+    let res = s
+        .client()
+        .post(s.url(ITEMS))
+        .bearer_auth(TOKEN)
+        .header("Content-Type", "application/geo+json")
+        .body(
+            json!({"type": "FeatureCollection",
+                    "features": [incident("al-Zuhur"), incident("Ghweiran")]})
+            .to_string(),
+        )
+        .send()
+        .expect("POST");
+    let written = cursor_of(&res);
+    let (status, created) = json_of(res);
     assert_eq!(status, 201, "{created}");
     let stamps: Vec<&str> = created["features"]
         .as_array()
@@ -280,26 +297,33 @@ fn stamps_grow_with_each_commit_and_the_cursor_is_the_newest() {
         .map(|f| f["properties"]["updated_at"].as_str().expect("updated_at"))
         .collect();
     assert_eq!(stamps[0], stamps[1], "one commit, one stamp");
-    assert!(time(stamps[0]) > time(&first));
+    assert!(time(stamps[0]) > time(&seed_stamp));
+    // Two records, two changes: the write's cursor is the second's number.
+    assert_eq!(seq(&written), seq(&first) + 2);
     let after_create = cursor_of(&s.get(ITEMS));
-    assert_eq!(after_create, stamps[0]);
+    assert_eq!(after_create, written);
 
-    // At the boundary: strictly after the two's own stamp gives neither of them; strictly
-    // after the cursor before gives both.
-    let (_, fc) = json_of(get_query(&s, ITEMS, &[("updated_after", stamps[0])]));
-    assert_eq!(fc["numberMatched"], 0, "{fc}");
-    let (_, fc) = json_of(get_query(&s, ITEMS, &[("updated_after", &first)]));
-    assert_eq!(ids(&fc), ids(&created), "{fc}");
+    // At the boundary, by stamp and by number: strictly after the two's own stamp (or
+    // number) gives neither of them; strictly after the cursor before gives both.
+    for (before, after) in [(first.as_str(), stamps[0]), (&first, &written)] {
+        let (_, fc) = json_of(get_query(&s, ITEMS, &[("updated_after", after)]));
+        assert_eq!(fc["numberMatched"], 0, "{after}: {fc}");
+        let (_, fc) = json_of(get_query(&s, ITEMS, &[("updated_after", before)]));
+        assert_eq!(ids(&fc), ids(&created), "{before}: {fc}");
+    }
 
     delete(&s, 5);
     let res = get_query(&s, DELETIONS, &[]);
     let after_delete = cursor_of(&res);
     let (_, feed) = json_of(res);
-    assert_eq!(
-        feed["deletions"],
-        json!([{"id": 5, "deleted_at": after_delete}])
-    );
-    assert!(time(&after_delete) > time(&after_create));
+    assert_eq!(seq(&after_delete), seq(&after_create) + 1);
+    let deleted_at = feed["deletions"][0]["deleted_at"].as_str().expect("deleted_at");
+    assert_eq!(feed["deletions"][0]["id"], 5);
+    assert!(time(deleted_at) > time(stamps[0]));
+    let (_, feed) = json_of(get_query(&s, DELETIONS, &[("deleted_after", &after_create)]));
+    assert_eq!(feed["numberMatched"], 1, "{feed}");
+    let (_, feed) = json_of(get_query(&s, DELETIONS, &[("deleted_after", &after_delete)]));
+    assert_eq!(feed["numberMatched"], 0, "{feed}");
 }
 
 #[test]
@@ -476,8 +500,13 @@ fn collection_and_openapi_describe_sync() {
         .iter()
         .find(|p| p["name"] == "updated_after")
         .expect("updated_after")["schema"];
-    assert_eq!(p["format"], "date-time");
-    assert!(items["responses"]["200"]["headers"][CURSOR].is_object());
+    // A sequence number or a time.
+    assert_eq!(p["anyOf"][0]["type"], "integer", "{p}");
+    assert_eq!(p["anyOf"][1]["format"], "date-time", "{p}");
+    assert_eq!(
+        items["responses"]["200"]["headers"][CURSOR]["schema"]["type"],
+        "integer"
+    );
     let feed = &api["paths"][DELETIONS]["get"];
     assert_eq!(names(feed), ["deleted_after", "limit", "offset", "f"]);
     let page = &feed["responses"]["200"]["content"]["application/json"]["schema"]["$ref"];
@@ -486,9 +515,10 @@ fn collection_and_openapi_describe_sync() {
     assert!(page["properties"]["deletions"].is_object(), "{page}");
     assert!(!names(&api["paths"]["/collections/places/items"]["get"])
         .contains(&"updated_after".to_owned()));
-    assert_eq!(
-        api["components"]["schemas"]["SearchRequest"]["properties"]["updated_after"]["format"],
-        "date-time"
+    let member = &api["components"]["schemas"]["SearchRequest"]["properties"]["updated_after"];
+    assert!(
+        member.to_string().contains("sequence number"),
+        "{member}"
     );
 }
 

@@ -31,9 +31,9 @@ use crate::service::ItemsRequest;
             headers(
                 ("Content-Crs" = String, description = "The CRS of the geometries: its URI in angle brackets, e.g. \
                     <http://www.opengis.net/def/crs/OGC/1.3/CRS84>"),
-                ("atlas-sync-cursor" = chrono::DateTime<chrono::Utc>, description = "The newest write (create, \
-                    change or delete) this answer reflects; pass it as updated_after and \
-                    deleted_after next time"),
+                ("atlas-sync-cursor" = i64, description = "The change feed's sequence number \
+                    this answer reflects; pass it as updated_after (and deleted_after, or after \
+                    on /changes) next time"),
             ),
             content(
                 (ref("#/components/schemas/FeatureCollection") = "application/geo+json"),
@@ -55,7 +55,7 @@ pub async fn items(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let c = find_collection(&state, &path)?;
-    let mut request = ItemsRequest::from_query(req.query_string(), c.as_ref())?;
+    let mut request = ItemsRequest::from_query(req.query_string(), c.as_ref(), &state.atlas.snapshot().stamps)?;
     let format = format::negotiate(&req, request.query.pairs(), format::ITEMS)?;
     let base = base_url(&req, &state);
     let page = items::items(&state.atlas, c, &mut request, format, &base)?;

@@ -6,6 +6,7 @@ mod assets;
 mod bare_errors;
 mod body;
 mod catalog;
+mod changes;
 mod etag;
 mod export;
 pub mod export_limits;
@@ -55,6 +56,9 @@ pub struct AppState {
     pub exports: Arc<export_limits::ExportLimits>,
     /// Request metrics and the data gauges, served at /metrics.
     pub metrics: metrics::Metrics,
+    /// How long a read carrying a newer cursor than this server's snapshot waits for it
+    /// (see `sync::read_your_writes`); zero where no other server writes to the store.
+    pub read_wait: std::time::Duration,
 }
 
 /// Registers every route.
@@ -75,6 +79,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(read("/conformance", catalog::conformance))
         .service(read("/api", api_document))
         .service(read("/metrics", metrics::metrics))
+        .service(read("/changes", changes::changes))
         .service(read("/collections", catalog::collections))
         .service(read("/collections/{collectionId}", catalog::collection))
         .service(read(
@@ -226,6 +231,7 @@ pub fn app(
         .default_service(web::to(not_found))
         .wrap(middleware::from_fn(etag::etag))
         .wrap(middleware::from_fn(sync::cursor))
+        .wrap(middleware::from_fn(sync::read_your_writes))
         .wrap(middleware::Compress::default())
         .wrap(cors)
         .wrap(middleware::from_fn(access_log::access_log))

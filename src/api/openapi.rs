@@ -95,7 +95,8 @@ pub const OPENAPI_VERSION: &str = "3.0.3";
         tile_routes::tilesets,
         tile_routes::tileset,
         tile_routes::tile,
-        sync::deletions
+        sync::deletions,
+        super::changes::changes
     ),
     components(schemas(Problem, Link, FeatureCollection)),
     modifiers(&HandBuilt, &BearerToken, &Untagged)

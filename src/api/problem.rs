@@ -107,6 +107,15 @@ impl From<AtlasError> for ApiError {
             AtlasError::Invalid(errors) => ApiError::Invalid(errors),
             AtlasError::Placement(p) => ApiError::Placement(p),
             e @ AtlasError::NotFound(..) => ApiError::NotFound(e.to_string()),
+            AtlasError::Store(e) if e.is_unavailable() => {
+                tracing::warn!(error = %e, "store unavailable");
+                ApiError::ServiceUnavailable {
+                    detail: "the database cannot be reached just now; nothing was stored, \
+                             try again shortly (reads are still served)"
+                        .into(),
+                    retry_after: 2,
+                }
+            }
             AtlasError::Store(e) => {
                 tracing::error!(error = %e, "store failure");
                 ApiError::Internal(

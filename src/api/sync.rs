@@ -16,9 +16,19 @@ use super::{find_collection, AppState};
 use crate::service;
 use crate::service::deletions::{DeletionsPage, DeletionsRequest};
 
-/// The newest write an answer reflects, RFC 3339: pass it back as `updated_after` and
-/// `deleted_after` to get exactly what changed since.
+/// The change feed's sequence number an answer reflects (for a write: the write's own).
+/// Pass it back as `after` on /changes, as `updated_after` and `deleted_after` to get what
+/// changed since, or as this same header on a read to any replica to be sure it sees the
+/// write (read-your-writes; see `read_your_writes`).
 pub const CURSOR_HEADER: &str = "atlas-sync-cursor";
+
+/// `Atlas-Sync-Cursor: seq`.
+pub fn cursor_header(seq: i64) -> (header::HeaderName, header::HeaderValue) {
+    (
+        header::HeaderName::from_static(CURSOR_HEADER),
+        header::HeaderValue::from(seq),
+    )
+}
 
 pub use crate::service::catalog::DELETIONS_REL;
 pub use crate::service::parameters::sync_parameters;
@@ -38,18 +48,68 @@ pub async fn cursor(
     let path = req.path();
     let read = matches!(*req.method(), Method::GET | Method::HEAD)
         || (req.method() == Method::POST && path.ends_with("/search"));
-    let stamp = (read && path.starts_with("/collections"))
+    let seq = (read && (path.starts_with("/collections") || path == "/changes"))
         .then(|| req.app_data::<web::Data<AppState>>())
         .flatten()
-        .map(|state| state.atlas.snapshot().last_change);
+        .map(|state| state.atlas.snapshot().seq);
     let mut res = next.call(req).await?;
-    if let Some(stamp) = stamp {
-        if let Ok(value) = header::HeaderValue::from_str(&format_stamp(stamp)) {
-            res.headers_mut()
-                .insert(header::HeaderName::from_static(CURSOR_HEADER), value);
+    if let Some(seq) = seq {
+        if !res.headers().contains_key(CURSOR_HEADER) {
+            let (name, value) = cursor_header(seq);
+            res.headers_mut().insert(name, value);
         }
     }
     Ok(res)
+}
+
+/// Read-your-writes across replicas: a read carrying a cursor (the `Atlas-Sync-Cursor`
+/// header, or a sequence number as `updated_after` / `deleted_after`) newer than this
+/// server's snapshot waits until the snapshot holds it, or answers 503 with Retry-After.
+pub async fn read_your_writes(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let wanted = wanted_cursor(&req);
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    if let (Some(seq), Some(state)) = (wanted, state) {
+        let served = state.atlas.served_seq();
+        if served < seq {
+            let atlas = state.atlas.clone();
+            // Ask the store now rather than wait for the next notification; a writer
+            // holding the lock publishes anyway, so never queue behind it.
+            let _ = web::block(move || atlas.try_catch_up()).await;
+            if !state.atlas.wait_for(seq, state.read_wait).await {
+                let served = state.atlas.served_seq();
+                return Err(ApiError::ServiceUnavailable {
+                    detail: format!(
+                        "this server's data are at change {served}, older than the cursor \
+                         {seq} the request carries; try again shortly"
+                    ),
+                    retry_after: 1,
+                }
+                .into());
+            }
+        }
+    }
+    next.call(req).await
+}
+
+/// The newest sequence number a read carries: its `Atlas-Sync-Cursor` header, or a sequence
+/// number given as `updated_after` or `deleted_after`. Only reads (writes wait on the
+/// store's lock anyway).
+fn wanted_cursor(req: &ServiceRequest) -> Option<i64> {
+    if !matches!(*req.method(), Method::GET | Method::HEAD) {
+        return None;
+    }
+    let header = req
+        .headers()
+        .get(CURSOR_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<i64>().ok());
+    let query = form_urlencoded::parse(req.query_string().as_bytes())
+        .filter(|(k, _)| k == "updated_after" || k == "deleted_after")
+        .filter_map(|(_, v)| v.parse::<i64>().ok());
+    header.into_iter().chain(query).max()
 }
 
 /// GET /collections/{id}/deletions, for collections that keep deletions: deleted records,
@@ -62,8 +122,8 @@ pub async fn cursor(
     summary = "Deleted records and when, for mirrors keeping a copy in step",
     params(
         ("collectionId" = String, Path, description = "A collection keeping deletions"),
-        ("deleted_after" = Option<String>, Query, format = DateTime,
-            description = "RFC 3339 timestamp: only records deleted strictly after it (pass the Atlas-Sync-Cursor header of an earlier answer)"),
+        ("deleted_after" = Option<String>, Query,
+            description = "A change-feed sequence number (the Atlas-Sync-Cursor header of an earlier answer) or an RFC 3339 timestamp: only records deleted strictly after it"),
         ("limit" = inline(Option<Limit>), Query,
             description = "Deletions per page, 1..10000 (default 100); larger values are clamped to 10000."),
         ("offset" = inline(Option<Offset>), Query,
@@ -85,9 +145,10 @@ pub async fn deletions(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let c = find_collection(&state, &path)?;
-    let request = DeletionsRequest::from_query(req.query_string())?;
+    let snapshot = state.atlas.snapshot();
+    let request = DeletionsRequest::from_query(req.query_string(), &snapshot.stamps)?;
     let base = base_url(&req, &state);
-    let mut page = service::deletions::page(&state.atlas.snapshot(), c.as_ref(), &request, &base)?;
+    let mut page = service::deletions::page(&snapshot, c.as_ref(), &request, &base)?;
     // The generation time stays out of the ETag, as on items (see `etag`).
     let unstamped = serde_json::to_vec(&page).map_err(|e| ApiError::Internal(e.to_string()))?;
     page.time_stamp = Some(Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true));
@@ -101,12 +162,19 @@ pub async fn deletions(
 }
 
 /// The cursor header, as the OpenAPI document declares it.
-pub fn cursor_header() -> utoipa::openapi::header::Header {
+pub fn cursor_header_doc() -> utoipa::openapi::header::Header {
     utoipa::openapi::header::HeaderBuilder::new()
-        .schema(super::openapi::date_time())
+        .schema(
+            utoipa::openapi::ObjectBuilder::new()
+                .schema_type(utoipa::openapi::schema::Type::Integer)
+                .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                    utoipa::openapi::KnownFormat::Int64,
+                ))),
+        )
         .description(Some(
-            "The newest write (create, change or delete) this answer reflects; pass it as \
-             updated_after and deleted_after next time",
+            "The change feed's sequence number this answer reflects (for a write, the write's \
+             own): pass it as after on /changes, as updated_after and deleted_after, or as \
+             this header on a read to any replica to see the write there",
         ))
         .build()
 }

@@ -14,6 +14,7 @@ use super::openapi::merge_patch_example;
 use super::openapi::problems::{NoSuchFeature, RecordBodyProblems, WriteAccess};
 use super::problem::{ApiError, Problem};
 use super::responses::content_crs;
+use super::sync::cursor_header;
 use super::AppState;
 use crate::atlas::{Atlas, AtlasError, Snapshot, Written};
 use crate::collection::{Collection, Hit, RecordKind};
@@ -134,6 +135,7 @@ fn feature_response(
     Ok(HttpResponse::build(status)
         .content_type(GEOJSON)
         .insert_header(content_crs(Crs::Crs84))
+        .insert_header(cursor_header(written.cursor))
         .insert_header((
             header::LOCATION,
             format!("{base}/collections/{collection}/items/{id}"),
@@ -208,6 +210,7 @@ pub async fn create(
     Ok(HttpResponse::Created()
         .content_type(GEOJSON)
         .insert_header(content_crs(Crs::Crs84))
+        .insert_header(cursor_header(written.cursor))
         .body(body.bytes))
 }
 
@@ -303,6 +306,8 @@ pub async fn delete(
     let (cid, fid) = path.into_inner();
     let (c, kind) = writable(&req, &state, &cid)?;
     let id = parse_id(&fid, c.as_ref())?;
-    blocking(&state, move |a| a.delete(kind, id)).await?;
-    Ok(HttpResponse::NoContent().finish())
+    let cursor = blocking(&state, move |a| a.delete(kind, id)).await?;
+    Ok(HttpResponse::NoContent()
+        .insert_header(cursor_header(cursor))
+        .finish())
 }

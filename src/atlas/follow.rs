@@ -22,6 +22,16 @@ impl Atlas {
         Ok(self.catch_up_with(&store)?)
     }
 
+    /// As `catch_up`, unless a writer holds the lock (it publishes on its own): then nothing.
+    pub fn try_catch_up(&self) -> Option<Result<i64, AtlasError>> {
+        let store = match self.store.try_lock() {
+            Ok(store) => store,
+            Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => return None,
+        };
+        Some(self.catch_up_with(&store).map_err(AtlasError::from))
+    }
+
     /// As `catch_up`, with the writer lock (and so `store`) already held: only one thread
     /// publishes at a time.
     pub(super) fn catch_up_with(&self, store: &Store) -> Result<i64, StoreError> {
@@ -36,6 +46,7 @@ impl Atlas {
                 at: last.change.at,
             };
             let full = entries.len() == BATCH;
+            let count = entries.len();
             let mut changes = Changes::default();
             for entry in entries {
                 let c = entry.change;
@@ -57,6 +68,9 @@ impl Atlas {
                     (_, None) => {}
                 }
             }
+            self.counters
+                .applied
+                .fetch_add(count as u64, std::sync::atomic::Ordering::Relaxed);
             self.publish(&base, changes, head);
             if !full {
                 return Ok(head.seq);
@@ -75,5 +89,98 @@ impl Atlas {
         let mut rx = self.published.subscribe();
         let reached = tokio::time::timeout(timeout, rx.wait_for(|served| *served >= seq)).await;
         matches!(reached, Ok(Ok(_)))
+    }
+}
+
+/// How a replica learns that others wrote: a wake-up (a PostgreSQL notification, or the poll
+/// interval passing) after which it reads the feed.
+pub trait Wakeups: Send {
+    /// Blocks until woken or `timeout` passes; an error when the store cannot be reached.
+    fn wait(&mut self, timeout: Duration) -> Result<bool, StoreError>;
+}
+
+impl Wakeups for crate::store::postgres::Listener {
+    fn wait(&mut self, timeout: Duration) -> Result<bool, StoreError> {
+        crate::store::postgres::Listener::wait(self, timeout)
+    }
+}
+
+/// Follows the feed on a thread of its own for as long as the process runs: after every
+/// wake-up and every poll interval, and after every reconnection, it applies whatever the
+/// feed holds past the snapshot, so a lost notification costs at most one interval. While
+/// the store is unreachable it retries with backoff (reads go on from the snapshot).
+pub fn follow(atlas: Arc<Atlas>, mut wakeups: impl Wakeups + 'static, poll: Duration) {
+    const MAX_BACKOFF: Duration = Duration::from_secs(5);
+    let spawned = std::thread::Builder::new()
+        .name("feed-follower".into())
+        .spawn(move || {
+            let mut backoff = Duration::from_millis(50);
+            let mut failing = false;
+            loop {
+                let woke = wakeups.wait(poll);
+                let caught = woke.and_then(|_| atlas.catch_up().map_err(|e| match e {
+                    AtlasError::Store(e) => e,
+                    other => StoreError::Commit(other.to_string()),
+                }));
+                match caught {
+                    Ok(_) => {
+                        if failing {
+                            tracing::info!(seq = atlas.served_seq(), "following the feed again");
+                        }
+                        failing = false;
+                        backoff = Duration::from_millis(50);
+                        atlas.lag.caught_up();
+                    }
+                    Err(e) => {
+                        if !failing {
+                            tracing::warn!(error = %e, "cannot read the change feed; serving the snapshot, retrying");
+                        }
+                        failing = true;
+                        std::thread::sleep(backoff);
+                        backoff = (backoff * 2).min(MAX_BACKOFF);
+                    }
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::error!(error = %e, "cannot start the feed follower");
+    }
+}
+
+/// What this replica committed and applied, for the metrics.
+#[derive(Debug, Default)]
+pub struct Counters {
+    /// Commits this replica made.
+    pub commits: std::sync::atomic::AtomicU64,
+    /// Feed entries applied from other replicas' commits (catching up).
+    pub applied: std::sync::atomic::AtomicU64,
+}
+
+/// When this replica last knew itself current with the store, for the lag metric.
+#[derive(Debug)]
+pub struct Lag {
+    since: std::sync::Mutex<std::time::Instant>,
+}
+
+impl Default for Lag {
+    fn default() -> Self {
+        Lag {
+            since: std::sync::Mutex::new(std::time::Instant::now()),
+        }
+    }
+}
+
+impl Lag {
+    fn caught_up(&self) {
+        if let Ok(mut t) = self.since.lock() {
+            *t = std::time::Instant::now();
+        }
+    }
+
+    /// Seconds since this replica last read the feed to its end.
+    pub fn seconds(&self) -> f64 {
+        self.since
+            .lock()
+            .map_or(0.0, |t| t.elapsed().as_secs_f64())
     }
 }

@@ -27,10 +27,10 @@ use crate::layers::clash_zones::ClashZones;
 use crate::layers::displacement::{Displacement, DisplacementLayer, View};
 use crate::model::displacement::DisplacementReport;
 use crate::model::{FieldError, Incident, IncidentDraft};
-use crate::store::{Head, Store, StoreError};
+use crate::store::{Feed, Head, Store, StoreError};
 pub use placement::{Candidate, PlacementError};
 use record::Record;
-use sync::{Deletion, Deletions};
+use sync::{Deletion, Deletions, Stamps};
 pub use write::Written;
 
 /// The January 2022 al-Hasakah scenario, loaded into an empty database on first start.
@@ -38,6 +38,9 @@ pub const EMBEDDED_SCENARIO: &str = include_str!("../../data/scenario/hasakah-20
 /// Displacement reported in the same days.
 pub const EMBEDDED_DISPLACEMENT: &str =
     include_str!("../../data/scenario/hasakah-2022-01-displacement.geojson");
+
+/// One in this many of the feed's sequence numbers is mapped to its stamp at start-up.
+const STAMP_SAMPLING: i64 = 256;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AtlasError {
@@ -71,6 +74,8 @@ pub struct Snapshot {
     pub seq: i64,
     /// Bumped on every published write.
     pub version: u64,
+    /// The stamps of the feed's sequence numbers, for cursors given as numbers.
+    pub stamps: Stamps,
 }
 
 impl Snapshot {
@@ -84,7 +89,7 @@ impl Snapshot {
         gazetteer: Arc<Gazetteer>,
         incidents: Arc<IncidentIndex>,
         displacement: Arc<Displacement>,
-        (deletions, head): (Arc<Deletions>, Head),
+        (deletions, head, stamps): (Arc<Deletions>, Head, Stamps),
         version: u64,
     ) -> Snapshot {
         let clash_zones = Arc::new(ClashZones::new(incidents.clone(), gazetteer.clone()));
@@ -112,6 +117,7 @@ impl Snapshot {
             incidents,
             last_change: head.at,
             seq: head.seq,
+            stamps,
             version,
         }
     }
@@ -132,6 +138,11 @@ pub struct Atlas {
     /// The sequence number of the snapshot last published, for reads waiting to see a write
     /// (see `follow`).
     published: tokio::sync::watch::Sender<i64>,
+    /// The store's change feed, read beside the writer (GET /changes).
+    pub feed: Feed,
+    /// How far behind the store this replica may be (see `follow`).
+    pub lag: follow::Lag,
+    pub counters: follow::Counters,
 }
 
 /// A panicking writer leaves no half-done state behind these locks (SQLite rolls its
@@ -153,13 +164,15 @@ impl Atlas {
                 .collect(),
         );
         let head = store.head()?;
+        let feed = store.feed()?;
+        let stamps = Stamps::new(store.stamp_samples(STAMP_SAMPLING)?).with(head);
         let gazetteer = Arc::new(gazetteer);
         let snapshot = Snapshot::new(
             Arc::new(Geoparser::new(&gazetteer)),
             gazetteer.clone(),
             Arc::new(IncidentIndex::new(incidents)),
             Arc::new(Displacement::new(reports, gazetteer)),
-            (Arc::new(deletions), head),
+            (Arc::new(deletions), head, stamps),
             0,
         );
         Ok(Atlas {
@@ -172,6 +185,9 @@ impl Atlas {
                 paging::DEFAULT_CAPACITY,
             ),
             published: tokio::sync::watch::Sender::new(head.seq),
+            feed,
+            lag: follow::Lag::default(),
+            counters: follow::Counters::default(),
         })
     }
 
@@ -207,7 +223,13 @@ impl Atlas {
         let mut reports: Vec<DisplacementReport> =
             place_all(&base.gazetteer, &report_drafts, "displacement", now)?;
         // One transaction: a crash part-way leaves an unseeded database, seeded next start.
+        // Checked again under the feed's lock: servers starting together seed once.
         let committed = store.write(|w| {
+            if w.setting(KEY)?.is_some() {
+                incidents.clear();
+                reports.clear();
+                return Ok(());
+            }
             let stamp = w.stamp();
             for i in &mut incidents {
                 i.stamp(stamp);
@@ -223,6 +245,10 @@ impl Atlas {
         changes.incidents.upserts = incidents.into_iter().map(Arc::new).collect();
         changes.reports.upserts = reports.into_iter().map(Arc::new).collect();
         let seeded = changes.incidents.upserts.len();
+        if seeded == 0 {
+            // Another server seeded first: serve what it wrote.
+            self.catch_up_with(&store)?;
+        }
         self.publish_commit(&store, &committed, changes);
         Ok(seeded)
     }

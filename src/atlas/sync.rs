@@ -5,8 +5,12 @@
 //! snapshot, everything written later is stamped after it. "Changed strictly after the
 //! cursor" therefore misses nothing and repeats nothing.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use serde::Serialize;
+
+use crate::store::Head;
 
 /// An incident that was deleted, and when.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -44,6 +48,55 @@ impl Deletions {
 
     pub fn latest(&self) -> Option<DateTime<Utc>> {
         self.0.last().map(|d| d.deleted_at)
+    }
+}
+
+/// Which stamp each sequence number of the change feed had, so a cursor given as a sequence
+/// number (`updated_after=1234`) can be compared with records' `updated_at`. Stamps grow with
+/// sequence numbers (see `store::feed`), so the stamp of any number at or before the cursor
+/// is a safe stand-in: "changed after it" may repeat a few changes, never miss one. Every
+/// recent head is kept exactly; older ones one in `SPACING`, so memory stays small.
+#[derive(Debug, Clone, Default)]
+pub struct Stamps {
+    older: Arc<Vec<Head>>,
+    recent: Vec<Head>,
+}
+
+impl Stamps {
+    const RECENT: usize = 1024;
+    const SPACING: usize = 64;
+
+    /// From heads read from a store, oldest first.
+    pub fn new(heads: Vec<Head>) -> Stamps {
+        Stamps {
+            older: Arc::new(heads),
+            recent: Vec::new(),
+        }
+    }
+
+    /// These stamps and `head`, a newer one.
+    pub fn with(&self, head: Head) -> Stamps {
+        let mut next = self.clone();
+        if next.recent.len() >= Self::RECENT {
+            let mut older = (*next.older).clone();
+            older.extend(next.recent.iter().step_by(Self::SPACING));
+            next.older = Arc::new(older);
+            next.recent.clear();
+        }
+        next.recent.push(head);
+        next
+    }
+
+    /// The stamp to compare with for "changed after sequence number `seq`": the stamp of the
+    /// newest known head at or before it; the epoch when none is known (everything).
+    pub fn at_or_before(&self, seq: i64) -> DateTime<Utc> {
+        let find = |list: &[Head]| {
+            let n = list.partition_point(|h| h.seq <= seq);
+            n.checked_sub(1).map(|i| list[i].at)
+        };
+        find(&self.recent)
+            .or_else(|| find(&self.older))
+            .unwrap_or_else(no_change)
     }
 }
 
@@ -92,6 +145,29 @@ mod tests {
         assert_eq!(ids(d.after(Some(at("2024-01-01T00:00:00Z")))), [4, 5, 9]);
         assert!(d.after(Some(at("2024-01-02T00:00:00Z"))).is_empty());
         assert_eq!(d.latest(), Some(at("2024-01-02T00:00:00Z")));
+    }
+
+    #[test]
+    fn a_sequence_number_maps_to_a_stamp_at_or_before_it() {
+        let head = |seq, s| Head { seq, at: at(s) };
+        let mut stamps = Stamps::new(vec![head(10, "2024-01-01T00:00:00Z")]);
+        stamps = stamps.with(head(12, "2024-01-02T00:00:00Z"));
+        assert_eq!(stamps.at_or_before(5), no_change());
+        assert_eq!(stamps.at_or_before(11), at("2024-01-01T00:00:00Z"));
+        assert_eq!(stamps.at_or_before(12), at("2024-01-02T00:00:00Z"));
+        for n in 0..3000 {
+            stamps = stamps.with(Head {
+                seq: 13 + n,
+                at: at("2024-01-03T00:00:00Z") + TimeDelta::seconds(n),
+            });
+        }
+        // Recent heads exactly; old ones thinned, never later than the truth.
+        let last = 13 + 2999;
+        assert_eq!(stamps.at_or_before(last), at("2024-01-03T00:00:00Z") + TimeDelta::seconds(2999));
+        let old = stamps.at_or_before(13 + 100);
+        assert!(old <= at("2024-01-03T00:00:00Z") + TimeDelta::seconds(100));
+        assert!(old >= at("2024-01-03T00:00:00Z"));
+        assert!(stamps.recent.len() <= Stamps::RECENT);
     }
 
     #[test]

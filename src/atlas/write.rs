@@ -316,6 +316,9 @@ impl Atlas {
         if changes.is_empty() {
             return;
         }
+        self.counters
+            .commits
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let base = self.snapshot();
         if base.seq == committed.before.seq {
             self.publish(&base, changes, committed.after);
@@ -358,7 +361,7 @@ impl Atlas {
             base.gazetteer.clone(),
             incidents,
             displacement,
-            (deletions, head),
+            (deletions, head, base.stamps.with(head)),
             base.version + 1,
         )));
         self.published.send_replace(head.seq);

@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 use crate::atlas::sync::Deletion;
 use crate::atlas::Snapshot;
 use crate::collection::Collection;
-use crate::filter::literal;
+use crate::atlas::sync::Stamps;
 
 use super::link::{with_offset, with_query, Link, GEOJSON, JSON};
 use super::members::Count;
@@ -49,7 +49,7 @@ pub struct DeletionsRequest {
 }
 
 impl DeletionsRequest {
-    pub fn from_query(query_string: &str) -> Result<DeletionsRequest, RequestError> {
+    pub fn from_query(query_string: &str, stamps: &Stamps) -> Result<DeletionsRequest, RequestError> {
         let query = QueryParams::parse(query_string, PARAMETERS, "the deletions feed")?;
         let encoded = super::link::query_string(query.pairs());
         let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(encoded.as_bytes()));
@@ -61,7 +61,7 @@ impl DeletionsRequest {
         let deleted_after = members
             .deleted_after
             .as_deref()
-            .map(|v| literal::timestamp(v).map_err(|e| RequestError::bad("deleted_after", e)))
+            .map(|v| super::parameters::cursor(v, stamps).map_err(|e| RequestError::bad("deleted_after", e)))
             .transpose()?;
         let limit = match members.limit {
             None => DEFAULT_LIMIT,

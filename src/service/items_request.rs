@@ -6,6 +6,7 @@
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use crate::atlas::sync::Stamps;
 use crate::collection::{Collection, Selection, Spatial};
 use crate::feature_output::FeatureOutput;
 use crate::filter::{self, Expr, Kind, Language, SortKey};
@@ -136,6 +137,7 @@ impl ItemsRequest {
     pub fn from_query(
         query_string: &str,
         c: &dyn Collection,
+        stamps: &Stamps,
     ) -> Result<ItemsRequest, RequestError> {
         // Per request, so tested name by name rather than listed (the list is only for the
         // message refusing a name).
@@ -162,7 +164,7 @@ impl ItemsRequest {
         let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(encoded.as_bytes()));
         let members: Members = deserialize(de, Form::Query)?;
         let dynamic = query.only(|k| !fixed.iter().any(|(n, _)| n == k));
-        let mut request = members.assemble(c, Form::Query, &dynamic)?;
+        let mut request = members.assemble(c, Form::Query, &dynamic, stamps)?;
         request.query = query;
         Ok(request)
     }
@@ -171,6 +173,7 @@ impl ItemsRequest {
     pub fn from_search_body(
         body: &Value,
         c: &dyn Collection,
+        stamps: &Stamps,
     ) -> Result<ItemsRequest, RequestError> {
         let Some(obj) = body.as_object() else {
             return Err(RequestError::bad(
@@ -187,7 +190,7 @@ impl ItemsRequest {
             }
         }
         let members: Members = deserialize(Value::Object(Map::clone(obj)), Form::Body)?;
-        members.assemble(c, Form::Body, &[])
+        members.assemble(c, Form::Body, &[], stamps)
     }
 
     /// Features per page.
@@ -244,6 +247,7 @@ impl Members {
         c: &dyn Collection,
         form: Form,
         dynamic: &[(String, String)],
+        stamps: &Stamps,
     ) -> Result<ItemsRequest, RequestError> {
         let field = |name: &str| form.field(name);
         let limit = self.limit.map(|n| n.0);
@@ -384,7 +388,7 @@ impl Members {
         let updated = self
             .updated_after
             .as_deref()
-            .map(|t| updated_after(c, &field("updated_after"), t))
+            .map(|t| updated_after(c, &field("updated_after"), t, stamps))
             .transpose()?;
         // The order the conjuncts were always ANDed in: a query's filter last, a body's first.
         let conjuncts: Vec<Expr> = match form {

@@ -5,6 +5,7 @@
 //! off the wire, picks the representation and writes the response.
 
 pub mod catalog;
+pub mod changes;
 pub mod deletions;
 pub mod error;
 pub mod feature_collection;

@@ -2,6 +2,9 @@
 //! them: CRS URIs, bboxes, points, distances, typed equality filters. Each parser takes the
 //! name the client used (`bbox`, or `/bbox` in a search body) so errors name it.
 
+use chrono::{DateTime, Utc};
+
+use crate::atlas::sync::Stamps;
 use crate::collection::{Collection, Spatial};
 use crate::crs::Crs;
 use crate::feature_output::FeatureOutput;
@@ -277,9 +280,10 @@ pub fn parse_spatial(
 
 const UPDATED_AFTER: &[(&str, &str)] = &[(
     "updated_after",
-    "RFC 3339 timestamp: only features created or changed strictly after it (the same as \
-     filter=updated_at > TIMESTAMP('…')). Pass the Atlas-Sync-Cursor header of an earlier \
-     answer to get what changed since; deletions are at /collections/incidents/deletions.",
+    "A change-feed sequence number (the Atlas-Sync-Cursor header of an earlier answer) or an \
+     RFC 3339 timestamp: only features created or changed strictly after it (for a \
+     timestamp, the same as filter=updated_at > TIMESTAMP('…')). Deletions are at \
+     /collections/incidents/deletions, and every change in order at /changes.",
 )];
 
 /// `updated_after`, on collections whose records carry an `updated_at` timestamp.
@@ -295,15 +299,34 @@ pub fn sync_parameters(c: &dyn Collection) -> &'static [(&'static str, &'static 
     }
 }
 
+/// A sync cursor: a change-feed sequence number (digits), as the stamp it stands for, or an
+/// RFC 3339 timestamp.
+pub fn cursor(value: &str, stamps: &Stamps) -> Result<DateTime<Utc>, String> {
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        let seq: i64 = value
+            .parse()
+            .map_err(|_| format!("'{value}' is too large for a sequence number"))?;
+        return Ok(stamps.at_or_before(seq));
+    }
+    literal::timestamp(value).map_err(|e| {
+        format!("{e} (expected a sequence number from Atlas-Sync-Cursor or an RFC 3339 timestamp)")
+    })
+}
+
 /// `updated_after=t` as the filter `updated_at > TIMESTAMP(t)`; `field` names it in errors.
-pub fn updated_after(c: &dyn Collection, field: &str, value: &str) -> Result<Expr, RequestError> {
+pub fn updated_after(
+    c: &dyn Collection,
+    field: &str,
+    value: &str,
+    stamps: &Stamps,
+) -> Result<Expr, RequestError> {
     if sync_parameters(c).is_empty() {
         return Err(RequestError::bad(
             field,
             format!("collection '{}' has no updated_at to compare", c.id()),
         ));
     }
-    let t = literal::timestamp(value).map_err(|e| RequestError::bad(field, e))?;
+    let t = cursor(value, stamps).map_err(|e| RequestError::bad(field, e))?;
     let at = Loc::Pointer(field.to_owned());
     Ok(Expr::new(
         ExprKind::Compare(

@@ -94,12 +94,56 @@ pub(crate) trait Backend: Send {
     fn setting(&self, key: &str) -> Result<Option<String>, StoreError>;
     /// The newest committed change.
     fn head(&self) -> Result<Head, StoreError>;
+    /// The feed's entries whose sequence numbers are multiples of `every`, as heads, in
+    /// order: a sparse map of sequence numbers to stamps (see `atlas::sync::Stamps`).
+    fn stamp_samples(&self, every: i64) -> Result<Vec<Head>, StoreError>;
     /// The feed after `after`, in order, at most `limit` entries, each with its record as
     /// stored now. One consistent read: no entry is missing below the last one returned.
     fn changes_after(&self, after: i64, limit: usize) -> Result<Vec<FeedEntry>, StoreError>;
+    /// A handle for reading the feed beside the writer (from request threads), never waiting
+    /// for its commits.
+    fn feed_reader(&self) -> Result<Arc<dyn FeedRead>, StoreError>;
     /// Starts a transaction that holds the feed's head: no other writer, in this process or
     /// any other, commits until it ends.
     fn begin(&mut self) -> Result<Box<dyn Transaction + '_>, StoreError>;
+}
+
+/// Reads of the feed that may run on any thread, beside the writer.
+pub(crate) trait FeedRead: Send + Sync {
+    /// As `Backend::changes_after`.
+    fn changes_after(&self, after: i64, limit: usize) -> Result<Vec<FeedEntry>, StoreError>;
+    /// As `Backend::head`.
+    fn head(&self) -> Result<Head, StoreError>;
+    /// The connection pool's size and idle connections, for a store that pools them.
+    fn pool(&self) -> Option<PoolUse> {
+        None
+    }
+}
+
+/// How many connections a pool holds and how many of them are idle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolUse {
+    pub size: usize,
+    pub idle: usize,
+}
+
+/// The change feed, read beside the writer (see `Store::feed`).
+#[derive(Clone)]
+pub struct Feed(Arc<dyn FeedRead>);
+
+impl Feed {
+    pub fn changes_after(&self, after: i64, limit: usize) -> Result<Vec<FeedEntry>, StoreError> {
+        self.0.changes_after(after, limit)
+    }
+
+    /// The store's newest change, which may be ahead of this server's snapshot.
+    pub fn head(&self) -> Result<Head, StoreError> {
+        self.0.head()
+    }
+
+    pub fn pool(&self) -> Option<PoolUse> {
+        self.0.pool()
+    }
 }
 
 /// One transaction of a backend. Dropping it without `commit` rolls it back.
@@ -132,6 +176,7 @@ pub(crate) trait Transaction {
     /// Enters changes in the feed: each replaces its record's earlier entry.
     fn log_changes(&mut self, changes: &[Change]) -> Result<(), StoreError>;
     fn set_setting(&mut self, key: &str, value: &str) -> Result<(), StoreError>;
+    fn setting(&mut self, key: &str) -> Result<Option<String>, StoreError>;
 }
 
 pub struct Store {
@@ -189,6 +234,15 @@ impl Store {
 
     pub fn head(&self) -> Result<Head, StoreError> {
         self.backend.head()
+    }
+
+    /// The feed, for reading on request threads while this store writes.
+    pub fn feed(&self) -> Result<Feed, StoreError> {
+        Ok(Feed(self.backend.feed_reader()?))
+    }
+
+    pub fn stamp_samples(&self, every: i64) -> Result<Vec<Head>, StoreError> {
+        self.backend.stamp_samples(every)
     }
 
     pub fn changes_after(&self, after: i64, limit: usize) -> Result<Vec<FeedEntry>, StoreError> {
@@ -349,6 +403,11 @@ impl Writer<'_> {
 
     pub fn set_setting(&mut self, key: &str, value: &str) -> Result<(), StoreError> {
         self.tx.set_setting(key, value)
+    }
+
+    /// A setting as stored now, in this transaction.
+    pub fn setting(&mut self, key: &str) -> Result<Option<String>, StoreError> {
+        self.tx.setting(key)
     }
 
     /// Copies another store's feed, read in order from its start: every record with its id

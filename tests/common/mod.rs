@@ -43,6 +43,8 @@ pub struct Server {
     child: Child,
     pub base: String,
     pub db: PathBuf,
+    /// The server's stderr.
+    pub log: PathBuf,
     pub dir: PathBuf,
     _tmp: Option<tempfile::TempDir>,
     client: Client,
@@ -70,9 +72,24 @@ impl Server {
         token: Option<&str>,
         env: &[(&str, &str)],
     ) -> Server {
-        let dir = db.parent().expect("db has a folder").to_path_buf();
-        let stderr = std::fs::File::create(dir.join(format!("server-{}.log", std::process::id())))
-            .expect("log file");
+        let dir = db.parent().expect("db has a folder");
+        Server::start_store(dir, db.as_os_str(), args, token, env)
+    }
+
+    /// A server on the store `db` (a SQLite path or a postgres:// URL), its log in `dir`
+    /// (one file per server: several may share a folder).
+    pub fn start_store(
+        dir: &Path,
+        db: &std::ffi::OsStr,
+        args: &[&str],
+        token: Option<&str>,
+        env: &[(&str, &str)],
+    ) -> Server {
+        static STARTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = STARTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = dir.to_path_buf();
+        let log = dir.join(format!("server-{}-{n}.log", std::process::id()));
+        let stderr = std::fs::File::create(&log).expect("log file");
         let mut cmd = Command::new(BIN);
         cmd.arg("serve")
             .arg("--bind")
@@ -112,16 +129,15 @@ impl Server {
             .trim()
             .strip_prefix("listening on ")
             .unwrap_or_else(|| {
-                let log =
-                    std::fs::read_to_string(dir.join(format!("server-{}.log", std::process::id())))
-                        .unwrap_or_default();
+                let log = std::fs::read_to_string(&log).unwrap_or_default();
                 panic!("server did not start: stdout {line:?}, log:\n{log}")
             })
             .to_owned();
         Server {
             child,
             base,
-            db: db.to_path_buf(),
+            db: PathBuf::from(db),
+            log,
             dir,
             _tmp: None,
             client: Client::builder()
@@ -133,7 +149,7 @@ impl Server {
 
     /// What the server has written to stderr so far.
     pub fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.join(format!("server-{}.log", std::process::id())))
+        std::fs::read_to_string(&self.log)
             .unwrap_or_default()
     }
 

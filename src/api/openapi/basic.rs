@@ -12,6 +12,13 @@ pub fn date_time() -> ObjectBuilder {
     string().format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
 }
 
+/// A sync cursor: a change-feed sequence number (Atlas-Sync-Cursor) or an RFC 3339 time.
+pub fn sync_cursor() -> utoipa::openapi::schema::AnyOfBuilder {
+    utoipa::openapi::schema::AnyOfBuilder::new()
+        .item(integer(0, i64::MAX))
+        .item(date_time())
+}
+
 pub fn integer(min: i64, max: i64) -> ObjectBuilder {
     ObjectBuilder::new()
         .schema_type(Type::Integer)

@@ -6,7 +6,7 @@ use utoipa::openapi::{Paths, RefOr};
 
 use super::basic::at_least;
 use super::per_collection;
-use crate::api::sync::{cursor_header, CURSOR_HEADER};
+use crate::api::sync::{cursor_header_doc, CURSOR_HEADER};
 use crate::atlas::Snapshot;
 use crate::service::parameters::DEFAULT_LIMIT;
 
@@ -33,13 +33,13 @@ pub fn add(paths: &mut Paths, snap: &Snapshot) {
         if let Some(RefOr::T(ok)) = op.responses.responses.get_mut("200") {
             ok.description =
                 format!("Deleted {plural}, oldest first, with numberMatched and next/prev links");
-            ok.headers.insert(CURSOR_HEADER.into(), cursor_header());
+            ok.headers.insert(CURSOR_HEADER.into(), cursor_header_doc());
         }
         let params = op.parameters.iter_mut().flatten();
         for p in params.filter(|p| p.name == "deleted_after") {
             p.description = Some(format!(
-                "RFC 3339 timestamp: only {plural} deleted strictly after it (pass the \
-                 Atlas-Sync-Cursor header of an earlier answer)"
+                "A change-feed sequence number (the Atlas-Sync-Cursor header of an earlier \
+                 answer) or an RFC 3339 timestamp: only {plural} deleted strictly after it"
             ));
         }
     });

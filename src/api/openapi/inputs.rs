@@ -2,7 +2,7 @@
 
 use utoipa::openapi::schema::{AdditionalProperties, ArrayBuilder, ObjectBuilder, Type};
 
-use super::basic::{at_least, date_time, nullable, or_null, string};
+use super::basic::{at_least, nullable, or_null, string};
 use super::parameters::common_schema;
 use crate::api::body::MAX_BODY_DEPTH;
 use crate::collection::RecordKind;
@@ -126,8 +126,9 @@ fn search_request() -> ObjectBuilder {
         )
         .property(
             "updated_after",
-            nullable(date_time().description(Some(
-                "Only features created or changed strictly after this RFC 3339 time",
+            nullable(string().description(Some(
+                "A change-feed sequence number (the Atlas-Sync-Cursor header, as a string of \
+                 digits) or an RFC 3339 time: only features created or changed strictly after it",
             ))),
         )
 }

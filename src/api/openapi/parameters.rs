@@ -5,7 +5,7 @@ use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn, ParameterS
 use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Schema, Type};
 use utoipa::openapi::{KnownFormat, RefOr, Required, SchemaFormat};
 
-use super::basic::{at_least, date_time, integer, string};
+use super::basic::{at_least, integer, string, sync_cursor};
 use crate::api::format::{self, Format};
 use crate::api::sync::sync_parameters;
 use crate::collection::Collection;
@@ -148,7 +148,7 @@ pub fn items_parameters(c: &dyn Collection) -> Vec<Parameter> {
         params.push(query_param(name, description, string().into()));
     }
     for (name, description) in sync_parameters(c) {
-        params.push(query_param(name, description, date_time().into()));
+        params.push(query_param(name, description, sync_cursor().into()));
     }
     let queryables = c.queryables();
     for (name, description) in equality_parameters(c) {

@@ -12,7 +12,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Row};
 
 use super::feed::{collection_of, kind_of, Change, FeedEntry, Head, Op, Stored};
-use super::{Backend, StoreError, Transaction};
+use super::{Backend, FeedRead, StoreError, Transaction};
 use crate::collection::RecordKind;
 use crate::model::displacement::{Count, DisplacementReport};
 use crate::model::incident::Text;
@@ -20,9 +20,6 @@ use crate::model::{Incident, Placement};
 
 pub struct SqliteStore {
     conn: Connection,
-    /// Read-only connections for reads beside the writer (the feed): WAL readers never wait
-    /// for it.
-    readers: Mutex<Vec<Connection>>,
 }
 
 impl SqliteStore {
@@ -44,10 +41,7 @@ impl SqliteStore {
             .map_err(open_err)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(open_err)?;
-        let mut store = SqliteStore {
-            conn,
-            readers: Mutex::new(Vec::new()),
-        };
+        let mut store = SqliteStore { conn };
         store.migrate()?;
         Ok(store)
     }
@@ -121,32 +115,54 @@ impl SqliteStore {
         }
         Ok(out)
     }
+}
 
-    /// Runs `f` on a read-only connection of its own (the writer's when the store is in
-    /// memory), so reads beside the writer never wait for its commit.
-    fn read<T>(
+/// The feed read on connections of its own (WAL readers never wait for the writer).
+struct SqliteFeed {
+    path: String,
+    idle: Mutex<Vec<Connection>>,
+}
+
+impl FeedRead for SqliteFeed {
+    fn changes_after(&self, after: i64, limit: usize) -> Result<Vec<FeedEntry>, StoreError> {
+        self.with_connection(|conn| read_feed(conn, after, limit))
+    }
+
+    fn head(&self) -> Result<Head, StoreError> {
+        self.with_connection(read_head)
+    }
+}
+
+impl SqliteFeed {
+    fn with_connection<T>(
         &self,
         f: impl FnOnce(&Connection) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let Some(path) = self.conn.path().filter(|p| !p.is_empty()) else {
-            return f(&self.conn);
-        };
-        let pooled = self.readers.lock().ok().and_then(|mut r| r.pop());
+        let pooled = self.idle.lock().ok().and_then(|mut idle| idle.pop());
         let conn = match pooled {
             Some(c) => c,
             None => Connection::open_with_flags(
-                path,
+                &self.path,
                 OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
             )?,
         };
         let out = f(&conn);
-        if let Ok(mut readers) = self.readers.lock() {
-            if readers.len() < 8 {
-                readers.push(conn);
+        if let Ok(mut idle) = self.idle.lock() {
+            if idle.len() < 8 {
+                idle.push(conn);
             }
         }
         out
     }
+}
+
+/// `feed_after` in one read transaction: the entries and the records they name are read as
+/// of one moment.
+fn read_feed(conn: &Connection, after: i64, limit: usize) -> Result<Vec<FeedEntry>, StoreError> {
+    conn.execute_batch("BEGIN")?;
+    let out = feed_after(conn, after, limit);
+    conn.execute_batch("COMMIT")?;
+    out
 }
 
 impl Backend for SqliteStore {
@@ -198,14 +214,33 @@ impl Backend for SqliteStore {
         read_head(&self.conn)
     }
 
+    fn stamp_samples(&self, every: i64) -> Result<Vec<Head>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT seq, at FROM change WHERE seq % ?1 = 0 ORDER BY seq")?;
+        let rows = stmt.query_map([every.max(1)], |r| {
+            Ok(Head {
+                seq: r.get(0)?,
+                at: time_column(r, 1)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     fn changes_after(&self, after: i64, limit: usize) -> Result<Vec<FeedEntry>, StoreError> {
-        self.read(|conn| {
-            // One transaction: the entries and the records they name are read as of one moment.
-            conn.execute_batch("BEGIN")?;
-            let out = feed_after(conn, after, limit);
-            conn.execute_batch("COMMIT")?;
-            out
-        })
+        read_feed(&self.conn, after, limit)
+    }
+
+    fn feed_reader(&self) -> Result<Arc<dyn FeedRead>, StoreError> {
+        let Some(path) = self.conn.path().filter(|p| !p.is_empty()) else {
+            return Err(StoreError::Commit(
+                "an in-memory database has no feed to read beside it".into(),
+            ));
+        };
+        Ok(Arc::new(SqliteFeed {
+            path: path.to_string(),
+            idle: Mutex::new(Vec::new()),
+        }))
     }
 
     fn begin(&mut self) -> Result<Box<dyn Transaction + '_>, StoreError> {
@@ -419,6 +454,15 @@ impl Transaction for SqliteTx<'_> {
             ])?;
         }
         Ok(())
+    }
+
+    fn setting(&mut self, key: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .tx
+            .query_row("SELECT value FROM setting WHERE key = ?1", [key], |r| {
+                r.get(0)
+            })
+            .optional()?)
     }
 
     fn set_setting(&mut self, key: &str, value: &str) -> Result<(), StoreError> {
@@ -762,5 +806,51 @@ mod tests {
             .unwrap();
         assert_eq!(*store.load_all().unwrap()[0], i);
         assert_eq!(store.load_reports().unwrap(), vec![r]);
+    }
+
+    /// A database from before the feed (schema 2) gets one: its records and deletions are
+    /// entered oldest first, the head is the newest, and writing goes on from there.
+    #[test]
+    fn migration_3_enters_existing_records_in_the_feed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.sqlite");
+        {
+            let conn = Connection::open(&path).unwrap();
+            for sql in &schema::MIGRATIONS[..2] {
+                conn.execute_batch(sql).unwrap();
+            }
+            conn.pragma_update(None, "user_version", 2).unwrap();
+            let t = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+            let mut a = incident(40.0);
+            a.created_at = t("2024-01-01T00:00:00Z");
+            a.updated_at = t("2024-01-03T00:00:00Z");
+            let mut b = incident(41.0);
+            b.created_at = t("2024-01-02T00:00:00Z");
+            b.updated_at = t("2024-01-02T00:00:00Z");
+            for (id, i) in [(1, &a), (2, &b)] {
+                conn.execute(&columns::INCIDENT.insert, columns::INCIDENT.params(Some(id), i))
+                    .unwrap();
+            }
+            conn.execute(
+                "INSERT INTO incident_deletion (id, deleted_at) VALUES (7, ?1)",
+                [t("2024-01-04T00:00:00Z")],
+            )
+            .unwrap();
+        }
+        let mut store = Store::open(&Location::File(path)).unwrap();
+        let feed = store.changes_after(0, 10).unwrap();
+        let listed: Vec<(i64, i64, Op)> = feed
+            .iter()
+            .map(|e| (e.change.seq, e.change.id, e.change.op))
+            .collect();
+        assert_eq!(listed, [(1, 2, Op::Create), (2, 1, Op::Update), (3, 7, Op::Delete)]);
+        let head = store.head().unwrap();
+        assert_eq!(head.seq, 3);
+        assert_eq!(head.at.to_rfc3339(), "2024-01-04T00:00:00+00:00");
+        assert_eq!(store.load_deletions().unwrap()[0].0, 7);
+        let committed = store.write(|w| w.insert(&mut incident(42.0))).unwrap();
+        assert_eq!(committed.after.seq, 4);
+        assert!(committed.after.at > head.at);
+        assert_eq!(store.schema_version().unwrap(), schema::MIGRATIONS.len());
     }
 }
