@@ -1,5 +1,9 @@
 //! Test harness: starts the real binary on an ephemeral port with a real SQLite file in a
-//! temporary directory, and talks HTTP to it.
+//! temporary directory, and talks HTTP to it. With `ATLAS_TEST_STORE=postgres` the same
+//! servers run on PostgreSQL instead: one throwaway cluster per test process, one database per
+//! SQLite path a test names (so a test restarting a server on "its file" gets its database
+//! back), which is how `.ci/run` runs the OGC, writes, sync, changes and durability suites
+//! against both stores.
 #![allow(dead_code)]
 
 pub mod postgres;
@@ -73,7 +77,10 @@ impl Server {
         env: &[(&str, &str)],
     ) -> Server {
         let dir = db.parent().expect("db has a folder");
-        Server::start_store(dir, db.as_os_str(), args, token, env)
+        match pg_store::database_for(db) {
+            Some(url) => Server::start_store(dir, url.as_ref(), args, token, env),
+            None => Server::start_store(dir, db.as_os_str(), args, token, env),
+        }
     }
 
     /// A server on the store `db` (a SQLite path or a postgres:// URL), its log in `dir`
@@ -383,4 +390,59 @@ pub fn ogrinfo(args: &[&str]) -> Option<String> {
         return None;
     }
     Some(gdal("ogrinfo", args).0)
+}
+
+/// `ATLAS_TEST_STORE=postgres`: servers on PostgreSQL (see the module's comment).
+mod pg_store {
+    use std::collections::HashMap;
+    use std::path::{Path, PathBuf};
+    use std::sync::{Mutex, OnceLock};
+
+    use super::postgres::{PgCluster, PgOptions};
+
+    struct Shared {
+        cluster: Option<PgCluster>,
+        databases: HashMap<PathBuf, String>,
+    }
+
+    static SHARED: OnceLock<Mutex<Shared>> = OnceLock::new();
+
+    /// Stops the cluster when the test process exits (statics are never dropped).
+    extern "C" fn stop_cluster() {
+        if let Some(shared) = SHARED.get() {
+            if let Ok(mut shared) = shared.lock() {
+                drop(shared.cluster.take());
+            }
+        }
+    }
+
+    /// The URL of the database standing for the SQLite file `db`, created on first use; `None`
+    /// when the suites run on SQLite.
+    pub fn database_for(db: &Path) -> Option<String> {
+        if std::env::var("ATLAS_TEST_STORE").ok().as_deref() != Some("postgres") {
+            return None;
+        }
+        let shared = SHARED.get_or_init(|| {
+            let cluster = PgCluster::start_with(PgOptions { fsync: true })
+                .expect("ATLAS_TEST_STORE=postgres needs PostgreSQL and PostGIS");
+            // SAFETY: registers a plain function with no arguments, run once at exit.
+            unsafe { libc::atexit(stop_cluster) };
+            Mutex::new(Shared {
+                cluster: Some(cluster),
+                databases: HashMap::new(),
+            })
+        });
+        let mut shared = shared.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(url) = shared.databases.get(db) {
+            return Some(url.clone());
+        }
+        let name = format!("t{}", shared.databases.len());
+        let url = shared
+            .cluster
+            .as_ref()
+            .expect("the cluster runs until exit")
+            .create_database(&name);
+        shared.databases.insert(db.to_path_buf(), url.clone());
+        Some(url)
+    }
 }
