@@ -531,3 +531,46 @@ fn restore_keeps_ids_and_later_ids_are_higher() {
     assert!(next.id > 7);
     assert_eq!(store.load_deletions().unwrap(), vec![(5, at)]);
 }
+
+/// Figures, not a check: with ATLAS_PG_BENCH_URL set (a database of your own, fsync on),
+/// `cargo test --release --test store_postgres -- --ignored --nocapture measure` prints the
+/// rate of one-insert writes, of 1000-insert writes, and how long loading everything takes.
+#[test]
+#[ignore]
+fn measure() {
+    let Ok(url) = std::env::var("ATLAS_PG_BENCH_URL") else {
+        eprintln!("skipped: ATLAS_PG_BENCH_URL is not set");
+        return;
+    };
+    let mut store = open(&url);
+    if std::env::var_os("ATLAS_PG_BENCH_LOAD_ONLY").is_none() {
+        let n = 500;
+        let began = Instant::now();
+        for k in 0..n {
+            insert(&mut store, k as f64 / 1000.0).unwrap();
+        }
+        let single = began.elapsed();
+        eprintln!("single-row writes: {n} in {single:?} = {:.0}/s", n as f64 / single.as_secs_f64());
+        let (writes, per) = (20, 1000);
+        let began = Instant::now();
+        for _ in 0..writes {
+            store
+                .write(|w| {
+                    let mut batch: Vec<Incident> = (0..per).map(|k| incident(k as f64 / 1e4)).collect();
+                    w.insert_incidents(&mut batch)
+                })
+                .unwrap();
+        }
+        let batched = began.elapsed();
+        eprintln!(
+            "batched writes ({per} per transaction): {} in {batched:?} = {:.0}/s",
+            writes * per,
+            (writes * per) as f64 / batched.as_secs_f64()
+        );
+    }
+    for _ in 0..3 {
+        let began = Instant::now();
+        let all = store.load_all().unwrap();
+        eprintln!("load_all: {} incidents in {:?}", all.len(), began.elapsed());
+    }
+}
