@@ -532,6 +532,39 @@ fn restore_keeps_ids_and_later_ids_are_higher() {
     assert_eq!(store.load_deletions().unwrap(), vec![(5, at)]);
 }
 
+/// A load wide enough to be split over several connections gives every incident once, in id
+/// order, with repeated text shared.
+#[test]
+fn a_split_load_is_whole_ordered_and_shares_text() {
+    let Some(pg) = fast_cluster() else { return };
+    let mut store = open(&pg.create_database("atlas"));
+    let at = micro(Utc::now());
+    let entries: Vec<FeedEntry> = (0..300)
+        .map(|n| {
+            let mut i = incident(n as f64 / 10.0);
+            // Ids over 1..300_000: four ranges of the load, some of them sparse.
+            i.id = 1 + n * n * 3;
+            i.admin1 = Some("Al-Hasakeh".into());
+            FeedEntry {
+                change: Change { seq: n + 1, kind: RecordKind::Incidents, id: i.id, op: Op::Create, at },
+                record: Some(Stored::Incident(i)),
+            }
+        })
+        .collect();
+    store.write(|w| w.restore(&entries)).unwrap();
+    let all = store.load_all().unwrap();
+    let expected: Vec<Incident> = entries
+        .iter()
+        .map(|e| match &e.record {
+            Some(Stored::Incident(i)) => i.clone(),
+            _ => unreachable!(),
+        })
+        .collect();
+    let loaded: Vec<Incident> = all.iter().map(|i| (**i).clone()).collect();
+    assert_eq!(loaded, expected);
+    assert!(Arc::ptr_eq(&all[0].actor1, &all[1].actor1));
+}
+
 /// Figures, not a check: with ATLAS_PG_BENCH_URL set (a database of your own, fsync on),
 /// `cargo test --release --test store_postgres -- --ignored --nocapture measure` prints the
 /// rate of one-insert writes, of 1000-insert writes, and how long loading everything takes.
