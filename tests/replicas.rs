@@ -20,6 +20,8 @@ use serde_json::Value;
 
 const ITEMS: &str = "/collections/incidents/items";
 const CURSOR: &str = "atlas-sync-cursor";
+/// Displacement reports in the seeded scenario.
+const REPORTS: usize = 2;
 /// How long a replica may take to show what another committed, before a test fails.
 const CONVERGE: Duration = Duration::from_secs(30);
 
@@ -137,18 +139,25 @@ fn writes_through_three_replicas_converge_and_each_serves_them_all() {
         let (_, c) = r.get_json("/collections/incidents/items?limit=1");
         assert_eq!(c["numberMatched"], 106);
     }
-    // Every replica lists the same feed.
-    let feeds: Vec<Value> = replicas
+    // Every replica lists the same feed (features aside: their links name the replica).
+    let feeds: Vec<Vec<Value>> = replicas
         .iter()
-        .map(|r| r.get_json("/changes?limit=10000").1["changes"].clone())
+        .map(|r| {
+            let (_, page) = r.get_json("/changes?limit=10000");
+            page["changes"]
+                .as_array()
+                .expect("changes")
+                .iter()
+                .map(|c| {
+                    serde_json::json!([c["seq"], c["collection"], c["id"], c["op"], c["at"],
+                        c["feature"]["properties"]["updated_at"]])
+                })
+                .collect()
+        })
         .collect();
     assert!(feeds.iter().all(|f| *f == feeds[0]));
-    let seqs: Vec<i64> = feeds[0]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["seq"].as_i64().unwrap())
-        .collect();
+    assert_eq!(feeds[0].len(), 16 + REPORTS + 90, "the scenario's incidents and reports, and the writes");
+    let seqs: Vec<i64> = feeds[0].iter().map(|c| c[0].as_i64().unwrap()).collect();
     assert!(seqs.windows(2).all(|w| w[0] < w[1]));
 }
 
@@ -269,7 +278,11 @@ fn postgres_restart_under_load_reads_never_fail_writes_503_then_resume() {
                             *refused.lock().unwrap() += 1;
                             std::thread::sleep(Duration::from_millis(20));
                         }
-                        Err(other) => panic!("a write answered {other}"),
+                        Err(other) => {
+                            let log = r.log();
+                            let tail: Vec<&str> = log.lines().rev().take(5).collect();
+                            panic!("a write answered {other}; the server's log ends:\n{tail:#?}")
+                        }
                     }
                 }
             });

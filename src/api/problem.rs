@@ -110,8 +110,10 @@ impl From<AtlasError> for ApiError {
             AtlasError::Store(e) if e.is_unavailable() => {
                 tracing::warn!(error = %e, "store unavailable");
                 ApiError::ServiceUnavailable {
-                    detail: "the database cannot be reached just now; nothing was stored, \
-                             try again shortly (reads are still served)"
+                    detail: "the database cannot be reached just now, so the write was not \
+                             made (were the connection lost during its very commit, it may \
+                             have been: /changes tells); try again shortly. Reads are still \
+                             served."
                         .into(),
                     retry_after: 2,
                 }

@@ -26,6 +26,9 @@ pub struct PgTx<'a> {
     /// A statement failed outside a savepoint: PostgreSQL would turn COMMIT into ROLLBACK
     /// without an error, so `commit` must refuse instead.
     failed: bool,
+    /// The connection was lost (or the server went away) during the transaction: nothing of it
+    /// can commit, and the caller should hear "unavailable", not "failed".
+    lost: Option<String>,
     in_savepoint: bool,
 }
 
@@ -41,6 +44,7 @@ impl<'a> PgTx<'a> {
             rt,
             client: Some(client),
             failed: false,
+            lost: None,
             in_savepoint: false,
         })
     }
@@ -53,8 +57,12 @@ impl<'a> PgTx<'a> {
             return Err(StoreError::Postgres("the transaction has ended".into()));
         };
         let out = self.rt.block_on(f(client));
-        if out.is_err() && !self.in_savepoint {
-            self.failed = true;
+        match &out {
+            Err(StoreError::Unavailable(why)) if self.lost.is_none() => {
+                self.lost = Some(why.clone());
+            }
+            Err(_) if !self.in_savepoint => self.failed = true,
+            _ => {}
         }
         out
     }
@@ -140,6 +148,9 @@ impl Transaction for PgTx<'_> {
     }
 
     fn commit(mut self: Box<Self>) -> Result<(), StoreError> {
+        if let Some(why) = self.lost.take() {
+            return Err(StoreError::Unavailable(why));
+        }
         if self.failed {
             return Err(StoreError::Commit(
                 "a statement of the transaction failed; it was rolled back".into(),
