@@ -237,6 +237,8 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     tracing::info!(incidents = atlas.snapshot().incidents.len(), seq = atlas.snapshot().seq, db = %args.data.db, "store opened");
     let atlas = Arc::new(atlas);
     if let Location::Postgres(url) = &args.data.db {
+        // What others committed while this server loaded, before it serves anything.
+        atlas.catch_up()?;
         // Other replicas write to the same store: follow its feed.
         let wakeups = crate::store::postgres::Listener::connect(url);
         atlas::follow::follow(

@@ -153,7 +153,13 @@ fn lock_ignoring_poison<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 impl Atlas {
     pub fn open(store: Store, gazetteer: Gazetteer) -> Result<Atlas, AtlasError> {
+        // The head first: records read after it may already hold later changes (other
+        // servers write meanwhile), which catching up from it applies again, harmlessly;
+        // read after the records, it could claim changes the records missed.
+        let head = store.head()?;
+        let began = std::time::Instant::now();
         let incidents = store.load_all()?;
+        let loaded = began.elapsed();
         let reports: Vec<Arc<DisplacementReport>> =
             store.load_reports()?.into_iter().map(Arc::new).collect();
         let deletions = Deletions::new(
@@ -163,9 +169,9 @@ impl Atlas {
                 .map(|(id, deleted_at)| Deletion { id, deleted_at })
                 .collect(),
         );
-        let head = store.head()?;
         let feed = store.feed()?;
         let stamps = Stamps::new(store.stamp_samples(STAMP_SAMPLING)?).with(head);
+        let read = began.elapsed();
         let gazetteer = Arc::new(gazetteer);
         let snapshot = Snapshot::new(
             Arc::new(Geoparser::new(&gazetteer)),
@@ -174,6 +180,12 @@ impl Atlas {
             Arc::new(Displacement::new(reports, gazetteer)),
             (Arc::new(deletions), head, stamps),
             0,
+        );
+        tracing::info!(
+            incidents_ms = loaded.as_millis() as u64,
+            rest_ms = (read - loaded).as_millis() as u64,
+            index_ms = (began.elapsed() - read).as_millis() as u64,
+            "snapshot built"
         );
         Ok(Atlas {
             current: ArcSwap::from_pointee(snapshot),

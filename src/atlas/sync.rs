@@ -27,6 +27,9 @@ pub struct Deletions(Vec<Deletion>);
 
 impl Deletions {
     pub fn new(mut list: Vec<Deletion>) -> Deletions {
+        // A deletion read at start-up may come again from the feed: keep it once.
+        list.sort_by_key(|d| (d.id, d.deleted_at));
+        list.dedup_by_key(|d| d.id);
         list.sort_by_key(|d| (d.deleted_at, d.id));
         Deletions(list)
     }

@@ -427,6 +427,11 @@ mod pg_store {
                 .expect("ATLAS_TEST_STORE=postgres needs PostgreSQL and PostGIS");
             // SAFETY: registers a plain function with no arguments, run once at exit.
             unsafe { libc::atexit(stop_cluster) };
+            eprintln!(
+                "ATLAS_TEST_STORE=postgres: servers run on PostgreSQL {} (port {})",
+                cluster.version(),
+                cluster.port()
+            );
             Mutex::new(Shared {
                 cluster: Some(cluster),
                 databases: HashMap::new(),
