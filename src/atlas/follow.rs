@@ -95,13 +95,16 @@ impl Atlas {
 /// How a replica learns that others wrote: a wake-up (a PostgreSQL notification, or the poll
 /// interval passing) after which it reads the feed.
 pub trait Wakeups: Send {
-    /// Blocks until woken or `timeout` passes; an error when the store cannot be reached.
-    fn wait(&mut self, timeout: Duration) -> Result<bool, StoreError>;
+    /// Blocks until woken, with the newest sequence number committed as far as it knows
+    /// (`i64::MAX`: unknown), or `timeout` passes (`None`); an error when the store cannot be
+    /// reached.
+    fn wait(&mut self, timeout: Duration) -> Result<Option<i64>, StoreError>;
 }
 
 impl Wakeups for crate::store::postgres::Listener {
-    fn wait(&mut self, timeout: Duration) -> Result<bool, StoreError> {
-        crate::store::postgres::Listener::wait(self, timeout)
+    fn wait(&mut self, timeout: Duration) -> Result<Option<i64>, StoreError> {
+        let woken = crate::store::postgres::Listener::wait(self, timeout)?;
+        Ok(woken.then(|| self.newest()))
     }
 }
 
@@ -117,11 +120,16 @@ pub fn follow(atlas: Arc<Atlas>, mut wakeups: impl Wakeups + 'static, poll: Dura
             let mut backoff = Duration::from_millis(50);
             let mut failing = false;
             loop {
-                let woke = wakeups.wait(poll);
-                let caught = woke.and_then(|_| atlas.catch_up().map_err(|e| match e {
-                    AtlasError::Store(e) => e,
-                    other => StoreError::Commit(other.to_string()),
-                }));
+                let caught = match wakeups.wait(poll) {
+                    // Its own commits wake this server too, already published: no need to
+                    // queue for the writer lock behind the next ones.
+                    Ok(Some(newest)) if newest <= atlas.served_seq() => Ok(0),
+                    Ok(_) => atlas.catch_up().map_err(|e| match e {
+                        AtlasError::Store(e) => e,
+                        other => StoreError::Commit(other.to_string()),
+                    }),
+                    Err(e) => Err(e),
+                };
                 match caught {
                     Ok(_) => {
                         if failing {

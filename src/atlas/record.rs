@@ -48,6 +48,11 @@ pub trait Record: Sized + Send + Sync + 'static {
     fn load(w: &mut Writer<'_>, id: i64) -> Result<Option<Self>, StoreError>;
     /// Stores a new record and sets its server-assigned id.
     fn insert(w: &mut Writer<'_>, record: &mut Self) -> Result<(), StoreError>;
+    /// Stores new records, in order, setting their ids (one batch where the store has one:
+    /// PostgreSQL copies a large batch in one round trip).
+    fn insert_all(w: &mut Writer<'_>, records: &mut [Self]) -> Result<(), StoreError> {
+        records.iter_mut().try_for_each(|r| Self::insert(w, r))
+    }
     /// Replaces the stored record with the same id; false if there is none.
     fn replace(w: &mut Writer<'_>, record: &Self) -> Result<bool, StoreError>;
     /// Deletes a record (the feed records when); false if there is none.
@@ -121,6 +126,10 @@ impl Record for Incident {
 
     fn insert(w: &mut Writer<'_>, record: &mut Incident) -> Result<(), StoreError> {
         w.insert(record)
+    }
+
+    fn insert_all(w: &mut Writer<'_>, records: &mut [Incident]) -> Result<(), StoreError> {
+        w.insert_incidents(records)
     }
 
     fn replace(w: &mut Writer<'_>, record: &Incident) -> Result<bool, StoreError> {

@@ -76,9 +76,10 @@ impl Changes {
 
 /// A create waiting in the group commit, of whatever kind.
 trait QueuedCreate: Send + Sync {
-    /// Stores its records, stamped with the commit's stamp, in a savepoint of the shared
-    /// transaction: all of them or none.
-    fn write(&self, w: &mut Writer<'_>) -> Result<(), StoreError>;
+    /// Stores its records, stamped with the commit's stamp: all of them or none. In a
+    /// savepoint of the shared transaction, unless `alone` in it (then a failure is the whole
+    /// transaction's, and the savepoint's two round trips are saved).
+    fn write(&self, w: &mut Writer<'_>, alone: bool) -> Result<(), StoreError>;
     /// Settles the create once the transaction is over: `outcome` is its write's (with the
     /// feed's head after the commit), or the commit's failure; stored records join `changes`.
     fn settle(&self, outcome: Result<i64, AtlasError>, changes: &mut Changes);
@@ -104,14 +105,18 @@ impl<R: Record> CreateJob<R> {
 }
 
 impl<R: Record> QueuedCreate for CreateJob<R> {
-    fn write(&self, w: &mut Writer<'_>) -> Result<(), StoreError> {
+    fn write(&self, w: &mut Writer<'_>, alone: bool) -> Result<(), StoreError> {
         let mut records = lock_ignoring_poison(&self.records);
         // Placed before the lock; stamped now, in commit order (see `store::feed`).
         let stamp = w.stamp();
         for r in records.iter_mut() {
             r.stamp(stamp);
         }
-        w.all_or_nothing(|w| records.iter_mut().try_for_each(|r| R::insert(w, r)))
+        if alone {
+            R::insert_all(w, &mut records)
+        } else {
+            w.all_or_nothing(|w| R::insert_all(w, &mut records))
+        }
     }
 
     fn settle(&self, outcome: Result<i64, AtlasError>, changes: &mut Changes) {
@@ -218,7 +223,17 @@ impl Atlas {
             return result;
         }
         let jobs = self.queue.take();
-        let outcome = store.write(|w| Ok(jobs.iter().map(|job| job.write(w)).collect::<Vec<_>>()));
+        let alone = jobs.len() == 1;
+        let outcome = store.write(|w| {
+            let mut written: Vec<_> = jobs.iter().map(|job| job.write(w, alone)).collect();
+            if alone && written.first().is_some_and(Result::is_err) {
+                // Alone, its failure is the transaction's: roll it all back, with its cause.
+                if let Err(e) = written.remove(0) {
+                    return Err(e);
+                }
+            }
+            Ok(written)
+        });
         let mut changes = Changes::default();
         match outcome {
             Ok(committed) => {

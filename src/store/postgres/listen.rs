@@ -21,7 +21,9 @@ pub struct Listener {
     url: String,
     rt: Option<Runtime>,
     /// Notifications, forwarded by the task that drives the connection; closed when it ends.
-    live: Option<(tokio_postgres::Client, mpsc::UnboundedReceiver<()>)>,
+    live: Option<(tokio_postgres::Client, mpsc::UnboundedReceiver<i64>)>,
+    /// The newest sequence number notified so far (`i64::MAX` after a reconnection: unknown).
+    newest: i64,
     /// When the next connection attempt may be made, and the wait after that one fails.
     retry_at: Option<Instant>,
     backoff: Duration,
@@ -36,6 +38,7 @@ impl Listener {
             url: url.to_string(),
             rt: None,
             live: None,
+            newest: 0,
             retry_at: None,
             backoff: FIRST_BACKOFF,
             lost: false,
@@ -46,6 +49,12 @@ impl Listener {
     /// connection was lost and made again, answers true at once: commits made meanwhile were
     /// not notified. `Err(Unavailable)` while the database cannot be reached (attempts back
     /// off up to 5 s; call again to retry).
+    /// The newest sequence number the notifications woken on so far carried (`i64::MAX`
+    /// when a reconnection may have missed some).
+    pub fn newest(&self) -> i64 {
+        self.newest
+    }
+
     pub fn wait(&mut self, timeout: Duration) -> Result<bool, StoreError> {
         let deadline = Instant::now() + timeout;
         if self.rt.is_none() {
@@ -60,6 +69,7 @@ impl Listener {
         if self.live.is_none() {
             self.reconnect(deadline)?;
             if std::mem::take(&mut self.lost) {
+                self.newest = i64::MAX;
                 return Ok(true);
             }
         }
@@ -69,9 +79,12 @@ impl Listener {
         let left = deadline.saturating_duration_since(Instant::now());
         let got = rt.block_on(async { tokio::time::timeout(left, rx.recv()).await });
         match got {
-            Ok(Some(())) => {
+            Ok(Some(seq)) => {
                 // Several commits wake us once.
-                while rx.try_recv().is_ok() {}
+                self.newest = seq;
+                while let Ok(seq) = rx.try_recv() {
+                    self.newest = self.newest.max(seq);
+                }
                 Ok(true)
             }
             Ok(None) => {
@@ -114,7 +127,7 @@ impl Listener {
     }
 }
 
-async fn listen(url: &str) -> Result<(tokio_postgres::Client, mpsc::UnboundedReceiver<()>), StoreError> {
+async fn listen(url: &str) -> Result<(tokio_postgres::Client, mpsc::UnboundedReceiver<i64>), StoreError> {
     let mut config: tokio_postgres::Config = url
         .parse()
         .map_err(|e| StoreError::Postgres(format!("{}: {e}", super::redact(url))))?;
@@ -128,7 +141,10 @@ async fn listen(url: &str) -> Result<(tokio_postgres::Client, mpsc::UnboundedRec
         let mut messages = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
         while let Some(Ok(message)) = messages.next().await {
             if let AsyncMessage::Notification(n) = message {
-                if n.channel() == CHANNEL && tx.send(()).is_err() {
+                // The payload is the commit's head; one not a number wakes the follower all
+                // the same.
+                let seq = n.payload().parse().unwrap_or(i64::MAX);
+                if n.channel() == CHANNEL && tx.send(seq).is_err() {
                     break;
                 }
             }
