@@ -178,8 +178,15 @@ fn a_cursor_ahead_of_the_data_is_a_503_and_bad_parameters_are_400s() {
     );
     assert_eq!((status, status_now), (503, 200));
     assert_eq!(fc["numberMatched"], 16);
-    let (status, _) = s.get_json(&format!("/collections/incidents/items?updated_after={}", head + 5));
-    assert_eq!(status, 503);
+    // As a parameter, a number beyond the data is just "nothing after it yet" on a server
+    // alone (on several sharing PostgreSQL it waits as the header does).
+    let (status, fc) = s.get_json(&format!("/collections/incidents/items?updated_after={}", head + 5));
+    let shared = std::env::var("ATLAS_TEST_STORE").as_deref() == Ok("postgres");
+    if shared {
+        assert_eq!(status, 503, "{fc}");
+    } else {
+        assert_eq!((status, fc["numberMatched"].as_u64()), (200, Some(0)), "{fc}");
+    }
 
     for (query, field) in [
         ("after=-1", "after"),

@@ -69,8 +69,10 @@ pub async fn read_your_writes(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
-    let wanted = wanted_cursor(&req);
     let state = req.app_data::<web::Data<AppState>>().cloned();
+    let wanted = state
+        .as_ref()
+        .and_then(|s| wanted_cursor(&req, !s.read_wait.is_zero()));
     if let (Some(seq), Some(state)) = (wanted, state) {
         let served = state.atlas.served_seq();
         if served < seq {
@@ -94,10 +96,11 @@ pub async fn read_your_writes(
     next.call(req).await
 }
 
-/// The newest sequence number a read carries: its `Atlas-Sync-Cursor` header, or a sequence
-/// number given as `updated_after` or `deleted_after`. Only reads (writes wait on the
-/// store's lock anyway).
-fn wanted_cursor(req: &ServiceRequest) -> Option<i64> {
+/// The newest sequence number a read carries: its `Atlas-Sync-Cursor` header, or, where other
+/// servers write to the store (`shared`), a sequence number given as `updated_after` or
+/// `deleted_after` (alone, a server's data answer those completely: nothing after it yet).
+/// Only reads (writes wait on the store's lock anyway).
+fn wanted_cursor(req: &ServiceRequest, shared: bool) -> Option<i64> {
     if !matches!(*req.method(), Method::GET | Method::HEAD) {
         return None;
     }
@@ -107,6 +110,7 @@ fn wanted_cursor(req: &ServiceRequest) -> Option<i64> {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<i64>().ok());
     let query = form_urlencoded::parse(req.query_string().as_bytes())
+        .filter(|_| shared)
         .filter(|(k, _)| k == "updated_after" || k == "deleted_after")
         .filter_map(|(_, v)| v.parse::<i64>().ok());
     header.into_iter().chain(query).max()
@@ -137,6 +141,9 @@ fn wanted_cursor(req: &ServiceRequest) -> Option<i64> {
             body = DeletionsPage, content_type = "application/json"),
         (status = 400, description = "Unknown or malformed parameter",
             body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The sync cursor given (the Atlas-Sync-Cursor header, or a number as deleted_after) is newer than this server's data, which did not catch up in time; try again after Retry-After",
+            body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u32, description = "Seconds to wait before trying again"))),
     )
 )]
 pub async fn deletions(

@@ -11,7 +11,7 @@ use super::body::json_body;
 use super::find_collection;
 use super::links::{base_url, GEOJSON};
 use super::openapi::merge_patch_example;
-use super::openapi::problems::{NoSuchFeature, RecordBodyProblems, WriteAccess};
+use super::openapi::problems::{NoSuchFeature, RecordBodyProblems, StoreUnavailable, WriteAccess};
 use super::problem::{ApiError, Problem};
 use super::responses::content_crs;
 use super::sync::cursor_header;
@@ -161,6 +161,7 @@ fn feature_response(
             body = ref("#/components/schemas/FeatureOrCollection"),
             content_type = "application/geo+json"),
         WriteAccess,
+        StoreUnavailable,
         RecordBodyProblems,
     ),
     security(("bearer" = [])),
@@ -229,6 +230,7 @@ pub async fn create(
         (status = 200, description = "Replaced", body = ref("#/components/schemas/Feature"),
             content_type = "application/geo+json"),
         WriteAccess,
+        StoreUnavailable,
         NoSuchFeature,
         RecordBodyProblems,
     ),
@@ -263,6 +265,7 @@ pub async fn replace(
         (status = 200, description = "Updated", body = ref("#/components/schemas/Feature"),
             content_type = "application/geo+json"),
         WriteAccess,
+        StoreUnavailable,
         NoSuchFeature,
         RecordBodyProblems,
     ),
@@ -294,6 +297,7 @@ pub async fn patch(
         (status = 204, description = "Deleted"),
         (status = 400, description = "Unknown parameter", body = Problem, content_type = "application/problem+json"),
         WriteAccess,
+        StoreUnavailable,
         NoSuchFeature,
     ),
     security(("bearer" = [])),

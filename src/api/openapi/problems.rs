@@ -70,11 +70,23 @@ pub enum SnapshotGone {
 pub enum ExportsBusy {
     #[response(
         status = 503,
-        description = "f=fgb only: the FlatGeobuf downloads being written are at the server's bound (how many at once, or their temporary space), or this one alone needs more temporary space than the server allows; try again after the Retry-After header's seconds, ask for fewer features, or use f=csv or f=geojsonseq",
+        description = "Try again after the Retry-After header's seconds. With f=fgb: the FlatGeobuf downloads being written are at the server's bound (how many at once, or their temporary space), or this one alone needs more temporary space than the server allows (ask for fewer features, or use f=csv or f=geojsonseq). With a sync cursor (the Atlas-Sync-Cursor header, or a number as updated_after) newer than this server's data: it did not catch up in time.",
         content_type = "application/problem+json",
         headers(("Retry-After" = u32, description = "Seconds to wait before trying again"))
     )]
     ExportsBusy(Problem),
+}
+
+/// A write while the database cannot be reached.
+#[derive(IntoResponses)]
+pub enum StoreUnavailable {
+    #[response(
+        status = 503,
+        description = "The database cannot be reached just now: the write was not made; try again after the Retry-After header's seconds",
+        content_type = "application/problem+json",
+        headers(("Retry-After" = u32, description = "Seconds to wait before trying again"))
+    )]
+    StoreUnavailable(Problem),
 }
 
 /// The problems of every write: the bearer token.
