@@ -65,6 +65,20 @@ fn metrics_count_requests_by_route_pattern_and_follow_the_data() {
     assert!(sample(&after, "atlas_snapshot_version").expect("a version") > version);
     let created = r#"atlas_http_requests_total{endpoint="/collections/{collectionId}/items",method="POST",status="201"}"#;
     assert_eq!(sample(&after, created), Some(1.0), "{after}");
+    // The feed: the seeded scenario (16 incidents, 2 reports) and this write; nothing behind.
+    let seq = s.get("/collections").headers()["atlas-sync-cursor"]
+        .to_str()
+        .expect("cursor")
+        .parse::<f64>()
+        .expect("a number");
+    assert_eq!(seq, 19.0);
+    assert_eq!(sample(&after, "atlas_feed_seq"), Some(seq), "{after}");
+    assert_eq!(sample(&after, "atlas_store_feed_seq"), Some(seq));
+    assert_eq!(sample(&after, "atlas_replica_lag_changes"), Some(0.0));
+    assert_eq!(sample(&after, "atlas_replica_lag_seconds"), Some(0.0));
+    // The seed and this write: two commits; nothing applied from other servers.
+    assert_eq!(sample(&after, "atlas_commits_total"), Some(2.0));
+    assert_eq!(sample(&after, "atlas_feed_applied_total"), Some(0.0));
 
     let (status, problem) = s.get_json("/metrics?format=json");
     assert_eq!(status, 400);
