@@ -228,9 +228,7 @@ impl Atlas {
             let mut written: Vec<_> = jobs.iter().map(|job| job.write(w, alone)).collect();
             if alone && written.first().is_some_and(Result::is_err) {
                 // Alone, its failure is the transaction's: roll it all back, with its cause.
-                if let Err(e) = written.remove(0) {
-                    return Err(e);
-                }
+                written.remove(0)?;
             }
             Ok(written)
         });

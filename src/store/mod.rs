@@ -6,6 +6,7 @@
 
 pub mod feed;
 pub mod postgres;
+mod record_row;
 pub mod sqlite;
 
 use std::path::PathBuf;

@@ -10,7 +10,8 @@ use tokio_postgres::types::ToSql;
 use tokio_postgres::Client;
 
 use super::error::pg;
-use super::rows::{self, Columns, Interner};
+use super::rows::{self, Columns};
+use crate::store::record_row::Interner;
 use crate::model::Incident;
 use crate::store::StoreError;
 

@@ -28,7 +28,7 @@ use crate::model::displacement::DisplacementReport;
 use crate::model::Incident;
 use error::{pg, pool};
 pub use listen::Listener;
-use rows::Interner;
+use super::record_row::Interner;
 
 /// How long a caller waits for a connection (or for one to be made) before `Unavailable`.
 const WAIT: Duration = Duration::from_secs(5);

@@ -7,7 +7,8 @@ use tokio::runtime::Runtime;
 
 use super::copy::{self, COPY_FROM};
 use super::error::pg;
-use super::rows::{self, Columns, Interner};
+use super::rows::{self, Columns};
+use crate::store::record_row::Interner;
 use super::{read_head, WAIT};
 use crate::model::displacement::DisplacementReport;
 use crate::model::Incident;

@@ -8,7 +8,7 @@ use rusqlite::ToSql;
 
 use crate::model::cell::Cell;
 use crate::model::displacement::DisplacementReport;
-use crate::model::field::{self, Access, Field, Places};
+use crate::model::field::{Access, Field, Places};
 use crate::model::{incident_fields, report_fields, Incident};
 
 pub struct Columns<T: 'static> {
@@ -24,17 +24,6 @@ pub static INCIDENT: LazyLock<Columns<Incident>> =
 
 pub static REPORT: LazyLock<Columns<DisplacementReport>> =
     LazyLock::new(|| Columns::new("displacement_report", report_fields::FIELDS));
-
-/// Where a SELECT of `INCIDENT.names` puts column `name` (in a `const`, the build fails when
-/// there is none).
-pub const fn incident(name: &str) -> usize {
-    field::position(incident_fields::FIELDS, Places::SQL, name)
-}
-
-/// As `incident`, for `REPORT.names`.
-pub const fn report(name: &str) -> usize {
-    field::position(report_fields::FIELDS, Places::SQL, name)
-}
 
 impl<T> Columns<T> {
     fn new(table: &str, fields: &'static [Field<T>]) -> Columns<T> {

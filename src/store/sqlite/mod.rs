@@ -4,7 +4,6 @@
 mod columns;
 mod schema;
 
-use std::collections::HashSet;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
@@ -12,11 +11,11 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Row};
 
 use super::feed::{collection_of, kind_of, Change, FeedEntry, Head, Op, Stored};
+use super::record_row::{self, Cells, Interner};
 use super::{Backend, FeedRead, StoreError, Transaction};
 use crate::collection::RecordKind;
-use crate::model::displacement::{Count, DisplacementReport};
-use crate::model::incident::Text;
-use crate::model::{Incident, Placement};
+use crate::model::displacement::DisplacementReport;
+use crate::model::Incident;
 
 pub struct SqliteStore {
     conn: Connection,
@@ -181,8 +180,12 @@ impl Backend for SqliteStore {
             "SELECT {} FROM displacement_report ORDER BY id",
             columns::REPORT.names
         ))?;
-        let rows = stmt.query_map([], row_to_report)?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let mut rows = stmt.query([])?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next()? {
+            out.push(row_to_report(row)?);
+        }
+        Ok(out)
     }
 
     fn load_deletions(&self) -> Result<Vec<(i64, DateTime<Utc>)>, StoreError> {
@@ -305,7 +308,7 @@ fn incident_by_id(
     ))?;
     let mut rows = stmt.query([id])?;
     match rows.next()? {
-        Some(row) => Ok(Some(row_to_incident(row, texts)??)),
+        Some(row) => Ok(Some(row_to_incident(row, texts)?)),
         None => Ok(None),
     }
 }
@@ -315,7 +318,11 @@ fn report_by_id(conn: &Connection, id: i64) -> Result<Option<DisplacementReport>
         "SELECT {} FROM displacement_report WHERE id = ?1",
         columns::REPORT.names
     ))?;
-    Ok(stmt.query_row([id], row_to_report).optional()?)
+    let mut rows = stmt.query([id])?;
+    match rows.next()? {
+        Some(row) => Ok(Some(row_to_report(row)?)),
+        None => Ok(None),
+    }
 }
 
 /// One write transaction (see `Backend::begin`).
@@ -485,33 +492,57 @@ fn load_range(conn: &Connection, lo: i64, hi: i64) -> Result<Vec<Arc<Incident>>,
     let mut texts = Interner::default();
     let mut out = Vec::new();
     while let Some(row) = rows.next()? {
-        out.push(Arc::new(row_to_incident(row, &mut texts)??));
+        out.push(Arc::new(row_to_incident(row, &mut texts)?));
     }
     Ok(out)
 }
 
-/// Shares equal strings among the incidents one load reads. Keys are our own data, not an
-/// attacker's, so a fast non-keyed hash is fine.
-#[derive(Default)]
-struct Interner(HashSet<Text, xxhash_rust::xxh3::Xxh3DefaultBuilder>);
+/// A SQLite row's columns (see `record_row`). Dates and times are parsed without a
+/// format-string parser where they have the forms written (they dominate start-up).
+struct SqliteCells<'r, 's>(&'r Row<'s>);
 
-impl Interner {
-    fn text(&mut self, s: &str) -> Text {
-        if let Some(t) = self.0.get(s) {
-            return t.clone();
-        }
-        let t = Text::from(s);
-        self.0.insert(t.clone());
-        t
+impl Cells for SqliteCells<'_, '_> {
+    fn int(&self, n: usize) -> Result<Option<i64>, String> {
+        self.0.get(n).map_err(|e| e.to_string())
     }
 
-    fn column(&mut self, r: &Row<'_>, n: usize) -> rusqlite::Result<Text> {
-        Ok(self.text(r.get_ref(n)?.as_str()?))
+    fn real(&self, n: usize) -> Result<f64, String> {
+        self.0.get(n).map_err(|e| e.to_string())
     }
 
-    fn optional(&mut self, r: &Row<'_>, n: usize) -> rusqlite::Result<Option<Text>> {
-        Ok(r.get_ref(n)?.as_str_or_null()?.map(|s| self.text(s)))
+    fn text(&self, n: usize) -> Result<Option<&str>, String> {
+        let value = self.0.get_ref(n).map_err(|e| e.to_string())?;
+        value.as_str_or_null().map_err(|e| e.to_string())
     }
+
+    fn date(&self, n: usize) -> Result<NaiveDate, String> {
+        date_column(self.0, n).map_err(|e| e.to_string())
+    }
+
+    fn time(&self, n: usize) -> Result<DateTime<Utc>, String> {
+        time_column(self.0, n).map_err(|e| e.to_string())
+    }
+
+    fn texts(&self, n: usize) -> Result<Vec<String>, String> {
+        let json: String = self.0.get(n).map_err(|e| e.to_string())?;
+        serde_json::from_str(&json).map_err(|e| format!("not a JSON array of text: {e}"))
+    }
+}
+
+/// The incident in a row of `INCIDENT.names`.
+fn row_to_incident(r: &Row<'_>, texts: &mut Interner) -> Result<Incident, StoreError> {
+    record_row::incident(&SqliteCells(r), texts)?.ok_or(StoreError::Corrupt {
+        id: 0,
+        reason: "an incident row without an id".into(),
+    })
+}
+
+/// The report in a row of `REPORT.names`.
+fn row_to_report(r: &Row<'_>) -> Result<DisplacementReport, StoreError> {
+    record_row::report(&SqliteCells(r))?.ok_or(StoreError::Corrupt {
+        id: 0,
+        reason: "a report row without an id".into(),
+    })
 }
 
 /// `YYYY-MM-DD` without going through a format-string parser (it dominates start-up).
@@ -548,104 +579,11 @@ fn time_column(r: &Row<'_>, n: usize) -> rusqlite::Result<DateTime<Utc>> {
     }
 }
 
-fn row_to_incident(
-    r: &Row<'_>,
-    texts: &mut Interner,
-) -> rusqlite::Result<Result<Incident, StoreError>> {
-    macro_rules! at {
-        ($name:literal) => {
-            const { columns::incident($name) }
-        };
-    }
-    let id: i64 = r.get(at!("id"))?;
-    let placement: String = r.get(at!("placement"))?;
-    let tags: String = r.get(at!("tags"))?;
-    let Some(placement) = Placement::parse(&placement) else {
-        return Ok(Err(StoreError::Corrupt {
-            id,
-            reason: format!("placement '{placement}'"),
-        }));
-    };
-    let tags = match serde_json::from_str(&tags) {
-        Ok(t) => t,
-        Err(e) => {
-            return Ok(Err(StoreError::Corrupt {
-                id,
-                reason: format!("tags: {e}"),
-            }))
-        }
-    };
-    Ok(Ok(Incident {
-        id,
-        event_id_cnty: r.get(at!("event_id_cnty"))?,
-        event_date: date_column(r, at!("event_date"))?,
-        time_precision: r.get(at!("time_precision"))?,
-        event_type: texts.column(r, at!("event_type"))?,
-        sub_event_type: texts.column(r, at!("sub_event_type"))?,
-        actor1: texts.column(r, at!("actor1"))?,
-        assoc_actor_1: texts.optional(r, at!("assoc_actor_1"))?,
-        inter1: r.get(at!("inter1"))?,
-        actor2: texts.optional(r, at!("actor2"))?,
-        assoc_actor_2: texts.optional(r, at!("assoc_actor_2"))?,
-        inter2: r.get(at!("inter2"))?,
-        country: texts.optional(r, at!("country"))?,
-        iso: r.get(at!("iso"))?,
-        admin1: texts.optional(r, at!("admin1"))?,
-        admin2: texts.optional(r, at!("admin2"))?,
-        admin3: texts.optional(r, at!("admin3"))?,
-        location: texts.column(r, at!("location"))?,
-        lon: r.get(at!("longitude"))?,
-        lat: r.get(at!("latitude"))?,
-        geo_precision: r.get(at!("geo_precision"))?,
-        place_id: texts.optional(r, at!("place_id"))?,
-        placement,
-        fatalities: r.get(at!("fatalities"))?,
-        fatalities_low: r.get(at!("fatalities_low"))?,
-        fatalities_high: r.get(at!("fatalities_high"))?,
-        source: texts.optional(r, at!("source"))?,
-        source_url: r.get(at!("source_url"))?,
-        notes: r.get(at!("notes"))?,
-        tags,
-        created_at: time_column(r, at!("created_at"))?,
-        updated_at: time_column(r, at!("updated_at"))?,
-    }))
-}
-
-fn row_to_report(r: &Row<'_>) -> rusqlite::Result<DisplacementReport> {
-    macro_rules! at {
-        ($name:literal) => {
-            const { columns::report($name) }
-        };
-    }
-    let count = |best: Option<u32>, low, high| best.map(|best| Count { best, low, high });
-    Ok(DisplacementReport {
-        id: r.get(at!("id"))?,
-        date_start: r.get(at!("date_start"))?,
-        date_end: r.get(at!("date_end"))?,
-        origin_id: r.get(at!("origin_id"))?,
-        destination_id: r.get(at!("destination_id"))?,
-        households: count(
-            r.get(at!("households"))?,
-            r.get(at!("households_low"))?,
-            r.get(at!("households_high"))?,
-        ),
-        individuals: count(
-            r.get(at!("individuals"))?,
-            r.get(at!("individuals_low"))?,
-            r.get(at!("individuals_high"))?,
-        ),
-        source: r.get(at!("source"))?,
-        source_url: r.get(at!("source_url"))?,
-        notes: r.get(at!("notes"))?,
-        created_at: r.get(at!("created_at"))?,
-        updated_at: r.get(at!("updated_at"))?,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Incident;
+    use crate::model::displacement::Count;
+    use crate::model::{Incident, Placement};
     use crate::store::{Location, Store};
 
     fn open(dir: &tempfile::TempDir) -> Store {
