@@ -474,3 +474,81 @@ fn import_and_export_work_on_postgres() {
     assert_eq!(page["numberMatched"], 300, "no scenario seeded into imported data");
     assert_eq!(served_seq(&s), 300);
 }
+
+/// `migrate` copies a SQLite store into PostgreSQL: every record with its id and stamps, the
+/// feed with its numbers (a mirror's cursor stays valid), and writing goes on from there.
+#[test]
+fn migrate_copies_a_sqlite_store_with_ids_stamps_and_the_feed() {
+    let Some((_pg, url)) = cluster(false) else { return };
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("atlas.sqlite");
+    let (before_items, before_feed, head) = {
+        // A SQLite file whatever ATLAS_TEST_STORE says.
+        let s = Server::start_store(dir.path(), file.as_os_str(), &[], Some(TOKEN), &[]);
+        let c = client();
+        for _ in 0..5 {
+            create(&c, &s, "al-Zuhur").expect("write");
+        }
+        let res = c
+            .delete(s.url(&format!("{ITEMS}/2")))
+            .bearer_auth(TOKEN)
+            .send()
+            .expect("delete");
+        assert_eq!(res.status(), 204);
+        let head = served_seq(&s);
+        let (_, items) = s.get_json(&format!("{ITEMS}?limit=10000"));
+        let (_, feed) = s.get_json("/changes?limit=10000");
+        (items, feed, head)
+    };
+    let out = std::process::Command::new(BIN)
+        .args(["migrate", "--from"])
+        .arg(&file)
+        .args(["--to", &url])
+        .output()
+        .expect("migrate");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // A second run refuses: the target holds data.
+    let again = std::process::Command::new(BIN)
+        .args(["migrate", "--from"])
+        .arg(&file)
+        .args(["--to", &url])
+        .output()
+        .expect("migrate");
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already holds data"));
+
+    let s = replica(dir.path(), &url);
+    assert_eq!(served_seq(&s), head);
+    let (_, items) = s.get_json(&format!("{ITEMS}?limit=10000"));
+    let props = |fc: &Value| -> Vec<(Value, Value, Value)> {
+        fc["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["id"].clone(),
+                    f["properties"]["created_at"].clone(),
+                    f["properties"]["updated_at"].clone(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(props(&items), props(&before_items));
+    assert_eq!(items["numberMatched"], 16 + 5 - 1);
+    let entries = |feed: &Value| -> Vec<Value> {
+        feed["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| serde_json::json!([c["seq"], c["collection"], c["id"], c["op"], c["at"]]))
+            .collect()
+    };
+    assert_eq!(entries(&s.get_json("/changes?limit=10000").1), entries(&before_feed));
+    let (_, deletions) = s.get_json("/collections/incidents/deletions");
+    assert_eq!(deletions["deletions"][0]["id"], 2);
+    // New ids and numbers follow the copied ones.
+    let (id, cursor) = create(&client(), &s, "Ghweiran").expect("write");
+    assert_eq!(cursor, head + 1);
+    assert_eq!(id, 22, "after the 21 ids the file handed out");
+}
