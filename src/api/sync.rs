@@ -69,10 +69,11 @@ pub async fn read_your_writes(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
-    let state = req.app_data::<web::Data<AppState>>().cloned();
-    let wanted = state
-        .as_ref()
+    // Most requests carry no cursor: then nothing is cloned or waited for.
+    let wanted = req
+        .app_data::<web::Data<AppState>>()
         .and_then(|s| wanted_cursor(&req, !s.read_wait.is_zero()));
+    let state = wanted.and(req.app_data::<web::Data<AppState>>().cloned());
     if let (Some(seq), Some(state)) = (wanted, state) {
         let served = state.atlas.served_seq();
         if served < seq {
