@@ -80,10 +80,7 @@ pub struct ChangesRequest {
 impl ChangesRequest {
     pub fn from_query(query_string: &str) -> Result<ChangesRequest, RequestError> {
         let query = QueryParams::parse(query_string, PARAMETERS, "the change feed")?;
-        let encoded = super::link::query_string(query.pairs());
-        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(encoded.as_bytes()));
-        let members: Members = serde_path_to_error::deserialize(de)
-            .map_err(|e| RequestError::bad(e.path().to_string(), e.inner().to_string()))?;
+        let members: Members = query.read()?;
         if let Some(f) = &members.f {
             super::format::from_f(f, &[super::Format::Json])?;
         }
@@ -92,11 +89,7 @@ impl ChangesRequest {
             Some(Count(n)) => i64::try_from(n)
                 .map_err(|_| RequestError::bad("after", "too large for a sequence number"))?,
         };
-        let limit = match members.limit {
-            None => DEFAULT_LIMIT,
-            Some(Count(0)) => return Err(RequestError::bad("limit", "must be at least 1")),
-            Some(Count(n)) => n.min(MAX_LIMIT as u64) as usize,
-        };
+        let limit = Count::limit(members.limit, DEFAULT_LIMIT, MAX_LIMIT)?;
         Ok(ChangesRequest {
             query,
             after,

@@ -51,10 +51,7 @@ pub struct DeletionsRequest {
 impl DeletionsRequest {
     pub fn from_query(query_string: &str, stamps: &Stamps) -> Result<DeletionsRequest, RequestError> {
         let query = QueryParams::parse(query_string, PARAMETERS, "the deletions feed")?;
-        let encoded = super::link::query_string(query.pairs());
-        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(encoded.as_bytes()));
-        let members: Members = serde_path_to_error::deserialize(de)
-            .map_err(|e| RequestError::bad(e.path().to_string(), e.inner().to_string()))?;
+        let members: Members = query.read()?;
         if let Some(f) = &members.f {
             super::format::from_f(f, &[super::Format::Json])?;
         }
@@ -63,11 +60,7 @@ impl DeletionsRequest {
             .as_deref()
             .map(|v| super::parameters::cursor(v, stamps).map_err(|e| RequestError::bad("deleted_after", e)))
             .transpose()?;
-        let limit = match members.limit {
-            None => DEFAULT_LIMIT,
-            Some(Count(0)) => return Err(RequestError::bad("limit", "must be at least 1")),
-            Some(Count(n)) => n.min(MAX_LIMIT as u64) as usize,
-        };
+        let limit = Count::limit(members.limit, DEFAULT_LIMIT, MAX_LIMIT)?;
         let offset = members
             .offset
             .map_or(0, |n| usize::try_from(n.0).unwrap_or(usize::MAX));

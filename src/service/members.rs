@@ -16,6 +16,17 @@ use super::parameters::comma_separated_numbers;
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Count(pub u64);
 
+impl Count {
+    /// A page size: `default` when not given, at least 1, larger ones clamped to `max`.
+    pub fn limit(given: Option<Count>, default: usize, max: usize) -> Result<usize, super::RequestError> {
+        match given {
+            None => Ok(default),
+            Some(Count(0)) => Err(super::RequestError::bad("limit", "must be at least 1")),
+            Some(Count(n)) => Ok(usize::try_from(n).unwrap_or(usize::MAX).min(max)),
+        }
+    }
+}
+
 impl<'de> Deserialize<'de> for Count {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Count, D::Error> {
         struct V;

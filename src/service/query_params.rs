@@ -103,6 +103,15 @@ impl QueryParams {
     }
 
     /// Every pair, in the order given (links hand them on).
+    /// The pairs read into `T` by serde (fixed names, as a feed's request has), a bad value
+    /// named by its parameter.
+    pub fn read<T: serde::de::DeserializeOwned>(&self) -> Result<T, RequestError> {
+        let encoded = super::link::query_string(&self.pairs);
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(encoded.as_bytes()));
+        serde_path_to_error::deserialize(de)
+            .map_err(|e| RequestError::bad(e.path().to_string(), e.inner().to_string()))
+    }
+
     pub fn pairs(&self) -> &[(String, String)] {
         &self.pairs
     }
