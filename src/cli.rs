@@ -167,6 +167,10 @@ pub struct ServeArgs {
     /// wake the server sooner, the poll catches anything a lost notification missed.
     #[arg(long, env = "ATLAS_POLL_MS", default_value_t = 1000)]
     pub poll_ms: u64,
+    /// Live subscribers (GET /changes as server-sent events) served at once; more are
+    /// answered 503 with Retry-After.
+    #[arg(long, env = "ATLAS_MAX_SUBSCRIBERS", default_value_t = 1000)]
+    pub max_subscribers: usize,
 }
 
 #[derive(Args, Debug)]
@@ -247,6 +251,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
             std::time::Duration::from_millis(args.poll_ms.max(10)),
         );
     }
+    atlas::live::run_hub(atlas.clone()).context("cannot start the live hub")?;
     let write_token = std::env::var("ATLAS_WRITE_TOKEN")
         .ok()
         .filter(|t| !t.trim().is_empty());
@@ -281,6 +286,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
             Location::Postgres(_) => std::time::Duration::from_millis(args.read_wait_ms),
             Location::File(_) => std::time::Duration::ZERO,
         },
+        subscribers: Arc::new(tokio::sync::Semaphore::new(args.max_subscribers)),
     });
     let workers = args.workers.unwrap_or_else(|| {
         std::thread::available_parallelism()

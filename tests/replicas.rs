@@ -552,3 +552,37 @@ fn migrate_copies_a_sqlite_store_with_ids_stamps_and_the_feed() {
     assert_eq!(cursor, head + 1);
     assert_eq!(id, 22, "after the 21 ids the file handed out");
 }
+
+/// Live push works on every replica: a stream on B carries a write made through A.
+#[test]
+fn a_live_stream_on_one_replica_carries_writes_made_through_another() {
+    let Some((_pg, url)) = cluster(false) else { return };
+    let dir = tempfile::tempdir().expect("dir");
+    let a = replica(dir.path(), &url);
+    let b = replica(dir.path(), &url);
+    let head = served_seq(&b);
+    let stream = Client::builder()
+        .timeout(None)
+        .build()
+        .expect("client")
+        .get(b.url(&format!("/changes?after={head}")))
+        .header("Accept", "text/event-stream")
+        .send()
+        .expect("subscribe");
+    assert_eq!(stream.status(), 200);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stream).lines() {
+            let Ok(line) = line else { break };
+            if let Some(id) = line.strip_prefix("id: ") {
+                if tx.send(id.to_owned()).is_err() {
+                    break;
+                }
+            }
+        }
+    });
+    let (_, cursor) = create(&client(), &a, "al-Zuhur").expect("write");
+    let got = rx.recv_timeout(CONVERGE).expect("an event on B");
+    assert_eq!(got, cursor.to_string());
+}

@@ -59,6 +59,8 @@ pub struct AppState {
     /// How long a read carrying a newer cursor than this server's snapshot waits for it
     /// (see `sync::read_your_writes`); zero where no other server writes to the store.
     pub read_wait: std::time::Duration,
+    /// Places for live subscribers (`--max-subscribers`); beyond them, 503.
+    pub subscribers: Arc<tokio::sync::Semaphore>,
 }
 
 /// Registers every route.

@@ -6,6 +6,7 @@
 
 pub mod editable;
 pub mod follow;
+pub mod live;
 pub mod import;
 pub mod paging;
 pub mod placement;
@@ -143,6 +144,8 @@ pub struct Atlas {
     /// How far behind the store this replica may be (see `follow`).
     pub lag: follow::Lag,
     pub counters: follow::Counters,
+    /// Stretches of the feed for live subscribers (see `live`).
+    live: tokio::sync::broadcast::Sender<live::Batch>,
 }
 
 /// A panicking writer leaves no half-done state behind these locks (SQLite rolls its
@@ -200,6 +203,7 @@ impl Atlas {
             feed,
             lag: follow::Lag::default(),
             counters: follow::Counters::default(),
+            live: tokio::sync::broadcast::Sender::new(live::BUFFERED),
         })
     }
 

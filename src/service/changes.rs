@@ -14,16 +14,27 @@ use crate::collection::{FeatureSource, Hit};
 use crate::feature_output::FeatureOutput;
 use crate::model::displacement::DisplacementReport;
 use crate::model::Incident;
-use crate::store::feed::collection_of;
+use crate::collection::RecordKind;
+use crate::model::Interval;
+use crate::spatial::Bbox;
+use crate::store::feed::{collection_of, kind_of};
 use crate::store::{FeedEntry, Stored};
 
 use super::feature_collection::feature_with;
 use super::items::item_links;
 use super::link::{with_query, Link, JSON};
-use super::members::Count;
+use super::members::{Count, Numbers};
 use super::{QueryParams, RequestError};
 
-pub const PARAMETERS: &[&str] = &["after", "limit", "f"];
+pub const PARAMETERS: &[&str] = &[
+    "after",
+    "limit",
+    "f",
+    "collection",
+    "bbox",
+    "datetime",
+    "event_type",
+];
 pub const DEFAULT_LIMIT: usize = 100;
 pub const MAX_LIMIT: usize = 10_000;
 
@@ -68,13 +79,47 @@ struct Members {
     f: Option<String>,
     after: Option<Count>,
     limit: Option<Count>,
+    collection: Option<String>,
+    bbox: Option<Numbers>,
+    datetime: Option<String>,
+    event_type: Option<String>,
 }
 
-/// A parsed `/changes` request.
+/// A parsed `/changes` request (a page, or the live stream).
 pub struct ChangesRequest {
     pub query: QueryParams,
     pub after: i64,
     pub limit: usize,
+    pub filter: ChangeFilter,
+}
+
+/// Which changes a client wants: those of one collection, and incidents in a box, a time
+/// window or of some event types (so a map receives its view). Deletions carry no record to
+/// test and always pass, as displacement reports do the incident-only conditions.
+#[derive(Debug, Clone, Default)]
+pub struct ChangeFilter {
+    pub kind: Option<RecordKind>,
+    pub bbox: Option<Bbox>,
+    pub datetime: Option<Interval>,
+    pub event_types: Vec<String>,
+}
+
+impl ChangeFilter {
+    pub fn passes(&self, e: &FeedEntry) -> bool {
+        if self.kind.is_some_and(|k| k != e.change.kind) {
+            return false;
+        }
+        let Some(Stored::Incident(i)) = &e.record else {
+            return true;
+        };
+        self.bbox.as_ref().is_none_or(|b| b.contains(i.lon, i.lat))
+            && self
+                .datetime
+                .as_ref()
+                .is_none_or(|t| t.overlaps_day(i.event_date))
+            && (self.event_types.is_empty()
+                || self.event_types.iter().any(|t| **t == *i.event_type))
+    }
 }
 
 impl ChangesRequest {
@@ -90,10 +135,39 @@ impl ChangesRequest {
                 .map_err(|_| RequestError::bad("after", "too large for a sequence number"))?,
         };
         let limit = Count::limit(members.limit, DEFAULT_LIMIT, MAX_LIMIT)?;
+        let kind = members
+            .collection
+            .map(|c| {
+                kind_of(&c).ok_or_else(|| {
+                    RequestError::bad(
+                        "collection",
+                        format!("'{c}' keeps no changes; incidents and displacement-reports do"),
+                    )
+                })
+            })
+            .transpose()?;
+        let bbox = members
+            .bbox
+            .map(|n| Bbox::from_numbers(&n.0).map_err(|e| RequestError::bad("bbox", e)))
+            .transpose()?;
+        let datetime = members
+            .datetime
+            .map(|t| Interval::parse(&t).map_err(|e| RequestError::bad("datetime", e)))
+            .transpose()?;
+        let event_types = members
+            .event_type
+            .map(|t| t.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect())
+            .unwrap_or_default();
         Ok(ChangesRequest {
             query,
             after,
             limit,
+            filter: ChangeFilter {
+                kind,
+                bbox,
+                datetime,
+                event_types,
+            },
         })
     }
 }
@@ -108,20 +182,12 @@ pub fn page(
 ) -> ChangesPage {
     let more = entries.len() > request.limit;
     entries.truncate(request.limit);
+    // Past every entry read, listed or filtered out.
     let next_after = entries.last().map_or(request.after, |e| e.change.seq);
     let changes: Vec<ChangeEntry> = entries
         .into_iter()
-        .map(|e| {
-            let c = e.change;
-            ChangeEntry {
-                seq: c.seq,
-                collection: collection_of(c.kind),
-                id: c.id,
-                op: c.op.as_str(),
-                at: c.at,
-                feature: e.record.map(|r| feature_of(r, snap, base)),
-            }
-        })
+        .filter(|e| request.filter.passes(e))
+        .map(|e| entry(e, snap, base))
         .collect();
     let url = format!("{base}/changes");
     let at = |after: i64| {
@@ -144,6 +210,19 @@ pub fn page(
         next_after,
         more,
         links,
+    }
+}
+
+/// One entry of the feed as served, its feature written as `snap` serves it.
+pub fn entry(e: FeedEntry, snap: &Snapshot, base: &str) -> ChangeEntry {
+    let c = e.change;
+    ChangeEntry {
+        seq: c.seq,
+        collection: collection_of(c.kind),
+        id: c.id,
+        op: c.op.as_str(),
+        at: c.at,
+        feature: e.record.map(|r| feature_of(r, snap, base)),
     }
 }
 
