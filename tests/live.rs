@@ -102,6 +102,15 @@ impl Stream {
     }
 }
 
+/// The change number the server's snapshot is at.
+fn served(s: &Server) -> i64 {
+    s.get("/collections").headers()["atlas-sync-cursor"]
+        .to_str()
+        .expect("cursor")
+        .parse()
+        .expect("a number")
+}
+
 fn create(s: &Server, place: &str) -> (i64, i64) {
     let res = s
         .client()
@@ -171,11 +180,7 @@ fn filters_keep_a_view_and_subscribers_are_capped() {
         Some(TOKEN),
         &[],
     );
-    let head = s.get("/collections").headers()["atlas-sync-cursor"]
-        .to_str()
-        .unwrap()
-        .parse::<i64>()
-        .unwrap();
+    let head = served(&s);
     let after = format!("after={head}");
     // al-Zuhur lies in al-Hasakah (40.75 E, 36.5 N); the other box is far away.
     let near = subscribe(&s, &format!("{after}&bbox=40.5,36.3,41.0,36.7&event_type=Battles"), None).unwrap();
@@ -232,11 +237,7 @@ fn filters_keep_a_view_and_subscribers_are_capped() {
 #[test]
 fn latency_from_commit_to_event_with_100_subscribers() {
     let s = Server::start();
-    let head = s.get("/collections").headers()["atlas-sync-cursor"]
-        .to_str()
-        .unwrap()
-        .parse::<i64>()
-        .unwrap();
+    let head = served(&s);
     let streams: Vec<Stream> = (0..100)
         .map(|_| subscribe(&s, &format!("after={head}&collection=incidents"), None).unwrap())
         .collect();
@@ -268,11 +269,7 @@ fn latency_from_commit_to_event_with_100_subscribers() {
 #[test]
 fn a_client_that_stops_reading_is_dropped_and_writers_go_on() {
     let s = Server::start();
-    let head = s.get("/collections").headers()["atlas-sync-cursor"]
-        .to_str()
-        .unwrap()
-        .parse::<i64>()
-        .unwrap();
+    let head = served(&s);
     let client = Client::builder().timeout(None).build().expect("client");
     let stalled = client
         .get(s.url(&format!("/changes?after={head}")))
