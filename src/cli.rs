@@ -467,7 +467,10 @@ fn migrate(args: MigrateArgs) -> anyhow::Result<()> {
     let from = Store::open(&Location::File(args.from.clone()))?;
     let mut to = Store::open(&args.to)?;
     if to.head()?.seq > 0 || to.count()? > 0 {
-        bail!("{} already holds data; migrate copies into an empty database only", args.to);
+        bail!(
+            "{} already holds data; migrate copies into an empty database only",
+            args.to
+        );
     }
     // One transaction: the copy is whole or absent. The feed is read in stretches, oldest
     // first, so memory stays bounded by one stretch of records.

@@ -63,7 +63,10 @@ fn all_changes(s: &Server, after: i64) -> Vec<Value> {
         assert_eq!(status, 200, "{p}");
         page = p;
     }
-    let seqs: Vec<i64> = out.iter().map(|c| c["seq"].as_i64().expect("seq")).collect();
+    let seqs: Vec<i64> = out
+        .iter()
+        .map(|c| c["seq"].as_i64().expect("seq"))
+        .collect();
     assert!(seqs.windows(2).all(|w| w[0] < w[1]), "in order: {seqs:?}");
     assert!(seqs.iter().all(|&n| n > after), "after {after}: {seqs:?}");
     out
@@ -74,7 +77,10 @@ fn the_feed_lists_every_write_in_commit_order_compacted_per_record() {
     let s = Server::start();
     // The seeded scenario: 16 incidents and the displacement reports, one commit.
     let seeded = all_changes(&s, 0);
-    let incidents = seeded.iter().filter(|c| c["collection"] == "incidents").count();
+    let incidents = seeded
+        .iter()
+        .filter(|c| c["collection"] == "incidents")
+        .count();
     let reports = seeded
         .iter()
         .filter(|c| c["collection"] == "displacement-reports")
@@ -83,24 +89,39 @@ fn the_feed_lists_every_write_in_commit_order_compacted_per_record() {
     assert!(reports >= 1, "reports seeded: {reports}");
     assert!(seeded.iter().all(|c| c["op"] == "create"));
     let seqs: Vec<i64> = seeded.iter().map(|c| c["seq"].as_i64().unwrap()).collect();
-    assert_eq!(seqs, (1..=seqs.len() as i64).collect::<Vec<_>>(), "contiguous");
+    assert_eq!(
+        seqs,
+        (1..=seqs.len() as i64).collect::<Vec<_>>(),
+        "contiguous"
+    );
     let head = *seqs.last().unwrap();
     let first = &seeded[0];
     assert_eq!(first["feature"]["type"], "Feature");
     assert_eq!(first["feature"]["id"], first["id"]);
     // Every read carries the snapshot's number.
-    assert_eq!(cursor_of(&s.get("/collections/incidents/items?limit=1")), head);
+    assert_eq!(
+        cursor_of(&s.get("/collections/incidents/items?limit=1")),
+        head
+    );
     assert_eq!(cursor_of(&s.get("/changes")), head);
 
     // Create, patch, delete: each answer carries its own number, one more each time.
-    let (status, created, c1) = write(&s, Method::POST, "/collections/incidents/items", Some(&incident("al-Zuhur")));
+    let (status, created, c1) = write(
+        &s,
+        Method::POST,
+        "/collections/incidents/items",
+        Some(&incident("al-Zuhur")),
+    );
     assert_eq!(status, 201, "{created}");
     assert_eq!(c1, head + 1);
     let id = created["id"].as_i64().expect("id");
     let (_, news) = s.get_json(&format!("/changes?after={head}"));
     assert_eq!(news["changes"].as_array().unwrap().len(), 1);
     let c = &news["changes"][0];
-    assert_eq!((c["seq"].as_i64(), c["id"].as_i64(), c["op"].as_str()), (Some(c1), Some(id), Some("create")));
+    assert_eq!(
+        (c["seq"].as_i64(), c["id"].as_i64(), c["op"].as_str()),
+        (Some(c1), Some(id), Some("create"))
+    );
     assert_eq!(c["collection"], "incidents");
     assert_eq!(c["feature"]["properties"]["fatalities"], 2);
     let path = format!("/collections/incidents/items/{id}");
@@ -115,7 +136,9 @@ fn the_feed_lists_every_write_in_commit_order_compacted_per_record() {
     assert_eq!(news["changes"][0]["feature"]["properties"]["fatalities"], 5);
     assert_eq!(news["nextAfter"], c2);
     // updated_after by number: exactly what changed since.
-    let (_, fc) = s.get_json(&format!("/collections/incidents/items?updated_after={head}"));
+    let (_, fc) = s.get_json(&format!(
+        "/collections/incidents/items?updated_after={head}"
+    ));
     assert_eq!(ids(&fc), vec![Value::from(id)]);
     let (_, fc) = s.get_json(&format!("/collections/incidents/items?updated_after={c2}"));
     assert_eq!(ids(&fc), Vec::<Value>::new());
@@ -131,12 +154,22 @@ fn the_feed_lists_every_write_in_commit_order_compacted_per_record() {
     assert_eq!(c3, c2 + 1);
     let (_, news) = s.get_json(&format!("/changes?after={head}"));
     let c = &news["changes"][0];
-    assert_eq!((c["seq"].as_i64(), c["op"].as_str()), (Some(c3), Some("delete")));
-    assert!(c.get("feature").is_none(), "a delete carries no feature: {c}");
+    assert_eq!(
+        (c["seq"].as_i64(), c["op"].as_str()),
+        (Some(c3), Some("delete"))
+    );
+    assert!(
+        c.get("feature").is_none(),
+        "a delete carries no feature: {c}"
+    );
     // The deletions feed by number.
-    let (_, d) = s.get_json(&format!("/collections/incidents/deletions?deleted_after={head}"));
+    let (_, d) = s.get_json(&format!(
+        "/collections/incidents/deletions?deleted_after={head}"
+    ));
     assert_eq!(d["deletions"][0]["id"], id);
-    let (_, d) = s.get_json(&format!("/collections/incidents/deletions?deleted_after={c3}"));
+    let (_, d) = s.get_json(&format!(
+        "/collections/incidents/deletions?deleted_after={c3}"
+    ));
     assert_eq!(d["numberMatched"], 0);
 
     // A report's writes go in the same feed.
@@ -145,13 +178,25 @@ fn the_feed_lists_every_write_in_commit_order_compacted_per_record() {
         .find(|c| c["collection"] == "displacement-reports")
         .unwrap();
     let rpath = format!("/collections/displacement-reports/items/{}", report["id"]);
-    let res = s.client().delete(s.url(&rpath)).bearer_auth(TOKEN).send().expect("delete");
+    let res = s
+        .client()
+        .delete(s.url(&rpath))
+        .bearer_auth(TOKEN)
+        .send()
+        .expect("delete");
     assert_eq!(res.status(), 204);
     assert_eq!(cursor_of(&res), c3 + 1);
     let all = all_changes(&s, 0);
-    assert_eq!(all.len(), seeded.len() + 1, "16 + reports + the deleted incident, compacted");
+    assert_eq!(
+        all.len(),
+        seeded.len() + 1,
+        "16 + reports + the deleted incident, compacted"
+    );
     let last = all.last().unwrap();
-    assert_eq!((last["collection"].as_str(), last["op"].as_str()), (Some("displacement-reports"), Some("delete")));
+    assert_eq!(
+        (last["collection"].as_str(), last["op"].as_str()),
+        (Some("displacement-reports"), Some("delete"))
+    );
 }
 
 #[test]
@@ -168,7 +213,13 @@ fn a_cursor_ahead_of_the_data_is_a_503_and_bad_parameters_are_400s() {
     assert!(ahead.headers().get("retry-after").is_some());
     let (status, body) = json_of(ahead);
     assert_eq!(body["status"], 503);
-    assert!(body["detail"].as_str().unwrap().contains(&(head + 10).to_string()), "{body}");
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains(&(head + 10).to_string()),
+        "{body}"
+    );
     let (status_now, fc) = json_of(
         s.client()
             .get(s.url("/collections/incidents/items"))
@@ -180,12 +231,19 @@ fn a_cursor_ahead_of_the_data_is_a_503_and_bad_parameters_are_400s() {
     assert_eq!(fc["numberMatched"], 16);
     // As a parameter, a number beyond the data is just "nothing after it yet" on a server
     // alone (on several sharing PostgreSQL it waits as the header does).
-    let (status, fc) = s.get_json(&format!("/collections/incidents/items?updated_after={}", head + 5));
+    let (status, fc) = s.get_json(&format!(
+        "/collections/incidents/items?updated_after={}",
+        head + 5
+    ));
     let shared = std::env::var("ATLAS_TEST_STORE").as_deref() == Ok("postgres");
     if shared {
         assert_eq!(status, 503, "{fc}");
     } else {
-        assert_eq!((status, fc["numberMatched"].as_u64()), (200, Some(0)), "{fc}");
+        assert_eq!(
+            (status, fc["numberMatched"].as_u64()),
+            (200, Some(0)),
+            "{fc}"
+        );
     }
 
     for (query, field) in [
@@ -211,8 +269,12 @@ fn acknowledged_writes_keep_their_numbers_across_kill_9() {
     let s = Server::start_on(&db, &[], Some(TOKEN));
     let mut acked = Vec::new();
     for _ in 0..5 {
-        let (status, body, cursor) =
-            write(&s, Method::POST, "/collections/incidents/items", Some(&incident("al-Zuhur")));
+        let (status, body, cursor) = write(
+            &s,
+            Method::POST,
+            "/collections/incidents/items",
+            Some(&incident("al-Zuhur")),
+        );
         assert_eq!(status, 201, "{body}");
         acked.push((cursor, body["id"].as_i64().unwrap()));
     }
@@ -229,6 +291,11 @@ fn acknowledged_writes_keep_their_numbers_across_kill_9() {
         .collect();
     assert_eq!(listed, acked);
     // Numbering goes on from the head.
-    let (_, _, next) = write(&s, Method::POST, "/collections/incidents/items", Some(&incident("al-Zuhur")));
+    let (_, _, next) = write(
+        &s,
+        Method::POST,
+        "/collections/incidents/items",
+        Some(&incident("al-Zuhur")),
+    );
     assert_eq!(next, head + 1);
 }

@@ -54,7 +54,14 @@ fn subscribe(s: &Server, query: &str, last_event_id: Option<i64>) -> Result<Stre
             if line.is_empty() {
                 if !data.is_empty() {
                     let parsed = serde_json::from_str(&data).unwrap_or(Value::String(data.clone()));
-                    if tx.send(Event { event: event.clone(), id, data: parsed }).is_err() {
+                    if tx
+                        .send(Event {
+                            event: event.clone(),
+                            id,
+                            data: parsed,
+                        })
+                        .is_err()
+                    {
                         return;
                     }
                 }
@@ -120,7 +127,11 @@ fn create(s: &Server, place: &str) -> (i64, i64) {
         .body(incident(place).to_string())
         .send()
         .expect("POST");
-    let cursor = res.headers()["atlas-sync-cursor"].to_str().unwrap().parse().unwrap();
+    let cursor = res.headers()["atlas-sync-cursor"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     let (status, body) = json_of(res);
     assert_eq!(status, 201, "{body}");
     (body["id"].as_i64().unwrap(), cursor)
@@ -141,11 +152,17 @@ fn a_stream_replays_the_feed_then_pushes_each_commit_and_resumes_without_gap() {
     // A write arrives as it commits, with a layer event for the clash zones it may change.
     let (id, cursor) = create(&s, "al-Zuhur");
     let created = stream.next_change();
-    assert_eq!((created.event.as_str(), created.id), ("create", Some(cursor)));
+    assert_eq!(
+        (created.event.as_str(), created.id),
+        ("create", Some(cursor))
+    );
     assert_eq!(created.data["id"], id);
     assert_eq!(created.data["feature"]["properties"]["fatalities"], 2);
     let layer = stream.next();
-    assert_eq!((layer.event.as_str(), layer.data["collection"].as_str()), ("layer", Some("clash-zones")));
+    assert_eq!(
+        (layer.event.as_str(), layer.data["collection"].as_str()),
+        ("layer", Some("clash-zones"))
+    );
     assert_eq!(layer.data["seq"], cursor);
 
     // Resuming after an id: exactly the changes after it, then live again.
@@ -161,13 +178,19 @@ fn a_stream_replays_the_feed_then_pushes_each_commit_and_resumes_without_gap() {
         .expect("DELETE");
     assert_eq!(res.status(), 204);
     let e = resumed.next_change();
-    assert_eq!((e.event.as_str(), e.id, e.data["id"].as_i64()), ("delete", Some(c2 + 1), Some(id)));
+    assert_eq!(
+        (e.event.as_str(), e.id, e.data["id"].as_i64()),
+        ("delete", Some(c2 + 1), Some(id))
+    );
     assert!(e.data.get("feature").is_none());
 
     // A cursor this server never reached: a reset first, then the changes from its head.
     let reset = subscribe(&s, "", Some(c2 + 1000)).expect("subscribed");
     let e = reset.next();
-    assert_eq!((e.event.as_str(), e.data["after"].as_i64()), ("reset", Some(c2 + 1)));
+    assert_eq!(
+        (e.event.as_str(), e.data["after"].as_i64()),
+        ("reset", Some(c2 + 1))
+    );
     let (_, c4) = create(&s, "al-Zuhur");
     assert_eq!(reset.next_change().id, Some(c4));
 }
@@ -175,7 +198,10 @@ fn a_stream_replays_the_feed_then_pushes_each_commit_and_resumes_without_gap() {
 #[test]
 fn filters_keep_a_view_and_subscribers_are_capped() {
     let s = Server::start_with_env(
-        &tempfile::tempdir().expect("dir").keep().join("atlas.sqlite"),
+        &tempfile::tempdir()
+            .expect("dir")
+            .keep()
+            .join("atlas.sqlite"),
         &["--max-subscribers", "3"],
         Some(TOKEN),
         &[],
@@ -183,9 +209,19 @@ fn filters_keep_a_view_and_subscribers_are_capped() {
     let head = served(&s);
     let after = format!("after={head}");
     // al-Zuhur lies in al-Hasakah (40.75 E, 36.5 N); the other box is far away.
-    let near = subscribe(&s, &format!("{after}&bbox=40.5,36.3,41.0,36.7&event_type=Battles"), None).unwrap();
+    let near = subscribe(
+        &s,
+        &format!("{after}&bbox=40.5,36.3,41.0,36.7&event_type=Battles"),
+        None,
+    )
+    .unwrap();
     let far = subscribe(&s, &format!("{after}&bbox=10,10,11,11"), None).unwrap();
-    let reports = subscribe(&s, &format!("{after}&collection=displacement-reports"), None).unwrap();
+    let reports = subscribe(
+        &s,
+        &format!("{after}&collection=displacement-reports"),
+        None,
+    )
+    .unwrap();
     // A fourth is one too many.
     let (status, body) = subscribe(&s, &after, None).err().expect("refused");
     assert_eq!(status, 503, "{body}");
@@ -196,19 +232,43 @@ fn filters_keep_a_view_and_subscribers_are_capped() {
     assert_eq!((e.id, e.data["id"].as_i64()), (Some(cursor), Some(id)));
     // The far box and the reports stream skip it; a deletion (no record to test) passes the
     // box, and a report's deletion the collection filter: markers that it came and went.
-    let res = s.client().delete(s.url("/collections/incidents/items/3")).bearer_auth(TOKEN).send().unwrap();
+    let res = s
+        .client()
+        .delete(s.url("/collections/incidents/items/3"))
+        .bearer_auth(TOKEN)
+        .send()
+        .unwrap();
     assert_eq!(res.status(), 204);
-    let res = s.client().delete(s.url("/collections/displacement-reports/items/1")).bearer_auth(TOKEN).send().unwrap();
+    let res = s
+        .client()
+        .delete(s.url("/collections/displacement-reports/items/1"))
+        .bearer_auth(TOKEN)
+        .send()
+        .unwrap();
     assert_eq!(res.status(), 204);
     let e = far.next_change();
-    assert_eq!((e.event.as_str(), e.data["id"].as_i64()), ("delete", Some(3)), "{e:?}");
+    assert_eq!(
+        (e.event.as_str(), e.data["id"].as_i64()),
+        ("delete", Some(3)),
+        "{e:?}"
+    );
     let e = reports.next_change();
-    assert_eq!((e.event.as_str(), e.data["collection"].as_str()), ("delete", Some("displacement-reports")));
-    let layers = reports.until(|e| e.event == "layer" && e.data["collection"] == "displacement-origins");
-    assert!(layers.iter().any(|e| e.data["collection"] == "displacement-flows"));
+    assert_eq!(
+        (e.event.as_str(), e.data["collection"].as_str()),
+        ("delete", Some("displacement-reports"))
+    );
+    let layers =
+        reports.until(|e| e.event == "layer" && e.data["collection"] == "displacement-origins");
+    assert!(layers
+        .iter()
+        .any(|e| e.data["collection"] == "displacement-flows"));
 
     // Bad filters are 400s naming them, for the stream as for the page.
-    for (query, field) in [("bbox=1,2,3", "bbox"), ("collection=places", "collection"), ("datetime=soon", "datetime")] {
+    for (query, field) in [
+        ("bbox=1,2,3", "bbox"),
+        ("collection=places", "collection"),
+        ("datetime=soon", "datetime"),
+    ] {
         let res = s
             .client()
             .get(s.url(&format!("/changes?{query}")))
@@ -297,7 +357,10 @@ fn a_client_that_stops_reading_is_dropped_and_writers_go_on() {
         tx.send(events).ok();
     });
     let got = rx.recv_timeout(WAIT).expect("the stream ended");
-    assert!(got < 3000, "{got} events: the stalled client was not dropped");
+    assert!(
+        got < 3000,
+        "{got} events: the stalled client was not dropped"
+    );
     // Others are served as ever.
     let fresh = subscribe(&s, &format!("after={}", head + 2999), None).expect("subscribed");
     let e = fresh.next_change();

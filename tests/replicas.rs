@@ -26,7 +26,13 @@ const REPORTS: usize = 2;
 const CONVERGE: Duration = Duration::from_secs(30);
 
 fn replica(dir: &Path, url: &str) -> Server {
-    Server::start_store(dir, OsStr::new(url), &["--poll-ms", "250"], Some(TOKEN), &[])
+    Server::start_store(
+        dir,
+        OsStr::new(url),
+        &["--poll-ms", "250"],
+        Some(TOKEN),
+        &[],
+    )
 }
 
 fn client() -> Client {
@@ -105,12 +111,19 @@ fn cluster(fsync: bool) -> Option<(PgCluster, String)> {
 
 #[test]
 fn writes_through_three_replicas_converge_and_each_serves_them_all() {
-    let Some((_pg, url)) = cluster(false) else { return };
+    let Some((_pg, url)) = cluster(false) else {
+        return;
+    };
     let dir = tempfile::tempdir().expect("dir");
     // Started together: the scenario is seeded once.
     let replicas: Vec<Server> = std::thread::scope(|s| {
-        let starting: Vec<_> = (0..3).map(|_| s.spawn(|| replica(dir.path(), &url))).collect();
-        starting.into_iter().map(|h| h.join().expect("start")).collect()
+        let starting: Vec<_> = (0..3)
+            .map(|_| s.spawn(|| replica(dir.path(), &url)))
+            .collect();
+        starting
+            .into_iter()
+            .map(|h| h.join().expect("start"))
+            .collect()
     });
     let acked = Mutex::new(Vec::new());
     std::thread::scope(|s| {
@@ -151,11 +164,17 @@ fn writes_through_three_replicas_converge_and_each_serves_them_all() {
         };
         assert_eq!(value("atlas_feed_seq "), value("atlas_store_feed_seq "));
         assert_eq!(value("atlas_replica_lag_changes "), 0.0);
-        assert!(value("atlas_feed_applied_total ") > 0.0, "others' writes applied");
+        assert!(
+            value("atlas_feed_applied_total ") > 0.0,
+            "others' writes applied"
+        );
         assert!(value("atlas_store_pool_connections{state=\"idle\"} ") >= 1.0);
         commits += value("atlas_commits_total ");
     }
-    assert!((2.0..=91.0).contains(&commits), "the seed once and 90 writes: {commits}");
+    assert!(
+        (2.0..=91.0).contains(&commits),
+        "the seed once and 90 writes: {commits}"
+    );
     // Every replica lists the same feed (features aside: their links name the replica).
     let feeds: Vec<Vec<Value>> = replicas
         .iter()
@@ -166,21 +185,33 @@ fn writes_through_three_replicas_converge_and_each_serves_them_all() {
                 .expect("changes")
                 .iter()
                 .map(|c| {
-                    serde_json::json!([c["seq"], c["collection"], c["id"], c["op"], c["at"],
-                        c["feature"]["properties"]["updated_at"]])
+                    serde_json::json!([
+                        c["seq"],
+                        c["collection"],
+                        c["id"],
+                        c["op"],
+                        c["at"],
+                        c["feature"]["properties"]["updated_at"]
+                    ])
                 })
                 .collect()
         })
         .collect();
     assert!(feeds.iter().all(|f| *f == feeds[0]));
-    assert_eq!(feeds[0].len(), 16 + REPORTS + 90, "the scenario's incidents and reports, and the writes");
+    assert_eq!(
+        feeds[0].len(),
+        16 + REPORTS + 90,
+        "the scenario's incidents and reports, and the writes"
+    );
     let seqs: Vec<i64> = feeds[0].iter().map(|c| c[0].as_i64().unwrap()).collect();
     assert!(seqs.windows(2).all(|w| w[0] < w[1]));
 }
 
 #[test]
 fn cross_replica_visibility_is_measured() {
-    let Some((_pg, url)) = cluster(true) else { return };
+    let Some((_pg, url)) = cluster(true) else {
+        return;
+    };
     let dir = tempfile::tempdir().expect("dir");
     let a = replica(dir.path(), &url);
     let b = replica(dir.path(), &url);
@@ -210,7 +241,9 @@ fn cross_replica_visibility_is_measured() {
 
 #[test]
 fn a_replica_killed_mid_write_loses_no_acknowledged_write() {
-    let Some((_pg, url)) = cluster(true) else { return };
+    let Some((_pg, url)) = cluster(true) else {
+        return;
+    };
     let dir = tempfile::tempdir().expect("dir");
     let a = replica(dir.path(), &url);
     let b = replica(dir.path(), &url);
@@ -238,7 +271,10 @@ fn a_replica_killed_mid_write_loses_no_acknowledged_write() {
     };
     let start = Instant::now();
     while acked.lock().unwrap().len() < 40 {
-        assert!(start.elapsed() < CONVERGE, "writes are not being acknowledged");
+        assert!(
+            start.elapsed() < CONVERGE,
+            "writes are not being acknowledged"
+        );
         std::thread::sleep(Duration::from_millis(5));
     }
     a.kill9();
@@ -251,7 +287,10 @@ fn a_replica_killed_mid_write_loses_no_acknowledged_write() {
         if acked.is_subset(&served) {
             break;
         }
-        assert!(start.elapsed() < CONVERGE, "acknowledged writes missing on B");
+        assert!(
+            start.elapsed() < CONVERGE,
+            "acknowledged writes missing on B"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     // A restarted replica serves them too.
@@ -261,7 +300,9 @@ fn a_replica_killed_mid_write_loses_no_acknowledged_write() {
 
 #[test]
 fn postgres_restart_under_load_reads_never_fail_writes_503_then_resume() {
-    let Some((mut pg, url)) = cluster(true) else { return };
+    let Some((mut pg, url)) = cluster(true) else {
+        return;
+    };
     let dir = tempfile::tempdir().expect("dir");
     let a = replica(dir.path(), &url);
     let b = replica(dir.path(), &url);
@@ -335,14 +376,21 @@ fn postgres_restart_under_load_reads_never_fail_writes_503_then_resume() {
     });
     let (read_count, failed_reads) = *reads.lock().unwrap();
     assert_eq!(failed_reads, 0, "of {read_count} reads");
-    assert!(*refused.lock().unwrap() > 0, "writes were refused while PostgreSQL was down");
+    assert!(
+        *refused.lock().unwrap() > 0,
+        "writes were refused while PostgreSQL was down"
+    );
     let acked = acked.into_inner().unwrap();
     let last = acked.iter().map(|w| w.1).max().unwrap();
     let ids: BTreeSet<i64> = acked.iter().map(|w| w.0).collect();
     assert_eq!(ids.len(), acked.len(), "no id acknowledged twice");
     for r in [&a, &b] {
         let served = ids_at(r, last);
-        assert!(ids.is_subset(&served), "{}: an acknowledged write is missing", r.base);
+        assert!(
+            ids.is_subset(&served),
+            "{}: an acknowledged write is missing",
+            r.base
+        );
         // Nothing doubled: every stored incident is the scenario's, acknowledged, or one whose
         // acknowledgement was lost with the connection when PostgreSQL stopped.
         let extra = served.len() - 16 - ids.len();
@@ -352,7 +400,9 @@ fn postgres_restart_under_load_reads_never_fail_writes_503_then_resume() {
 
 #[test]
 fn a_late_replica_catches_up_and_a_mirror_across_replicas_ends_equal() {
-    let Some((_pg, url)) = cluster(false) else { return };
+    let Some((_pg, url)) = cluster(false) else {
+        return;
+    };
     let dir = tempfile::tempdir().expect("dir");
     let a = replica(dir.path(), &url);
     let c = client();
@@ -367,7 +417,11 @@ fn a_late_replica_catches_up_and_a_mirror_across_replicas_ends_equal() {
             .send()
             .expect("delete");
         assert_eq!(res.status(), 204);
-        res.headers()[CURSOR].to_str().unwrap().parse::<i64>().unwrap()
+        res.headers()[CURSOR]
+            .to_str()
+            .unwrap()
+            .parse::<i64>()
+            .unwrap()
     };
     let b = replica(dir.path(), &url);
     assert_eq!(served_seq(&b), deleted, "loaded to the head at start");
@@ -436,7 +490,9 @@ fn the_nginx_script_drives_three_replicas_through_one_address() {
 /// `import` and `export` on PostgreSQL: a CSV in, the same incidents out, ids in file order.
 #[test]
 fn import_and_export_work_on_postgres() {
-    let Some((_pg, url)) = cluster(false) else { return };
+    let Some((_pg, url)) = cluster(false) else {
+        return;
+    };
     let dir = tempfile::tempdir().expect("dir");
     let csv = dir.path().join("in.csv");
     let generated = std::process::Command::new(BIN)
@@ -450,28 +506,47 @@ fn import_and_export_work_on_postgres() {
         .args(["--db", &url])
         .output()
         .expect("import");
-    assert!(import.status.success(), "{}", String::from_utf8_lossy(&import.stderr));
+    assert!(
+        import.status.success(),
+        "{}",
+        String::from_utf8_lossy(&import.stderr)
+    );
     let export = std::process::Command::new(BIN)
         .args(["export", "--format", "csv", "--db", &url])
         .output()
         .expect("export");
-    assert!(export.status.success(), "{}", String::from_utf8_lossy(&export.stderr));
+    assert!(
+        export.status.success(),
+        "{}",
+        String::from_utf8_lossy(&export.stderr)
+    );
     let mut rows = csv::Reader::from_reader(&export.stdout[..]);
     let headers = rows.headers().expect("headers").clone();
     let id_at = headers.iter().position(|h| h == "id").expect("id column");
-    let notes_at = headers.iter().position(|h| h == "notes").expect("notes column");
+    let notes_at = headers
+        .iter()
+        .position(|h| h == "notes")
+        .expect("notes column");
     let exported: Vec<csv::StringRecord> = rows.records().map(|r| r.expect("row")).collect();
     assert_eq!(exported.len(), 300);
     let ids: Vec<i64> = exported.iter().map(|r| r[id_at].parse().unwrap()).collect();
     assert_eq!(ids, (1..=300).collect::<Vec<_>>());
     let mut given = csv::Reader::from_reader(&generated.stdout[..]);
-    let given_notes = given.headers().unwrap().iter().position(|h| h == "notes").unwrap();
+    let given_notes = given
+        .headers()
+        .unwrap()
+        .iter()
+        .position(|h| h == "notes")
+        .unwrap();
     let first_given = given.records().next().unwrap().unwrap();
     assert_eq!(&exported[0][notes_at], &first_given[given_notes]);
     // A server on it serves them, from the feed's head.
     let s = replica(dir.path(), &url);
     let (_, page) = s.get_json("/collections/incidents/items?limit=1");
-    assert_eq!(page["numberMatched"], 300, "no scenario seeded into imported data");
+    assert_eq!(
+        page["numberMatched"], 300,
+        "no scenario seeded into imported data"
+    );
     assert_eq!(served_seq(&s), 300);
 }
 
@@ -479,7 +554,9 @@ fn import_and_export_work_on_postgres() {
 /// feed with its numbers (a mirror's cursor stays valid), and writing goes on from there.
 #[test]
 fn migrate_copies_a_sqlite_store_with_ids_stamps_and_the_feed() {
-    let Some((_pg, url)) = cluster(false) else { return };
+    let Some((_pg, url)) = cluster(false) else {
+        return;
+    };
     let dir = tempfile::tempdir().expect("dir");
     let file = dir.path().join("atlas.sqlite");
     let (before_items, before_feed, head) = {
@@ -506,7 +583,11 @@ fn migrate_copies_a_sqlite_store_with_ids_stamps_and_the_feed() {
         .args(["--to", &url])
         .output()
         .expect("migrate");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     // A second run refuses: the target holds data.
     let again = std::process::Command::new(BIN)
         .args(["migrate", "--from"])
@@ -544,7 +625,10 @@ fn migrate_copies_a_sqlite_store_with_ids_stamps_and_the_feed() {
             .map(|c| serde_json::json!([c["seq"], c["collection"], c["id"], c["op"], c["at"]]))
             .collect()
     };
-    assert_eq!(entries(&s.get_json("/changes?limit=10000").1), entries(&before_feed));
+    assert_eq!(
+        entries(&s.get_json("/changes?limit=10000").1),
+        entries(&before_feed)
+    );
     let (_, deletions) = s.get_json("/collections/incidents/deletions");
     assert_eq!(deletions["deletions"][0]["id"], 2);
     // New ids and numbers follow the copied ones.
@@ -556,7 +640,9 @@ fn migrate_copies_a_sqlite_store_with_ids_stamps_and_the_feed() {
 /// Live push works on every replica: a stream on B carries a write made through A.
 #[test]
 fn a_live_stream_on_one_replica_carries_writes_made_through_another() {
-    let Some((_pg, url)) = cluster(false) else { return };
+    let Some((_pg, url)) = cluster(false) else {
+        return;
+    };
     let dir = tempfile::tempdir().expect("dir");
     let a = replica(dir.path(), &url);
     let b = replica(dir.path(), &url);

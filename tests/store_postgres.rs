@@ -127,15 +127,28 @@ fn migrates_once_even_when_opened_concurrently() {
         assert_eq!(o.join().unwrap(), 1);
     }
     assert_eq!(open(&url).schema_version().unwrap(), 1);
-    assert_eq!(pg.psql("atlas", "SELECT count(*) FROM schema_migration"), "1");
+    assert_eq!(
+        pg.psql("atlas", "SELECT count(*) FROM schema_migration"),
+        "1"
+    );
     for (table, fields) in [
         (
             "incident",
-            declared(incident_fields::FIELDS.iter().filter(|f| f.places.has(Places::SQL)).map(|f| f.name)),
+            declared(
+                incident_fields::FIELDS
+                    .iter()
+                    .filter(|f| f.places.has(Places::SQL))
+                    .map(|f| f.name),
+            ),
         ),
         (
             "displacement_report",
-            declared(report_fields::FIELDS.iter().filter(|f| f.places.has(Places::SQL)).map(|f| f.name)),
+            declared(
+                report_fields::FIELDS
+                    .iter()
+                    .filter(|f| f.places.has(Places::SQL))
+                    .map(|f| f.name),
+            ),
         ),
     ] {
         let actual = pg.psql(
@@ -169,9 +182,11 @@ fn open_without_a_server_is_unavailable() {
         .unwrap()
         .port();
     let began = Instant::now();
-    let err = Store::open(&Location::Postgres(format!("postgres://u:secret@127.0.0.1:{port}/x")))
-        .err()
-        .expect("no server there");
+    let err = Store::open(&Location::Postgres(format!(
+        "postgres://u:secret@127.0.0.1:{port}/x"
+    )))
+    .err()
+    .expect("no server there");
     assert!(err.is_unavailable(), "{err}");
     assert!(!err.to_string().contains("secret"), "{err}");
     assert!(began.elapsed() < Duration::from_secs(10));
@@ -228,7 +243,10 @@ fn every_column_round_trips() {
         assert_eq!(**loaded, *written);
     }
     assert_eq!(store.load_reports().unwrap(), vec![r.clone()]);
-    let read = store.write(|w| Ok((w.incident(i.id)?, w.report(r.id)?))).unwrap().value;
+    let read = store
+        .write(|w| Ok((w.incident(i.id)?, w.report(r.id)?)))
+        .unwrap()
+        .value;
     assert_eq!(read, (Some(i.clone()), Some(r.clone())));
     let feed = store.changes_after(0, 10).unwrap();
     assert_eq!(feed[0].record, Some(Stored::Incident(i.clone())));
@@ -255,7 +273,11 @@ fn a_failed_write_in_a_group_spoils_no_other() {
                 w.insert(&mut incident(500.0))
             });
             let good_again = w.all_or_nothing(|w| w.insert(&mut incident(42.0)));
-            Ok((good.is_ok(), bad.map_err(|e| e.to_string()), good_again.is_ok()))
+            Ok((
+                good.is_ok(),
+                bad.map_err(|e| e.to_string()),
+                good_again.is_ok(),
+            ))
         })
         .unwrap()
         .value;
@@ -264,7 +286,12 @@ fn a_failed_write_in_a_group_spoils_no_other() {
     assert!(err.contains("check"), "{err}");
     let lons: Vec<f64> = store.load_all().unwrap().iter().map(|i| i.lon).collect();
     assert_eq!(lons, vec![40.0, 42.0]);
-    let seqs: Vec<i64> = store.changes_after(0, 10).unwrap().iter().map(|e| e.change.seq).collect();
+    let seqs: Vec<i64> = store
+        .changes_after(0, 10)
+        .unwrap()
+        .iter()
+        .map(|e| e.change.seq)
+        .collect();
     assert_eq!(seqs, vec![1, 2]);
     // A failure outside a savepoint fails the whole write, and nothing of it stays.
     let failed = store.write(|w| {
@@ -281,7 +308,9 @@ fn a_failed_write_in_a_group_spoils_no_other() {
 fn ids_are_never_reused() {
     let Some(pg) = fast_cluster() else { return };
     let mut store = open(&pg.create_database("atlas"));
-    let ids: Vec<i64> = (0..3).map(|n| insert(&mut store, n as f64).unwrap()).collect();
+    let ids: Vec<i64> = (0..3)
+        .map(|n| insert(&mut store, n as f64).unwrap())
+        .collect();
     assert_eq!(ids, vec![1, 2, 3]);
     assert!(store.write(|w| w.delete(3)).unwrap().value);
     assert!(!store.write(|w| w.delete(3)).unwrap().value);
@@ -330,7 +359,10 @@ fn the_feed_is_ordered_compacted_and_pages() {
     let idle = store.write(|w| w.delete(9999)).unwrap();
     assert_eq!(idle.before, idle.after);
     for pair in heads.windows(2) {
-        assert!(pair[1].seq > pair[0].seq && pair[1].at > pair[0].at, "{pair:?}");
+        assert!(
+            pair[1].seq > pair[0].seq && pair[1].at > pair[0].at,
+            "{pair:?}"
+        );
     }
     let feed = store.changes_after(0, 100).unwrap();
     let summary: Vec<(i64, RecordKind, i64, Op)> = feed
@@ -354,8 +386,14 @@ fn the_feed_is_ordered_compacted_and_pages() {
     // Paging: two at a time, from where the last page ended.
     let page1 = store.changes_after(0, 2).unwrap();
     let page2 = store.changes_after(page1[1].change.seq, 2).unwrap();
-    let page3 = store.changes_after(page2.last().unwrap().change.seq, 2).unwrap();
-    let paged: Vec<i64> = [page1, page2, page3].concat().iter().map(|e| e.change.seq).collect();
+    let page3 = store
+        .changes_after(page2.last().unwrap().change.seq, 2)
+        .unwrap();
+    let paged: Vec<i64> = [page1, page2, page3]
+        .concat()
+        .iter()
+        .map(|e| e.change.seq)
+        .collect();
     assert_eq!(paged, vec![3, 4, 5]);
     let deletions = store.load_deletions().unwrap();
     assert_eq!(deletions, vec![(b, feed[2].change.at)]);
@@ -418,7 +456,9 @@ fn concurrent_writers_commit_in_seq_order() {
 /// comes back, writes work again on the same store, and the listener reconnects.
 #[test]
 fn unavailable_while_stopped_then_writes_again() {
-    let Some(mut pg) = PgCluster::start() else { return };
+    let Some(mut pg) = PgCluster::start() else {
+        return;
+    };
     let url = pg.create_database("atlas");
     let mut store = open(&url);
     let mut listener = Listener::connect(&url);
@@ -433,9 +473,16 @@ fn unavailable_while_stopped_then_writes_again() {
     assert!(err.is_unavailable(), "{err}");
     let err = store.changes_after(0, 10).unwrap_err();
     assert!(err.is_unavailable(), "{err}");
-    assert!(began.elapsed() < Duration::from_secs(20), "{:?}", began.elapsed());
+    assert!(
+        began.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        began.elapsed()
+    );
     let waited = listener.wait(Duration::from_millis(200));
-    assert!(matches!(waited, Err(ref e) if e.is_unavailable()), "{waited:?}");
+    assert!(
+        matches!(waited, Err(ref e) if e.is_unavailable()),
+        "{waited:?}"
+    );
     pg.restart();
     let began = Instant::now();
     let id = loop {
@@ -505,7 +552,13 @@ fn restore_keeps_ids_and_later_ids_are_higher() {
         i.id = 10 + 3 * n;
         seq += 1;
         entries.push(FeedEntry {
-            change: Change { seq, kind: RecordKind::Incidents, id: i.id, op: Op::Create, at },
+            change: Change {
+                seq,
+                kind: RecordKind::Incidents,
+                id: i.id,
+                op: Op::Create,
+                at,
+            },
             record: Some(Stored::Incident(i)),
         });
     }
@@ -513,12 +566,24 @@ fn restore_keeps_ids_and_later_ids_are_higher() {
     r.id = 7;
     seq += 1;
     entries.push(FeedEntry {
-        change: Change { seq, kind: RecordKind::DisplacementReports, id: 7, op: Op::Update, at },
+        change: Change {
+            seq,
+            kind: RecordKind::DisplacementReports,
+            id: 7,
+            op: Op::Update,
+            at,
+        },
         record: Some(Stored::Report(r.clone())),
     });
     seq += 1;
     entries.push(FeedEntry {
-        change: Change { seq, kind: RecordKind::Incidents, id: 5, op: Op::Delete, at },
+        change: Change {
+            seq,
+            kind: RecordKind::Incidents,
+            id: 5,
+            op: Op::Delete,
+            at,
+        },
         record: None,
     });
     store.write(|w| w.restore(&entries)).unwrap();
@@ -546,7 +611,13 @@ fn a_split_load_is_whole_ordered_and_shares_text() {
             i.id = 1 + n * n * 3;
             i.admin1 = Some("Al-Hasakeh".into());
             FeedEntry {
-                change: Change { seq: n + 1, kind: RecordKind::Incidents, id: i.id, op: Op::Create, at },
+                change: Change {
+                    seq: n + 1,
+                    kind: RecordKind::Incidents,
+                    id: i.id,
+                    op: Op::Create,
+                    at,
+                },
                 record: Some(Stored::Incident(i)),
             }
         })
@@ -583,13 +654,17 @@ fn measure() {
             insert(&mut store, k as f64 / 1000.0).unwrap();
         }
         let single = began.elapsed();
-        eprintln!("single-row writes: {n} in {single:?} = {:.0}/s", n as f64 / single.as_secs_f64());
+        eprintln!(
+            "single-row writes: {n} in {single:?} = {:.0}/s",
+            n as f64 / single.as_secs_f64()
+        );
         let (writes, per) = (20, 1000);
         let began = Instant::now();
         for _ in 0..writes {
             store
                 .write(|w| {
-                    let mut batch: Vec<Incident> = (0..per).map(|k| incident(k as f64 / 1e4)).collect();
+                    let mut batch: Vec<Incident> =
+                        (0..per).map(|k| incident(k as f64 / 1e4)).collect();
                     w.insert_incidents(&mut batch)
                 })
                 .unwrap();

@@ -270,10 +270,7 @@ fn stamps_grow_with_each_commit_and_the_cursor_counts_changes() {
     // The seed is one commit: every incident carries one stamp.
     let seeded = server_set(&s);
     let seed_stamp = seeded.values().next().expect("seeded").clone();
-    assert!(
-        seeded.values().all(|t| *t == seed_stamp),
-        "{seeded:?}"
-    );
+    assert!(seeded.values().all(|t| *t == seed_stamp), "{seeded:?}");
 
     let res = s
         .client()
@@ -317,12 +314,22 @@ fn stamps_grow_with_each_commit_and_the_cursor_counts_changes() {
     let after_delete = cursor_of(&res);
     let (_, feed) = json_of(res);
     assert_eq!(seq(&after_delete), seq(&after_create) + 1);
-    let deleted_at = feed["deletions"][0]["deleted_at"].as_str().expect("deleted_at");
+    let deleted_at = feed["deletions"][0]["deleted_at"]
+        .as_str()
+        .expect("deleted_at");
     assert_eq!(feed["deletions"][0]["id"], 5);
     assert!(time(deleted_at) > time(stamps[0]));
-    let (_, feed) = json_of(get_query(&s, DELETIONS, &[("deleted_after", &after_create)]));
+    let (_, feed) = json_of(get_query(
+        &s,
+        DELETIONS,
+        &[("deleted_after", &after_create)],
+    ));
     assert_eq!(feed["numberMatched"], 1, "{feed}");
-    let (_, feed) = json_of(get_query(&s, DELETIONS, &[("deleted_after", &after_delete)]));
+    let (_, feed) = json_of(get_query(
+        &s,
+        DELETIONS,
+        &[("deleted_after", &after_delete)],
+    ));
     assert_eq!(feed["numberMatched"], 0, "{feed}");
 }
 
@@ -516,10 +523,7 @@ fn collection_and_openapi_describe_sync() {
     assert!(!names(&api["paths"]["/collections/places/items"]["get"])
         .contains(&"updated_after".to_owned()));
     let member = &api["components"]["schemas"]["SearchRequest"]["properties"]["updated_after"];
-    assert!(
-        member.to_string().contains("sequence number"),
-        "{member}"
-    );
+    assert!(member.to_string().contains("sequence number"), "{member}");
 }
 
 #[test]

@@ -162,7 +162,11 @@ impl Subscriber {
                 "reason": format!("no change {} here; refetch, then follow from {head}", self.last),
                 "after": head,
             });
-            if !self.send(sse::Data::new(data.to_string()).event("reset").id(head.to_string())) {
+            if !self.send(
+                sse::Data::new(data.to_string())
+                    .event("reset")
+                    .id(head.to_string()),
+            ) {
                 return;
             }
             self.last = head;

@@ -55,7 +55,11 @@ pub async fn items(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let c = find_collection(&state, &path)?;
-    let mut request = ItemsRequest::from_query(req.query_string(), c.as_ref(), &state.atlas.snapshot().stamps)?;
+    let mut request = ItemsRequest::from_query(
+        req.query_string(),
+        c.as_ref(),
+        &state.atlas.snapshot().stamps,
+    )?;
     let format = format::negotiate(&req, request.query.pairs(), format::ITEMS)?;
     let base = base_url(&req, &state);
     let page = items::items(&state.atlas, c, &mut request, format, &base)?;

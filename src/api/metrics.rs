@@ -142,7 +142,10 @@ pub async fn metrics(
     m.applied
         .set(atlas.counters.applied.load(Ordering::Relaxed) as i64);
     let feed = atlas.feed.clone();
-    let head = web::block(move || feed.head()).await.ok().and_then(Result::ok);
+    let head = web::block(move || feed.head())
+        .await
+        .ok()
+        .and_then(Result::ok);
     match head {
         Some(head) => {
             let behind = (head.seq - snap.seq).max(0);
@@ -157,9 +160,7 @@ pub async fn metrics(
         }
     }
     if let Some(pool) = atlas.feed.pool() {
-        m.pool
-            .with_label_values(&["idle"])
-            .set(pool.idle as i64);
+        m.pool.with_label_values(&["idle"]).set(pool.idle as i64);
         m.pool
             .with_label_values(&["in_use"])
             .set(pool.size.saturating_sub(pool.idle) as i64);

@@ -60,7 +60,8 @@ pub async fn search(
         &["application/json", "application/geo+json"],
     )
     .await?;
-    let mut request = ItemsRequest::from_search_body(&body, c.as_ref(), &state.atlas.snapshot().stamps)?;
+    let mut request =
+        ItemsRequest::from_search_body(&body, c.as_ref(), &state.atlas.snapshot().stamps)?;
     let base = base_url(&req, &state);
     // from_search_body accepted only an object.
     let members = body.as_object().cloned().unwrap_or_default();

@@ -187,8 +187,6 @@ impl Lag {
 
     /// Seconds since this replica last read the feed to its end.
     pub fn seconds(&self) -> f64 {
-        self.since
-            .lock()
-            .map_or(0.0, |t| t.elapsed().as_secs_f64())
+        self.since.lock().map_or(0.0, |t| t.elapsed().as_secs_f64())
     }
 }

@@ -6,8 +6,8 @@
 
 pub mod editable;
 pub mod follow;
-pub mod live;
 pub mod import;
+pub mod live;
 pub mod paging;
 pub mod placement;
 pub mod record;

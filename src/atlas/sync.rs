@@ -166,7 +166,10 @@ mod tests {
         }
         // Recent heads exactly; old ones thinned, never later than the truth.
         let last = 13 + 2999;
-        assert_eq!(stamps.at_or_before(last), at("2024-01-03T00:00:00Z") + TimeDelta::seconds(2999));
+        assert_eq!(
+            stamps.at_or_before(last),
+            at("2024-01-03T00:00:00Z") + TimeDelta::seconds(2999)
+        );
         let old = stamps.at_or_before(13 + 100);
         assert!(old <= at("2024-01-03T00:00:00Z") + TimeDelta::seconds(100));
         assert!(old >= at("2024-01-03T00:00:00Z"));

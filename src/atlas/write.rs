@@ -325,7 +325,12 @@ impl Atlas {
     /// Publishes a commit's `changes`. When the snapshot held everything before the commit,
     /// they go straight on top of it; otherwise other writers (other replicas) committed in
     /// between, and the snapshot catches up from the feed, which holds this commit too.
-    pub(super) fn publish_commit(&self, store: &Store, committed: &Committed<()>, changes: Changes) {
+    pub(super) fn publish_commit(
+        &self,
+        store: &Store,
+        committed: &Committed<()>,
+        changes: Changes,
+    ) {
         if changes.is_empty() {
             return;
         }
@@ -407,7 +412,8 @@ mod tests {
     #[test]
     fn creates_of_every_kind_share_the_group_commit() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&crate::store::Location::File(dir.path().join("a.sqlite"))).unwrap();
+        let store =
+            Store::open(&crate::store::Location::File(dir.path().join("a.sqlite"))).unwrap();
         let atlas = Atlas::open(store, Gazetteer::load(true, &[]).unwrap()).unwrap();
         let incident = first_feature(EMBEDDED_SCENARIO);
         let report = first_feature(EMBEDDED_DISPLACEMENT);

@@ -10,11 +10,11 @@ use utoipa::ToSchema;
 
 use crate::atlas::record::Record;
 use crate::atlas::Snapshot;
+use crate::collection::RecordKind;
 use crate::collection::{FeatureSource, Hit};
 use crate::feature_output::FeatureOutput;
 use crate::model::displacement::DisplacementReport;
 use crate::model::Incident;
-use crate::collection::RecordKind;
 use crate::model::Interval;
 use crate::spatial::Bbox;
 use crate::store::feed::{collection_of, kind_of};
@@ -156,7 +156,12 @@ impl ChangesRequest {
             .transpose()?;
         let event_types = members
             .event_type
-            .map(|t| t.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect())
+            .map(|t| {
+                t.split(',')
+                    .map(|s| s.trim().to_owned())
+                    .filter(|s| !s.is_empty())
+                    .collect()
+            })
             .unwrap_or_default();
         Ok(ChangesRequest {
             query,
@@ -251,7 +256,5 @@ fn feature_of(record: Stored, snap: &Snapshot, base: &str) -> Box<RawValue> {
     String::from_utf8(bytes)
         .ok()
         .and_then(|s| RawValue::from_string(s).ok())
-        .unwrap_or_else(|| {
-            RawValue::from_string("null".into()).expect("null is JSON")
-        })
+        .unwrap_or_else(|| RawValue::from_string("null".into()).expect("null is JSON"))
 }

@@ -5,9 +5,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::atlas::sync::Deletion;
+use crate::atlas::sync::Stamps;
 use crate::atlas::Snapshot;
 use crate::collection::Collection;
-use crate::atlas::sync::Stamps;
 
 use super::link::{with_offset, with_query, Link, GEOJSON, JSON};
 use super::members::Count;
@@ -49,7 +49,10 @@ pub struct DeletionsRequest {
 }
 
 impl DeletionsRequest {
-    pub fn from_query(query_string: &str, stamps: &Stamps) -> Result<DeletionsRequest, RequestError> {
+    pub fn from_query(
+        query_string: &str,
+        stamps: &Stamps,
+    ) -> Result<DeletionsRequest, RequestError> {
         let query = QueryParams::parse(query_string, PARAMETERS, "the deletions feed")?;
         let members: Members = query.read()?;
         if let Some(f) = &members.f {
@@ -58,7 +61,10 @@ impl DeletionsRequest {
         let deleted_after = members
             .deleted_after
             .as_deref()
-            .map(|v| super::parameters::cursor(v, stamps).map_err(|e| RequestError::bad("deleted_after", e)))
+            .map(|v| {
+                super::parameters::cursor(v, stamps)
+                    .map_err(|e| RequestError::bad("deleted_after", e))
+            })
             .transpose()?;
         let limit = Count::limit(members.limit, DEFAULT_LIMIT, MAX_LIMIT)?;
         let offset = members

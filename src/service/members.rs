@@ -18,7 +18,11 @@ pub struct Count(pub u64);
 
 impl Count {
     /// A page size: `default` when not given, at least 1, larger ones clamped to `max`.
-    pub fn limit(given: Option<Count>, default: usize, max: usize) -> Result<usize, super::RequestError> {
+    pub fn limit(
+        given: Option<Count>,
+        default: usize,
+        max: usize,
+    ) -> Result<usize, super::RequestError> {
         match given {
             None => Ok(default),
             Some(Count(0)) => Err(super::RequestError::bad("limit", "must be at least 1")),

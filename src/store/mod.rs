@@ -325,7 +325,12 @@ impl Writer<'_> {
         }
     }
 
-    fn log(&mut self, kind: RecordKind, ids: impl IntoIterator<Item = i64>, op: Op) -> Result<(), StoreError> {
+    fn log(
+        &mut self,
+        kind: RecordKind,
+        ids: impl IntoIterator<Item = i64>,
+        op: Op,
+    ) -> Result<(), StoreError> {
         let at = self.stamp;
         let changes: Vec<Change> = ids
             .into_iter()
@@ -347,7 +352,11 @@ impl Writer<'_> {
     /// Inserts incidents, in order, and sets their server-assigned ids (never reused).
     pub fn insert_incidents(&mut self, batch: &mut [Incident]) -> Result<(), StoreError> {
         self.tx.insert_incidents(batch)?;
-        self.log(RecordKind::Incidents, batch.iter().map(|i| i.id), Op::Create)
+        self.log(
+            RecordKind::Incidents,
+            batch.iter().map(|i| i.id),
+            Op::Create,
+        )
     }
 
     pub fn insert(&mut self, incident: &mut Incident) -> Result<(), StoreError> {

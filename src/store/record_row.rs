@@ -166,7 +166,9 @@ pub(crate) fn incident(
 }
 
 /// As `incident`, for a displacement report.
-pub(crate) fn report(cells: &(impl Cells + ?Sized)) -> Result<Option<DisplacementReport>, StoreError> {
+pub(crate) fn report(
+    cells: &(impl Cells + ?Sized),
+) -> Result<Option<DisplacementReport>, StoreError> {
     macro_rules! at {
         ($name:literal) => {
             const { field::position(report_fields::FIELDS, Places::SQL, $name) }

@@ -156,8 +156,7 @@ impl Server {
 
     /// What the server has written to stderr so far.
     pub fn log(&self) -> String {
-        std::fs::read_to_string(&self.log)
-            .unwrap_or_default()
+        std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -11,8 +11,8 @@ use tokio_postgres::Client;
 
 use super::error::pg;
 use super::rows::{self, Columns};
-use crate::store::record_row::Interner;
 use crate::model::Incident;
+use crate::store::record_row::Interner;
 use crate::store::StoreError;
 
 /// Below this many rows a prepared INSERT per row is quicker than setting up a COPY.

@@ -90,7 +90,9 @@ impl Listener {
             Ok(None) => {
                 self.live = None;
                 self.lost = true;
-                Err(StoreError::Unavailable("the listening connection was lost".into()))
+                Err(StoreError::Unavailable(
+                    "the listening connection was lost".into(),
+                ))
             }
             Err(_) => Ok(false),
         }
@@ -103,7 +105,9 @@ impl Listener {
                 // Not yet: wait out the backoff (or the caller's timeout, if sooner).
                 std::thread::sleep(at.min(deadline) - now);
                 if at > deadline {
-                    return Err(StoreError::Unavailable("PostgreSQL is not reachable (retrying)".into()));
+                    return Err(StoreError::Unavailable(
+                        "PostgreSQL is not reachable (retrying)".into(),
+                    ));
                 }
             }
         }
@@ -127,7 +131,9 @@ impl Listener {
     }
 }
 
-async fn listen(url: &str) -> Result<(tokio_postgres::Client, mpsc::UnboundedReceiver<i64>), StoreError> {
+async fn listen(
+    url: &str,
+) -> Result<(tokio_postgres::Client, mpsc::UnboundedReceiver<i64>), StoreError> {
     let mut config: tokio_postgres::Config = url
         .parse()
         .map_err(|e| StoreError::Postgres(format!("{}: {e}", super::redact(url))))?;

@@ -22,13 +22,13 @@ use tokio::runtime::Runtime;
 use tokio_postgres::{Client, NoTls};
 
 use super::feed::{collection_of, kind_of, Change, FeedEntry, Head, Op, Stored};
+use super::record_row::Interner;
 use super::{Backend, FeedRead, PoolUse, StoreError, Transaction};
 use crate::collection::RecordKind;
 use crate::model::displacement::DisplacementReport;
 use crate::model::Incident;
 use error::{pg, pool};
 pub use listen::Listener;
-use super::record_row::Interner;
 
 /// How long a caller waits for a connection (or for one to be made) before `Unavailable`.
 const WAIT: Duration = Duration::from_secs(5);
@@ -136,7 +136,10 @@ impl PgStore {
 
 async fn version(client: &Client) -> Result<usize, StoreError> {
     let row = client
-        .query_one("SELECT COALESCE(max(version), 0) FROM schema_migration", &[])
+        .query_one(
+            "SELECT COALESCE(max(version), 0) FROM schema_migration",
+            &[],
+        )
         .await
         .map_err(pg)?;
     let v: i32 = row.get(0);
@@ -315,7 +318,11 @@ impl FeedRead for PgFeed {
 
 /// The feed after `after`, with each entry's record, in one statement (so one snapshot: no
 /// entry below the last returned can be missing, commits being in seq order).
-async fn feed_after(client: &Object, after: i64, limit: usize) -> Result<Vec<FeedEntry>, StoreError> {
+async fn feed_after(
+    client: &Object,
+    after: i64,
+    limit: usize,
+) -> Result<Vec<FeedEntry>, StoreError> {
     let (inc, rep) = (&*rows::INCIDENT, &*rows::REPORT);
     let sql = format!(
         "SELECT c.seq, c.collection, c.record_id, c.op, c.at, {}, {} FROM change c \
@@ -334,18 +341,28 @@ async fn feed_after(client: &Object, after: i64, limit: usize) -> Result<Vec<Fee
     for row in &found {
         let (seq, collection, id, op, at): (i64, &str, i64, &str, DateTime<Utc>) =
             (row.get(0), row.get(1), row.get(2), row.get(3), row.get(4));
-        let kind = kind_of(collection)
-            .ok_or_else(|| error::corrupt(id, format!("change {seq}: collection '{collection}'")))?;
-        let op = Op::parse(op).ok_or_else(|| error::corrupt(id, format!("change {seq}: op '{op}'")))?;
+        let kind = kind_of(collection).ok_or_else(|| {
+            error::corrupt(id, format!("change {seq}: collection '{collection}'"))
+        })?;
+        let op =
+            Op::parse(op).ok_or_else(|| error::corrupt(id, format!("change {seq}: op '{op}'")))?;
         let record = match (op, kind) {
             (Op::Delete, _) => None,
-            (_, RecordKind::Incidents) => rows::incident_at(row, 5, &mut texts)?.map(Stored::Incident),
+            (_, RecordKind::Incidents) => {
+                rows::incident_at(row, 5, &mut texts)?.map(Stored::Incident)
+            }
             (_, RecordKind::DisplacementReports) => {
                 rows::report_at(row, 5 + inc.len())?.map(Stored::Report)
             }
         };
         out.push(FeedEntry {
-            change: Change { seq, kind, id, op, at },
+            change: Change {
+                seq,
+                kind,
+                id,
+                op,
+                at,
+            },
             record,
         });
     }

@@ -50,7 +50,9 @@ impl<T> Columns<T> {
         // A null key takes the next id of the table's sequence (never reused).
         let slots: Vec<String> = (1..=names.len())
             .map(|n| match n == key {
-                true => format!("COALESCE(${n}::int8, nextval(pg_get_serial_sequence('{table}', 'id')))"),
+                true => format!(
+                    "COALESCE(${n}::int8, nextval(pg_get_serial_sequence('{table}', 'id')))"
+                ),
                 false => format!("${n}"),
             })
             .collect();
@@ -123,7 +125,11 @@ pub fn params<'a>(cells: &'a [Cell<'a>]) -> Vec<&'a (dyn ToSql + Sync)> {
 }
 
 impl ToSql for Cell<'_> {
-    fn to_sql(&self, ty: &Type, out: &mut BytesMut) -> Result<IsNull, Box<dyn Error + Sync + Send>> {
+    fn to_sql(
+        &self,
+        ty: &Type,
+        out: &mut BytesMut,
+    ) -> Result<IsNull, Box<dyn Error + Sync + Send>> {
         match *self {
             Cell::Null => Ok(IsNull::Yes),
             Cell::Text(s) => s.to_sql(ty, out),

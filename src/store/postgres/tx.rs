@@ -8,11 +8,11 @@ use tokio::runtime::Runtime;
 use super::copy::{self, COPY_FROM};
 use super::error::pg;
 use super::rows::{self, Columns};
-use crate::store::record_row::Interner;
 use super::{read_head, WAIT};
 use crate::model::displacement::DisplacementReport;
 use crate::model::Incident;
 use crate::store::feed::{collection_of, Change, Head, Stored};
+use crate::store::record_row::Interner;
 use crate::store::{StoreError, Transaction};
 
 /// The channel `set_head` notifies at commit (the payload is the new head's seq).
@@ -77,12 +77,20 @@ impl<'a> PgTx<'a> {
         self.run(async |c| {
             let stmt = c.prepare_cached(&columns.insert).await.map_err(pg)?;
             let cells = columns.cells(id, record);
-            let row = c.query_one(&stmt, &rows::params(&cells)).await.map_err(pg)?;
+            let row = c
+                .query_one(&stmt, &rows::params(&cells))
+                .await
+                .map_err(pg)?;
             Ok(row.get(0))
         })
     }
 
-    fn update_one<T>(&mut self, columns: &Columns<T>, id: i64, record: &T) -> Result<bool, StoreError> {
+    fn update_one<T>(
+        &mut self,
+        columns: &Columns<T>,
+        id: i64,
+        record: &T,
+    ) -> Result<bool, StoreError> {
         self.run(async |c| {
             let stmt = c.prepare_cached(&columns.update).await.map_err(pg)?;
             let cells = columns.cells(Some(id), record);
@@ -176,7 +184,11 @@ impl Transaction for PgTx<'_> {
 
     fn release_savepoint(&mut self) -> Result<(), StoreError> {
         self.in_savepoint = false;
-        self.run(async |c| c.batch_execute("RELEASE SAVEPOINT one_write").await.map_err(pg))
+        self.run(async |c| {
+            c.batch_execute("RELEASE SAVEPOINT one_write")
+                .await
+                .map_err(pg)
+        })
     }
 
     fn rollback_to_savepoint(&mut self) -> Result<(), StoreError> {
@@ -240,7 +252,10 @@ impl Transaction for PgTx<'_> {
     }
 
     fn incident(&mut self, id: i64) -> Result<Option<Incident>, StoreError> {
-        let sql = format!("SELECT {} FROM incident WHERE id = $1", rows::INCIDENT.names);
+        let sql = format!(
+            "SELECT {} FROM incident WHERE id = $1",
+            rows::INCIDENT.names
+        );
         self.run(async |c| {
             let stmt = c.prepare_cached(&sql).await.map_err(pg)?;
             match c.query_opt(&stmt, &[&id]).await.map_err(pg)? {
@@ -264,7 +279,10 @@ impl Transaction for PgTx<'_> {
     }
 
     fn report(&mut self, id: i64) -> Result<Option<DisplacementReport>, StoreError> {
-        let sql = format!("SELECT {} FROM displacement_report WHERE id = $1", rows::REPORT.names);
+        let sql = format!(
+            "SELECT {} FROM displacement_report WHERE id = $1",
+            rows::REPORT.names
+        );
         self.run(async |c| {
             let stmt = c.prepare_cached(&sql).await.map_err(pg)?;
             match c.query_opt(&stmt, &[&id]).await.map_err(pg)? {
@@ -288,10 +306,14 @@ impl Transaction for PgTx<'_> {
         kept.sort_unstable();
         for chunk in kept.chunks(LOG_CHUNK) {
             let seqs: Vec<i64> = chunk.iter().map(|&n| changes[n].seq).collect();
-            let collections: Vec<&str> = chunk.iter().map(|&n| collection_of(changes[n].kind)).collect();
+            let collections: Vec<&str> = chunk
+                .iter()
+                .map(|&n| collection_of(changes[n].kind))
+                .collect();
             let ids: Vec<i64> = chunk.iter().map(|&n| changes[n].id).collect();
             let ops: Vec<&str> = chunk.iter().map(|&n| changes[n].op.as_str()).collect();
-            let ats: Vec<chrono::DateTime<chrono::Utc>> = chunk.iter().map(|&n| changes[n].at).collect();
+            let ats: Vec<chrono::DateTime<chrono::Utc>> =
+                chunk.iter().map(|&n| changes[n].at).collect();
             self.run(async |c| {
                 let stmt = c
                     .prepare_cached(

@@ -282,15 +282,24 @@ fn feed_after(conn: &Connection, after: i64, limit: usize) -> Result<Vec<FeedEnt
     let mut out = Vec::with_capacity(changes.len());
     for (seq, collection, id, op, at) in changes {
         let corrupt = |reason: String| StoreError::Corrupt { id, reason };
-        let kind = kind_of(&collection).ok_or_else(|| corrupt(format!("change {seq}: collection '{collection}'")))?;
+        let kind = kind_of(&collection)
+            .ok_or_else(|| corrupt(format!("change {seq}: collection '{collection}'")))?;
         let op = Op::parse(&op).ok_or_else(|| corrupt(format!("change {seq}: op '{op}'")))?;
         let record = match (op, kind) {
             (Op::Delete, _) => None,
-            (_, RecordKind::Incidents) => incident_by_id(conn, id, &mut texts)?.map(Stored::Incident),
+            (_, RecordKind::Incidents) => {
+                incident_by_id(conn, id, &mut texts)?.map(Stored::Incident)
+            }
             (_, RecordKind::DisplacementReports) => report_by_id(conn, id)?.map(Stored::Report),
         };
         out.push(FeedEntry {
-            change: Change { seq, kind, id, op, at },
+            change: Change {
+                seq,
+                kind,
+                id,
+                op,
+                at,
+            },
             record,
         });
     }
@@ -766,8 +775,11 @@ mod tests {
             b.created_at = t("2024-01-02T00:00:00Z");
             b.updated_at = t("2024-01-02T00:00:00Z");
             for (id, i) in [(1, &a), (2, &b)] {
-                conn.execute(&columns::INCIDENT.insert, columns::INCIDENT.params(Some(id), i))
-                    .unwrap();
+                conn.execute(
+                    &columns::INCIDENT.insert,
+                    columns::INCIDENT.params(Some(id), i),
+                )
+                .unwrap();
             }
             conn.execute(
                 "INSERT INTO incident_deletion (id, deleted_at) VALUES (7, ?1)",
@@ -781,7 +793,10 @@ mod tests {
             .iter()
             .map(|e| (e.change.seq, e.change.id, e.change.op))
             .collect();
-        assert_eq!(listed, [(1, 2, Op::Create), (2, 1, Op::Update), (3, 7, Op::Delete)]);
+        assert_eq!(
+            listed,
+            [(1, 2, Op::Create), (2, 1, Op::Update), (3, 7, Op::Delete)]
+        );
         let head = store.head().unwrap();
         assert_eq!(head.seq, 3);
         assert_eq!(head.at.to_rfc3339(), "2024-01-04T00:00:00+00:00");
