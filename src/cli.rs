@@ -244,10 +244,10 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         // What others committed while this server loaded, before it serves anything.
         atlas.catch_up()?;
         // Other replicas write to the same store: follow its feed.
-        let wakeups = crate::store::postgres::Listener::connect(url);
+        let listener = crate::store::postgres::Listener::connect(url);
         atlas::follow::follow(
             atlas.clone(),
-            wakeups,
+            listener,
             std::time::Duration::from_millis(args.poll_ms.max(10)),
         );
     }

@@ -66,7 +66,7 @@ pub async fn changes(
 ) -> Result<HttpResponse, ApiError> {
     let request = ChangesRequest::from_query(req.query_string())?;
     let base = base_url(&req, &state);
-    if wants_events(&req) {
+    if wants_events(&req, &request) {
         return live(&req, &state, request, base);
     }
     let feed = state.atlas.feed.clone();
@@ -79,13 +79,13 @@ pub async fn changes(
 }
 
 /// Whether the client asks for server-sent events (and no `f` says otherwise).
-fn wants_events(req: &HttpRequest) -> bool {
+fn wants_events(req: &HttpRequest, request: &ChangesRequest) -> bool {
     let accept = req
         .headers()
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    accept.contains("text/event-stream") && !req.query_string().contains("f=")
+    accept.contains("text/event-stream") && !request.query.pairs().iter().any(|(k, _)| k == "f")
 }
 
 async fn read(feed: Feed, after: i64, limit: usize) -> Result<Vec<FeedEntry>, ApiError> {

@@ -9,6 +9,7 @@ use super::sync::Deletion;
 use super::write::Changes;
 use super::{Atlas, AtlasError};
 use crate::collection::RecordKind;
+use crate::store::postgres::Listener;
 use crate::store::{Head, Op, Store, StoreError, Stored};
 
 /// Entries read from the store per round of catching up (each round publishes a snapshot).
@@ -92,27 +93,11 @@ impl Atlas {
     }
 }
 
-/// How a replica learns that others wrote: a wake-up (a PostgreSQL notification, or the poll
-/// interval passing) after which it reads the feed.
-pub trait Wakeups: Send {
-    /// Blocks until woken, with the newest sequence number committed as far as it knows
-    /// (`i64::MAX`: unknown), or `timeout` passes (`None`); an error when the store cannot be
-    /// reached.
-    fn wait(&mut self, timeout: Duration) -> Result<Option<i64>, StoreError>;
-}
-
-impl Wakeups for crate::store::postgres::Listener {
-    fn wait(&mut self, timeout: Duration) -> Result<Option<i64>, StoreError> {
-        let woken = crate::store::postgres::Listener::wait(self, timeout)?;
-        Ok(woken.then(|| self.newest()))
-    }
-}
-
 /// Follows the feed on a thread of its own for as long as the process runs: after every
-/// wake-up and every poll interval, and after every reconnection, it applies whatever the
+/// wake-up by `listener` (another server's commit) and every poll interval, and after every reconnection, it applies whatever the
 /// feed holds past the snapshot, so a lost notification costs at most one interval. While
 /// the store is unreachable it retries with backoff (reads go on from the snapshot).
-pub fn follow(atlas: Arc<Atlas>, mut wakeups: impl Wakeups + 'static, poll: Duration) {
+pub fn follow(atlas: Arc<Atlas>, mut listener: Listener, poll: Duration) {
     const MAX_BACKOFF: Duration = Duration::from_secs(5);
     let spawned = std::thread::Builder::new()
         .name("feed-follower".into())
@@ -120,10 +105,10 @@ pub fn follow(atlas: Arc<Atlas>, mut wakeups: impl Wakeups + 'static, poll: Dura
             let mut backoff = Duration::from_millis(50);
             let mut failing = false;
             loop {
-                let caught = match wakeups.wait(poll) {
+                let caught = match listener.wait(poll) {
                     // Its own commits wake this server too, already published: no need to
                     // queue for the writer lock behind the next ones.
-                    Ok(Some(newest)) if newest <= atlas.served_seq() => Ok(0),
+                    Ok(true) if listener.newest() <= atlas.served_seq() => Ok(0),
                     Ok(_) => atlas.catch_up().map_err(|e| match e {
                         AtlasError::Store(e) => e,
                         other => StoreError::Commit(other.to_string()),

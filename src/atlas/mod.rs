@@ -172,7 +172,7 @@ impl Atlas {
                 .map(|(id, deleted_at)| Deletion { id, deleted_at })
                 .collect(),
         );
-        let feed = store.feed()?;
+        let feed = store.feed();
         let stamps = Stamps::new(store.stamp_samples(STAMP_SAMPLING)?).with(head);
         let read = began.elapsed();
         let gazetteer = Arc::new(gazetteer);
@@ -265,7 +265,7 @@ impl Atlas {
             // Another server seeded first: serve what it wrote.
             self.catch_up_with(&store)?;
         }
-        self.publish_commit(&store, &committed, changes);
+        self.publish_commit(&store, (committed.before, committed.after), changes);
         Ok(seeded)
     }
 }

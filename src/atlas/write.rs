@@ -234,17 +234,16 @@ impl Atlas {
         });
         let mut changes = Changes::default();
         match outcome {
-            Ok(committed) => {
-                for (job, w) in jobs.iter().zip(committed.value) {
-                    let w = w.map(|()| committed.after.seq);
+            Ok(Committed {
+                value,
+                before,
+                after,
+            }) => {
+                for (job, w) in jobs.iter().zip(value) {
+                    let w = w.map(|()| after.seq);
                     job.settle(w.map_err(AtlasError::Store), &mut changes);
                 }
-                let heads = Committed {
-                    value: (),
-                    before: committed.before,
-                    after: committed.after,
-                };
-                self.publish_commit(&store, &heads, changes);
+                self.publish_commit(&store, (before, after), changes);
             }
             Err(e) => {
                 let cause = e.to_string();
@@ -295,18 +294,25 @@ impl Atlas {
             }
             Ok(Ok(new))
         })?;
-        let (value, heads) = split(committed);
+        let Committed {
+            value,
+            before,
+            after,
+        } = committed;
         let new = [Arc::new(value?)];
         let mut changes = Changes::default();
         R::changes(&mut changes).upserts.extend(new.iter().cloned());
-        self.publish_commit(&store, &heads, changes);
-        Ok(Written::of(&new, &self.snapshot(), heads.after.seq))
+        self.publish_commit(&store, (before, after), changes);
+        Ok(Written::of(&new, &self.snapshot(), after.seq))
     }
 
     fn delete_record<R: Record>(&self, id: i64) -> Result<i64, AtlasError> {
         let mut store = self.lock();
-        let committed = store.write(|w| R::delete(w, id))?;
-        let (found, heads) = split(committed);
+        let Committed {
+            value: found,
+            before,
+            after,
+        } = store.write(|w| R::delete(w, id))?;
         if !found {
             return Err(AtlasError::NotFound(R::KIND.noun(), id));
         }
@@ -315,20 +321,21 @@ impl Atlas {
         if R::KIND == RecordKind::Incidents {
             changes.deletions.push(Deletion {
                 id,
-                deleted_at: heads.after.at,
+                deleted_at: after.at,
             });
         }
-        self.publish_commit(&store, &heads, changes);
-        Ok(heads.after.seq)
+        self.publish_commit(&store, (before, after), changes);
+        Ok(after.seq)
     }
 
-    /// Publishes a commit's `changes`. When the snapshot held everything before the commit,
-    /// they go straight on top of it; otherwise other writers (other replicas) committed in
-    /// between, and the snapshot catches up from the feed, which holds this commit too.
+    /// Publishes the `changes` of a commit that moved the feed's head from `before` to
+    /// `after`. When the snapshot held everything before the commit, they go straight on top
+    /// of it; otherwise other writers (other replicas) committed in between, and the snapshot
+    /// catches up from the feed, which holds this commit too.
     pub(super) fn publish_commit(
         &self,
         store: &Store,
-        committed: &Committed<()>,
+        (before, after): (Head, Head),
         changes: Changes,
     ) {
         if changes.is_empty() {
@@ -338,8 +345,8 @@ impl Atlas {
             .commits
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let base = self.snapshot();
-        if base.seq == committed.before.seq {
-            self.publish(&base, changes, committed.after);
+        if base.seq == before.seq {
+            self.publish(&base, changes, after);
         } else if let Err(e) = self.catch_up_with(store) {
             // Committed, but not yet served here: the follower retries (see `follow`).
             tracing::warn!(error = %e, "could not catch up after a commit");
@@ -384,16 +391,6 @@ impl Atlas {
         )));
         self.published.send_replace(head.seq);
     }
-}
-
-/// A commit's value, and its heads without it.
-fn split<T>(c: Committed<T>) -> (T, Committed<()>) {
-    let heads = Committed {
-        value: (),
-        before: c.before,
-        after: c.after,
-    };
-    (c.value, heads)
 }
 
 #[cfg(test)]

@@ -93,16 +93,11 @@ pub(crate) trait Backend: Send {
     fn load_deletions(&self) -> Result<Vec<(i64, DateTime<Utc>)>, StoreError>;
     fn count(&self) -> Result<usize, StoreError>;
     fn setting(&self, key: &str) -> Result<Option<String>, StoreError>;
-    /// The newest committed change.
-    fn head(&self) -> Result<Head, StoreError>;
     /// The feed's entries whose sequence numbers are multiples of `every`, as heads, in
     /// order: a sparse map of sequence numbers to stamps (see `atlas::sync::Stamps`).
     fn stamp_samples(&self, every: i64) -> Result<Vec<Head>, StoreError>;
-    /// The feed after `after`, in order, at most `limit` entries, each with its record as
-    /// stored now. One consistent read: no entry is missing below the last one returned.
-    fn changes_after(&self, after: i64, limit: usize) -> Result<Vec<FeedEntry>, StoreError>;
-    /// A handle for reading the feed beside the writer (from request threads), never waiting
-    /// for its commits.
+    /// A handle for reading the feed beside the writer (from request threads too), never
+    /// waiting for its commits.
     fn feed_reader(&self) -> Result<Arc<dyn FeedRead>, StoreError>;
     /// Starts a transaction that holds the feed's head: no other writer, in this process or
     /// any other, commits until it ends.
@@ -111,9 +106,10 @@ pub(crate) trait Backend: Send {
 
 /// Reads of the feed that may run on any thread, beside the writer.
 pub(crate) trait FeedRead: Send + Sync {
-    /// As `Backend::changes_after`.
+    /// The feed after `after`, in order, at most `limit` entries, each with its record as
+    /// stored now. One consistent read: no entry is missing below the last one returned.
     fn changes_after(&self, after: i64, limit: usize) -> Result<Vec<FeedEntry>, StoreError>;
-    /// As `Backend::head`.
+    /// The newest committed change.
     fn head(&self) -> Result<Head, StoreError>;
     /// The connection pool's size and idle connections, for a store that pools them.
     fn pool(&self) -> Option<PoolUse> {
@@ -182,6 +178,8 @@ pub(crate) trait Transaction {
 
 pub struct Store {
     backend: Box<dyn Backend>,
+    /// The store's reads of its feed (the backend's `feed_reader`).
+    feed: Feed,
     location: Location,
 }
 
@@ -199,8 +197,10 @@ impl Store {
             Location::File(path) => Box::new(sqlite::SqliteStore::open(path)?),
             Location::Postgres(url) => Box::new(postgres::PgStore::open(url)?),
         };
+        let feed = Feed(backend.feed_reader()?);
         Ok(Store {
             backend,
+            feed,
             location: location.clone(),
         })
     }
@@ -234,12 +234,12 @@ impl Store {
     }
 
     pub fn head(&self) -> Result<Head, StoreError> {
-        self.backend.head()
+        self.feed.head()
     }
 
     /// The feed, for reading on request threads while this store writes.
-    pub fn feed(&self) -> Result<Feed, StoreError> {
-        Ok(Feed(self.backend.feed_reader()?))
+    pub fn feed(&self) -> Feed {
+        self.feed.clone()
     }
 
     pub fn stamp_samples(&self, every: i64) -> Result<Vec<Head>, StoreError> {
@@ -247,7 +247,7 @@ impl Store {
     }
 
     pub fn changes_after(&self, after: i64, limit: usize) -> Result<Vec<FeedEntry>, StoreError> {
-        self.backend.changes_after(after, limit)
+        self.feed.changes_after(after, limit)
     }
 
     /// Runs `f` in one transaction: all of it is stored, or none. Every change it makes is

@@ -39,9 +39,8 @@ const LOAD_PARTS: i64 = 4;
 const SPLIT_FROM: i64 = 50_000;
 
 pub struct PgStore {
-    /// Shared with the feed reader (`feed_reader`), which may outlive no one but runs beside.
-    rt: Arc<Runtime>,
-    pool: Pool,
+    /// The runtime and pool, shared with the feed reader (`feed_reader`).
+    db: Pg,
     url: String,
 }
 
@@ -76,8 +75,10 @@ impl PgStore {
             .build()
             .map_err(|e| StoreError::Postgres(e.to_string()))?;
         let store = PgStore {
-            rt: Arc::new(rt),
-            pool,
+            db: Pg {
+                rt: Arc::new(rt),
+                pool,
+            },
             url: url.to_string(),
         };
         store.migrate()?;
@@ -94,19 +95,9 @@ impl PgStore {
         Listener::connect(&self.url)
     }
 
-    fn run<T>(
-        &self,
-        f: impl AsyncFnOnce(&Object) -> Result<T, StoreError>,
-    ) -> Result<T, StoreError> {
-        self.rt.block_on(async {
-            let client = self.pool.get().await.map_err(pool)?;
-            f(&client).await
-        })
-    }
-
     fn migrate(&self) -> Result<(), StoreError> {
-        self.rt.block_on(async {
-            let mut client = self.pool.get().await.map_err(pool)?;
+        self.db.rt.block_on(async {
+            let mut client = self.db.pool.get().await.map_err(pool)?;
             let tx = client.transaction().await.map_err(pg)?;
             // Every replica starting at once waits here; the first migrates, the rest find it done.
             tx.execute("SELECT pg_advisory_xact_lock($1)", &[&schema::LOCK_KEY])
@@ -185,15 +176,15 @@ async fn read_head(client: &Client, lock: bool) -> Result<Head, StoreError> {
 
 impl Backend for PgStore {
     fn schema_version(&self) -> Result<usize, StoreError> {
-        self.run(async |c| version(c).await)
+        self.db.run(async |c| version(c).await)
     }
 
     fn load_incidents(&self) -> Result<Vec<Arc<Incident>>, StoreError> {
-        self.rt.block_on(load::incidents(&self.pool))
+        self.db.rt.block_on(load::incidents(&self.db.pool))
     }
 
     fn load_reports(&self) -> Result<Vec<DisplacementReport>, StoreError> {
-        self.run(async |c| {
+        self.db.run(async |c| {
             let sql = format!(
                 "SELECT {} FROM displacement_report ORDER BY id",
                 rows::REPORT.names
@@ -208,7 +199,7 @@ impl Backend for PgStore {
     }
 
     fn load_deletions(&self) -> Result<Vec<(i64, DateTime<Utc>)>, StoreError> {
-        self.run(async |c| {
+        self.db.run(async |c| {
             let found = c
                 .query(
                     "SELECT record_id, at FROM change WHERE collection = $1 AND op = 'delete' \
@@ -222,7 +213,7 @@ impl Backend for PgStore {
     }
 
     fn count(&self) -> Result<usize, StoreError> {
-        self.run(async |c| {
+        self.db.run(async |c| {
             let row = c
                 .query_one("SELECT count(*) FROM incident", &[])
                 .await
@@ -232,7 +223,7 @@ impl Backend for PgStore {
     }
 
     fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {
-        self.run(async |c| {
+        self.db.run(async |c| {
             let row = c
                 .query_opt("SELECT value FROM setting WHERE key = $1", &[&key])
                 .await
@@ -241,16 +232,8 @@ impl Backend for PgStore {
         })
     }
 
-    fn head(&self) -> Result<Head, StoreError> {
-        self.run(async |c| read_head(c, false).await)
-    }
-
-    fn changes_after(&self, after: i64, limit: usize) -> Result<Vec<FeedEntry>, StoreError> {
-        self.run(async |c| feed_after(c, after, limit).await)
-    }
-
     fn stamp_samples(&self, every: i64) -> Result<Vec<Head>, StoreError> {
-        self.run(async |c| {
+        self.db.run(async |c| {
             let found = c
                 .query(
                     "SELECT seq, at FROM change WHERE seq % $1 = 0 ORDER BY seq",
@@ -269,24 +252,23 @@ impl Backend for PgStore {
     }
 
     fn feed_reader(&self) -> Result<Arc<dyn FeedRead>, StoreError> {
-        Ok(Arc::new(PgFeed {
-            rt: self.rt.clone(),
-            pool: self.pool.clone(),
-        }))
+        Ok(Arc::new(self.db.clone()))
     }
 
     fn begin(&mut self) -> Result<Box<dyn Transaction + '_>, StoreError> {
-        Ok(Box::new(tx::PgTx::begin(&self.rt, &self.pool)?))
+        Ok(Box::new(tx::PgTx::begin(&self.db.rt, &self.db.pool)?))
     }
 }
 
-/// The feed read on the store's pool from request threads (see `FeedRead`).
-struct PgFeed {
+/// The store's runtime and pool: every read blocks on the one, over the other. Cloned as the
+/// feed read from request threads (see `FeedRead`).
+#[derive(Clone)]
+struct Pg {
     rt: Arc<Runtime>,
     pool: Pool,
 }
 
-impl PgFeed {
+impl Pg {
     fn run<T>(
         &self,
         f: impl AsyncFnOnce(&Object) -> Result<T, StoreError>,
@@ -298,7 +280,7 @@ impl PgFeed {
     }
 }
 
-impl FeedRead for PgFeed {
+impl FeedRead for Pg {
     fn changes_after(&self, after: i64, limit: usize) -> Result<Vec<FeedEntry>, StoreError> {
         self.run(async |c| feed_after(c, after, limit).await)
     }

@@ -213,10 +213,6 @@ impl Backend for SqliteStore {
             .optional()?)
     }
 
-    fn head(&self) -> Result<Head, StoreError> {
-        read_head(&self.conn)
-    }
-
     fn stamp_samples(&self, every: i64) -> Result<Vec<Head>, StoreError> {
         let mut stmt = self
             .conn
@@ -228,10 +224,6 @@ impl Backend for SqliteStore {
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
-    }
-
-    fn changes_after(&self, after: i64, limit: usize) -> Result<Vec<FeedEntry>, StoreError> {
-        read_feed(&self.conn, after, limit)
     }
 
     fn feed_reader(&self) -> Result<Arc<dyn FeedRead>, StoreError> {
