@@ -17,9 +17,27 @@ const write = (name, geojson) => {
   console.log(`${name}: ${text.length} bytes`);
 };
 
+// Rounding can flatten a tiny ring to a line: such rings (no area left, or only rounding noise) are dropped, and a
+// polygon whose outer ring went with them.
+const round = (x) => Math.round(x * 1e3) / 1e3;
+const area = (ring) => {
+  let a = 0;
+  for (let i = 0; i + 1 < ring.length; i++) a += ring[i][0] * ring[i + 1][1] - ring[i + 1][0] * ring[i][1];
+  return a / 2;
+};
+const roundPolygons = (multi) => {
+  multi.coordinates = multi.coordinates
+    .map((polygon) => polygon.map((ring) => ring.map(([x, y]) => [round(x), round(y)])))
+    .filter((polygon) => Math.abs(area(polygon[0])) > 1e-9)
+    .map((polygon) => polygon.filter((ring) => Math.abs(area(ring)) > 1e-9));
+  return multi;
+};
+
 const land = atlas('land-50m.json');
+const landFeatures = topojson.feature(land, land.objects.land);
+for (const f of landFeatures.features) roundPolygons(f.geometry);
 // world-atlas winds rings for d3 (clockwise outside); RFC 7946 wants the right-hand rule.
-write('land-50m.geojson', rewind(topojson.feature(land, land.objects.land), false));
+write('land-50m.geojson', rewind(landFeatures, false));
 
 // Borders between two countries only (a !== b): coasts come from the land polygons.
 const countries = atlas('countries-10m.json');
