@@ -171,6 +171,14 @@ pub struct ServeArgs {
     /// answered 503 with Retry-After.
     #[arg(long, env = "ATLAS_MAX_SUBSCRIBERS", default_value_t = 1000)]
     pub max_subscribers: usize,
+    /// An online XYZ tile layer the map viewer draws over its offline base map, e.g.
+    /// 'https://tile.openstreetmap.org/{z}/{x}/{y}.png'; none by default (the viewer loads
+    /// nothing from outside this server unless this is set).
+    #[arg(long, env = "ATLAS_BASEMAP", value_name = "URL-TEMPLATE")]
+    pub basemap: Option<String>,
+    /// The attribution the tile provider asks for, shown with --basemap.
+    #[arg(long, env = "ATLAS_BASEMAP_ATTRIBUTION", requires = "basemap")]
+    pub basemap_attribution: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -228,6 +236,12 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if args.max_exports == 0 {
         bail!("--max-exports must be at least 1");
     }
+    let basemap = args
+        .basemap
+        .as_deref()
+        .map(|url| api::viewer::TileLayer::new(url, args.basemap_attribution.as_deref()))
+        .transpose()
+        .map_err(anyhow::Error::msg)?;
     let atlas = open_atlas(&args.data)?;
     if !args.no_seed && !args.data.no_default_gazetteer {
         let n = atlas.seed_scenario()?;
@@ -287,6 +301,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
             Location::File(_) => std::time::Duration::ZERO,
         },
         subscribers: Arc::new(tokio::sync::Semaphore::new(args.max_subscribers)),
+        basemap,
     });
     let workers = args.workers.unwrap_or_else(|| {
         std::thread::available_parallelism()

@@ -391,9 +391,10 @@ fn browsers_get_html_with_place_names_and_escaped_values() {
     );
     assert!(item.contains("Air/drone strike"));
 
-    // Every metadata resource has its page, linking to its JSON.
+    // Every metadata resource has its page, linking to its JSON (the landing page with f=html:
+    // a browser at / is sent to the map).
     for (path, text) in [
-        ("/", "Incident Atlas"),
+        ("/?f=html", "Incident Atlas"),
         ("/conformance", "conf/core"),
         ("/collections", "Clash zones"),
         ("/collections/incidents", "Incidents"),
@@ -429,7 +430,8 @@ fn accept_negotiation_with_q_values_defaults_and_406() {
         ),
         (ITEMS, "text/html;q=0, */*", "application/geo+json"),
         ("/", "*/*", "application/json"),
-        ("/", BROWSER, "text/html"),
+        // (A browser at "/" is sent to the map: see offline_pages.)
+        ("/?f=html", BROWSER, "text/html"),
         (
             "/collections",
             "application/json;q=0.9, text/html;q=0.8",

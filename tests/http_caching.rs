@@ -361,9 +361,9 @@ fn head_on_every_get_route_has_the_headers_and_no_body() {
     }
     // Every collection's items, item, queryables and sortables, the deletions feed, the
     // landing page, conformance, /api, /metrics, /changes, /collections, one collection,
-    // geocode and reverse; every collection's tilesets, tileset and a tile, and the two tile
+    // geocode, reverse and the map viewer; every collection's tilesets, tileset and a tile, and the two tile
     // matrix set paths.
-    assert_eq!(checked.len(), 6 * 4 + 1 + 9 + 6 * 3 + 2, "{checked:?}");
+    assert_eq!(checked.len(), 6 * 4 + 1 + 10 + 6 * 3 + 2, "{checked:?}");
     // Only the empty displacement-flows layer has no feature to HEAD, and empty tiles
     // (flows, and places or zones not drawn there) are 204s.
     for (path, status) in &checked {

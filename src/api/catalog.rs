@@ -27,6 +27,8 @@ use crate::service::QueryParams;
     responses(
         (status = 200, description = "OK",
             content((LandingPage = "application/json"), (String = "text/html"))),
+        (status = 303, description = "A browser (Accept preferring text/html, no f) is sent to the map viewer at /map",
+            headers(("Location" = String, description = "The map viewer"))),
         MetadataProblems,
     )
 )]
@@ -35,6 +37,14 @@ pub async fn landing(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let (format, links, base) = metadata_request(&req, &state, "/")?;
+    if format == Format::Html && !req.query_string().split('&').any(|p| p.starts_with("f=")) {
+        // A browser at the front door wants the map; ?f=html keeps the OGC landing page.
+        let mut res = HttpResponse::SeeOther()
+            .insert_header((actix_web::http::header::LOCATION, format!("{base}/map")))
+            .finish();
+        format::vary(&mut res);
+        return Ok(res);
+    }
     let doc = catalog::landing(&base, links);
     metadata_response(format, &doc, |v| html::landing(v))
 }

@@ -26,6 +26,7 @@ mod search;
 pub mod server;
 pub mod sync;
 pub mod tiles;
+pub mod viewer;
 mod write;
 
 use std::sync::Arc;
@@ -61,6 +62,8 @@ pub struct AppState {
     pub read_wait: std::time::Duration,
     /// Places for live subscribers (`--max-subscribers`); beyond them, 503.
     pub subscribers: Arc<tokio::sync::Semaphore>,
+    /// The online tile layer the map viewer offers (`--basemap`); none by default.
+    pub basemap: Option<viewer::TileLayer>,
 }
 
 /// Registers every route.
@@ -78,6 +81,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .default_service(web::to(method_not_allowed))
     }
     cfg.service(read("/", catalog::landing))
+        .service(read("/map", viewer::map))
         .service(read("/conformance", catalog::conformance))
         .service(read("/api", api_document))
         .service(read("/metrics", metrics::metrics))
@@ -125,10 +129,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/collections/{collectionId}/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}",
             tiles::tile,
         ))
-        .service(read(
-            &format!("{}/{{file:.*}}", assets::LEAFLET_BASE),
-            assets::leaflet,
-        ))
+        .configure(|cfg| {
+            for base in assets::bases() {
+                cfg.service(read(&format!("{base}/{{file}}"), assets::asset))
+                    .service(read(&format!("{base}/{{dir}}/{{file}}"), assets::asset));
+            }
+        })
         .service(read("/geocode", geocode::geocode))
         .service(read("/reverse", geocode::reverse))
         .configure(geoparse::routes);

@@ -96,7 +96,8 @@ pub const OPENAPI_VERSION: &str = "3.0.3";
         tile_routes::tileset,
         tile_routes::tile,
         sync::deletions,
-        super::changes::changes
+        super::changes::changes,
+        super::viewer::map
     ),
     components(schemas(Problem, Link, FeatureCollection)),
     modifiers(&HandBuilt, &BearerToken, &Untagged)

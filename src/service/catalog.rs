@@ -127,6 +127,8 @@ pub fn landing(base: &str, mut links: Vec<Link>) -> LandingPage {
         Link::new(format!("{base}/collections"), "data", JSON).titled("Collections"),
         Link::new(format!("{base}/tileMatrixSets"), REL_TILING_SCHEMES, JSON)
             .titled("Tile matrix sets of the vector tiles"),
+        Link::new(format!("{base}/map"), "related", "text/html")
+            .titled("The map viewer: every layer, a time slider, live updates"),
     ]);
     LandingPage {
         title: "Incident Atlas".into(),
