@@ -74,6 +74,30 @@ pub enum Command {
     /// Copy a SQLite store into an empty PostgreSQL one: records, ids, timestamps and the
     /// change feed intact (all or nothing).
     Migrate(MigrateArgs),
+    /// Make a new bearer token: prints the token (give it to its holder; it is not kept) and,
+    /// on stderr, the line to add to the tokens file.
+    Token(TokenArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct TokenArgs {
+    /// Who holds it, as logs and messages will name it (no spaces).
+    #[arg(long)]
+    pub name: String,
+    /// reader-exact (reads true locations) or editor (also writes).
+    #[arg(long, value_parser = parse_role)]
+    pub role: crate::access::Role,
+}
+
+fn parse_role(s: &str) -> Result<crate::access::Role, String> {
+    crate::access::Role::parse(s).ok_or_else(|| {
+        format!(
+            "expected one of {}",
+            crate::access::Role::ALL
+                .map(crate::access::Role::as_str)
+                .join(", ")
+        )
+    })
 }
 
 #[derive(Args, Debug)]
@@ -171,6 +195,10 @@ pub struct ServeArgs {
     /// answered 503 with Retry-After.
     #[arg(long, env = "ATLAS_MAX_SUBSCRIBERS", default_value_t = 1000)]
     pub max_subscribers: usize,
+    /// A tokens file: one `SHA256-HEX NAME ROLE` per line (role reader-exact or editor), as
+    /// `incident-atlas token` prints them. ATLAS_WRITE_TOKEN is an editor besides.
+    #[arg(long, env = "ATLAS_TOKENS", value_name = "PATH")]
+    pub tokens: Option<PathBuf>,
     /// An online XYZ tile layer the map viewer draws over its offline base map, e.g.
     /// 'https://tile.openstreetmap.org/{z}/{x}/{y}.png'; none by default (the viewer loads
     /// nothing from outside this server unless this is set).
@@ -222,7 +250,20 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Export(args)) => export(args),
         Some(Command::Generate(args)) => generate(args),
         Some(Command::Migrate(args)) => migrate(args),
+        Some(Command::Token(args)) => token(args),
     }
+}
+
+fn token(args: TokenArgs) -> anyhow::Result<()> {
+    if args.name.is_empty() || args.name.chars().any(char::is_whitespace) {
+        bail!("--name must be one word: it is a field of the tokens file");
+    }
+    let (token, line) = crate::access::new_token(&args.name, args.role);
+    println!("{token}");
+    eprintln!(
+        "add this line to the tokens file (--tokens), which keeps only the token's hash:\n{line}"
+    );
+    Ok(())
 }
 
 fn open_atlas(data: &DataArgs) -> anyhow::Result<Atlas> {
@@ -266,11 +307,18 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         );
     }
     atlas::live::run_hub(atlas.clone()).context("cannot start the live hub")?;
-    let write_token = std::env::var("ATLAS_WRITE_TOKEN")
+    let mut tokens = match &args.tokens {
+        Some(path) => crate::access::Tokens::load(path)?,
+        None => crate::access::Tokens::default(),
+    };
+    if let Some(t) = std::env::var("ATLAS_WRITE_TOKEN")
         .ok()
-        .filter(|t| !t.trim().is_empty());
-    if write_token.is_none() {
-        tracing::warn!("writes are disabled: set ATLAS_WRITE_TOKEN=<secret> to enable POST/PUT/PATCH/DELETE with 'Authorization: Bearer <secret>'");
+        .filter(|t| !t.trim().is_empty())
+    {
+        tokens.add(&t, "ATLAS_WRITE_TOKEN", crate::access::Role::Editor);
+    }
+    if !tokens.any_editor() {
+        tracing::warn!("writes are disabled: set ATLAS_WRITE_TOKEN=<secret>, or list an editor in --tokens, to enable POST/PUT/PATCH/DELETE with 'Authorization: Bearer <secret>'");
     }
     let cannot = || format!("cannot listen on {}", args.bind);
     let listeners = api::server::listen(&args.bind).with_context(cannot)?;
@@ -284,7 +332,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     };
     let state = actix_web::web::Data::new(AppState {
         atlas,
-        write_token,
+        tokens,
         public_url: args.public_url.clone(),
         listen_host: local.to_string(),
         max_body_bytes: args.max_body_bytes,

@@ -5,7 +5,8 @@
 //! (`scripts/module-graph` prints the edges and fails on a cycle, or on a core module that
 //! reaches `api`, `cli` or actix):
 //!
-//! - primitives: `spatial` (bounding boxes, geodesic distance), `crs`, `json_depth`;
+//! - primitives: `spatial` (bounding boxes, geodesic distance), `crs`, `json_depth`, and
+//!   `access` (roles and the tokens that carry them);
 //! - `filter` (CQL2 and `sortby`, compiled over any record type's properties) and
 //!   `feature_output` (the CRS and properties a request wants features in);
 //! - `model` (incidents and reports, validated, with their property tables) and `store`
@@ -18,6 +19,7 @@
 //!
 //! `api` is a thin HTTP layer on top, and `cli` wires everything to the command line.
 
+pub mod access;
 pub mod api;
 pub mod atlas;
 pub mod cli;

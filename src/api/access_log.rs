@@ -1,4 +1,5 @@
-//! One structured event per request (method, path, status, bytes, duration). At INFO when
+//! One structured event per request (method, path, status, bytes, duration, and the name of
+//! the token's holder, never the token). At INFO when
 //! the server runs with `--access-log`; otherwise at DEBUG, so a busy server's log holds its
 //! own events and not a line per request (900k requests once wrote 158 MB), and
 //! `RUST_LOG=incident_atlas::access=debug` still shows them when needed.
@@ -23,9 +24,20 @@ pub async fn access_log(
     // skip the clock and the copies.
     let logged =
         enabled || tracing::enabled!(target: "incident_atlas::access", tracing::Level::DEBUG);
-    let request = logged.then(|| (Instant::now(), req.method().clone(), req.path().to_owned()));
+    let request = logged.then(|| {
+        let state = req.app_data::<web::Data<AppState>>();
+        let caller = state
+            .and_then(|s| super::auth::caller(req.request(), s).ok().flatten())
+            .map(|t| t.name.clone());
+        (
+            Instant::now(),
+            req.method().clone(),
+            req.path().to_owned(),
+            caller,
+        )
+    });
     let res = next.call(req).await?;
-    let Some((started, method, path)) = request else {
+    let Some((started, method, path, caller)) = request else {
         return Ok(res);
     };
     let status = res.status().as_u16();
@@ -36,9 +48,9 @@ pub async fn access_log(
     };
     let micros = started.elapsed().as_micros() as u64;
     if enabled {
-        tracing::info!(target: "incident_atlas::access", %method, %path, status, bytes, micros, "request");
+        tracing::info!(target: "incident_atlas::access", %method, %path, status, bytes, micros, caller, "request");
     } else {
-        tracing::debug!(target: "incident_atlas::access", %method, %path, status, bytes, micros, "request");
+        tracing::debug!(target: "incident_atlas::access", %method, %path, status, bytes, micros, caller, "request");
     }
     Ok(res)
 }

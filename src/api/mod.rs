@@ -3,6 +3,7 @@
 
 mod access_log;
 mod assets;
+pub mod auth;
 mod bare_errors;
 mod body;
 mod catalog;
@@ -44,8 +45,9 @@ pub use body::MAX_BODY_DEPTH;
 /// What every handler can reach.
 pub struct AppState {
     pub atlas: Arc<Atlas>,
-    /// Bearer token for writes; `None` refuses writes.
-    pub write_token: Option<String>,
+    /// The bearer tokens accepted and their roles (`--tokens`, ATLAS_WRITE_TOKEN); with no
+    /// editor among them, writes are refused.
+    pub tokens: crate::access::Tokens,
     /// Base URL for links when behind a proxy; by default taken from the request.
     pub public_url: Option<String>,
     /// The address served, for links of requests that carry no Host header.
@@ -238,6 +240,7 @@ pub fn app(
         .configure(routes)
         .default_service(web::to(not_found))
         .wrap(middleware::from_fn(etag::etag))
+        .wrap(middleware::from_fn(auth::reject_bad_tokens))
         .wrap(middleware::from_fn(sync::cursor))
         .wrap(middleware::from_fn(sync::read_your_writes))
         .wrap(middleware::Compress::default())

@@ -1,5 +1,5 @@
 //! Writes (OGC API – Features Part 4 style) on every editable collection (`record_kind`):
-//! POST, PUT, PATCH, DELETE, behind a bearer token from ATLAS_WRITE_TOKEN.
+//! POST, PUT, PATCH, DELETE, behind an editor's bearer token (see `auth`).
 
 use std::sync::Arc;
 
@@ -24,27 +24,7 @@ use crate::service::feature_collection::{feature_collection, feature_with};
 use crate::service::items::item_links;
 
 fn authorize(req: &HttpRequest, state: &AppState) -> Result<(), ApiError> {
-    let Some(token) = &state.write_token else {
-        return Err(ApiError::Forbidden(
-            "writes are disabled on this server: start it with ATLAS_WRITE_TOKEN set".into(),
-        ));
-    };
-    let given = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        // The scheme name is case-insensitive (RFC 9110 §11.1).
-        .and_then(|v| v.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, token)| token)
-        .ok_or_else(|| ApiError::Unauthorized("send Authorization: Bearer <token>".into()))?;
-    if constant_time_eq::constant_time_eq(given.trim().as_bytes(), token.as_bytes()) {
-        Ok(())
-    } else {
-        Err(ApiError::Unauthorized(
-            "the bearer token is not valid".into(),
-        ))
-    }
+    super::auth::editor(req, state).map(|_| ())
 }
 
 /// The ids of the collections that take writes, for messages: "a, b and c".

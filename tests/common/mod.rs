@@ -105,6 +105,7 @@ impl Server {
             .arg(db)
             .args(args)
             .env_remove("ATLAS_WRITE_TOKEN")
+            .env_remove("ATLAS_TOKENS")
             .env_remove("ATLAS_ACCESS_LOG")
             .env_remove("ATLAS_LOG_FORMAT")
             .env("RUST_LOG", "warn")

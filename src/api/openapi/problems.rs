@@ -100,7 +100,7 @@ pub enum WriteAccess {
     Unauthorized(Problem),
     #[response(
         status = 403,
-        description = "Writes are disabled (no ATLAS_WRITE_TOKEN)",
+        description = "Writes are disabled (no editor token configured), or the token's role is reader-exact",
         content_type = "application/problem+json"
     )]
     Forbidden(Problem),

@@ -42,7 +42,7 @@ impl Modify for BearerToken {
             SecurityScheme::Http(
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
-                    .description(Some("The token in ATLAS_WRITE_TOKEN"))
+                    .description(Some("An editor's token (ATLAS_WRITE_TOKEN, or a token of role editor in --tokens); a token of role reader-exact reads only. A token that is not valid is a 401 on every route."))
                     .build(),
             ),
         );

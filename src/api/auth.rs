@@ -1,0 +1,69 @@
+//! The caller behind a request: anonymous, or the token its `Authorization: Bearer` header
+//! carries (see `access`). A token that is not valid is a 401 on every route, reads included,
+//! so that a misconfigured client learns it rather than being served as anonymous.
+
+use actix_web::http::header;
+use actix_web::HttpRequest;
+
+use super::problem::ApiError;
+use super::AppState;
+use crate::access::Token;
+
+/// The token of the request, or `None` for an anonymous one.
+pub fn caller<'a>(req: &HttpRequest, state: &'a AppState) -> Result<Option<&'a Token>, ApiError> {
+    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let token = value
+        .to_str()
+        .ok()
+        // The scheme name is case-insensitive (RFC 9110 §11.1).
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token)
+        .ok_or_else(|| ApiError::Unauthorized("send Authorization: Bearer <token>".into()))?;
+    state
+        .tokens
+        .find(token)
+        .map(Some)
+        .ok_or_else(|| ApiError::Unauthorized("the bearer token is not valid".into()))
+}
+
+/// The caller, who must be an editor.
+pub fn editor<'a>(req: &HttpRequest, state: &'a AppState) -> Result<&'a Token, ApiError> {
+    if !state.tokens.any_editor() {
+        return Err(ApiError::Forbidden(
+            "writes are disabled on this server: start it with ATLAS_WRITE_TOKEN set, or \
+             with --tokens naming an editor"
+                .into(),
+        ));
+    }
+    match caller(req, state)? {
+        None => Err(ApiError::Unauthorized(
+            "send Authorization: Bearer <token>".into(),
+        )),
+        Some(t) if t.role.may_write() => Ok(t),
+        Some(t) => Err(ApiError::Forbidden(format!(
+            "the token named {} has the role {}, which may read but not write; writes need an editor",
+            t.name, t.role
+        ))),
+    }
+}
+
+/// Middleware: a request whose token is not valid is answered 401 before any route runs. A
+/// server with no tokens at all serves every read alike and says writes are off (403).
+pub async fn reject_bad_tokens(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<actix_web::dev::ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
+    if req.headers().contains_key(header::AUTHORIZATION) {
+        let state = req.app_data::<actix_web::web::Data<AppState>>();
+        if let Some(state) = state.filter(|s| !s.tokens.is_empty()) {
+            if let Err(e) = caller(req.request(), state) {
+                let res = actix_web::ResponseError::error_response(&e);
+                return Ok(req.into_response(res));
+            }
+        }
+    }
+    Ok(next.call(req).await?.map_into_boxed_body())
+}
