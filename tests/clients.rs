@@ -196,7 +196,9 @@ fn owslib_reads_landing_conformance_collections_items_and_features() {
             "service-desc",
             "conformance",
             "data",
-            "http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes"
+            "http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes",
+            // The map viewer.
+            "related"
         ])
     );
     let (_, api) = s.get_json("/api");
