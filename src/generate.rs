@@ -236,6 +236,8 @@ impl<'a> Generator<'a> {
             // The scatter may leave the place's polygon: importing finds the containing place.
             place_id: None,
             placement: Placement::Coordinates,
+            location_protection: crate::model::protection::EXACT.into(),
+            public: None,
             fatalities,
             fatalities_low: None,
             fatalities_high: None,

@@ -60,6 +60,8 @@ fn incident(lon: f64) -> Incident {
         geo_precision: 1,
         place_id: None,
         placement: Placement::Coordinates,
+        location_protection: "exact".into(),
+        public: None,
         fatalities: 1,
         fatalities_low: None,
         fatalities_high: None,
@@ -124,12 +126,12 @@ fn migrates_once_even_when_opened_concurrently() {
         })
         .collect();
     for o in openers {
-        assert_eq!(o.join().unwrap(), 1);
+        assert_eq!(o.join().unwrap(), 2);
     }
-    assert_eq!(open(&url).schema_version().unwrap(), 1);
+    assert_eq!(open(&url).schema_version().unwrap(), 2);
     assert_eq!(
         pg.psql("atlas", "SELECT count(*) FROM schema_migration"),
-        "1"
+        "2"
     );
     for (table, fields) in [
         (
@@ -219,6 +221,21 @@ fn every_column_round_trips() {
     i.source_url = Some("https://example.org".into());
     i.notes = Some("n 'quoted' ünïcode".into());
     i.tags = vec!["t1".into(), "t,2".into()];
+    // A protected incident's public location is kept beside the true one.
+    i.location_protection = "grid:5".into();
+    i.public = Some(incident_atlas::model::protection::Stored::new(
+        incident_atlas::model::protection::PublicLocation {
+            longitude: 40.27,
+            latitude: 36.52,
+            geo_precision: 2,
+            location: "cell".into(),
+            place_id: None,
+            admin1: Some("a1".into()),
+            admin2: None,
+            admin3: None,
+            applied: "grid:5".into(),
+        },
+    ));
     let count = |best, low, high| Some(Count { best, low, high });
     let mut r = report();
     r.destination_id = Some("d".into());

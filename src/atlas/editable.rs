@@ -141,6 +141,7 @@ mod tests {
             "admin2",
             "admin3",
             "location",
+            "location_protection",
             "geo_precision",
             "place_id",
             "placement",

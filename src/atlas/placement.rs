@@ -174,7 +174,10 @@ pub fn place(
         admin2,
         admin3,
     } = admin;
-    Ok(Incident {
+    let level = d
+        .location_protection
+        .unwrap_or(crate::model::protection::Level::Exact);
+    let mut incident = Incident {
         id: 0,
         event_id_cnty: d.event_id_cnty.clone(),
         // Parsing guarantees a date; an absent one was reported as a field error.
@@ -199,6 +202,8 @@ pub fn place(
         geo_precision,
         place_id: p.map(|p| p.id.as_str().into()),
         placement: mode,
+        location_protection: level.canonical().into(),
+        public: None,
         fatalities: d.fatalities,
         fatalities_low: d.fatalities_low,
         fatalities_high: d.fatalities_high,
@@ -208,7 +213,10 @@ pub fn place(
         tags: d.tags.clone(),
         created_at: now,
         updated_at: now,
-    })
+    };
+    // Computed once, here, from the true point: stored beside it (see `protection`).
+    incident.public = super::protection::generalise(g, &incident, level);
+    Ok(incident)
 }
 
 /// A swapped pair is only plausible when both numbers are valid as either axis.

@@ -53,6 +53,8 @@ pub struct IncidentDraft {
     pub admin2: Option<String>,
     pub admin3: Option<String>,
     pub geo_precision: Option<u8>,
+    /// How finely anonymous callers may locate it (`None`: exact).
+    pub location_protection: Option<super::protection::Level>,
     pub fatalities: u32,
     pub fatalities_low: Option<u32>,
     pub fatalities_high: Option<u32>,
@@ -277,6 +279,7 @@ impl Fields<'_> {
             admin2: self.text(key!("admin2")),
             admin3: self.text(key!("admin3")),
             geo_precision: self.int(declared!("geo_precision")).map(|v| v as u8),
+            location_protection: self.protection(),
             fatalities,
             fatalities_low: low,
             fatalities_high: high,
@@ -284,6 +287,28 @@ impl Fields<'_> {
             source_url,
             notes: self.text(key!("notes")),
             tags: self.tags(),
+        }
+    }
+
+    fn protection(&mut self) -> Option<super::protection::Level> {
+        // Unlike other text, an empty level is refused rather than read as absent: a client
+        // that meant to protect must not get `exact` by accident.
+        if let Some(Value::String(s)) = self.get(key!("location_protection")) {
+            if s.trim().is_empty() {
+                self.error(
+                    "location_protection",
+                    "empty; expected exact, neighbourhood, city, region or grid:KM",
+                );
+                return None;
+            }
+        }
+        let text = self.text(key!("location_protection"))?;
+        match super::protection::Level::parse(&text) {
+            Ok(level) => Some(level),
+            Err(reason) => {
+                self.error("location_protection", &reason);
+                None
+            }
         }
     }
 

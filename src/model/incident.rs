@@ -75,6 +75,10 @@ pub struct Incident {
     pub geo_precision: u8,
     pub place_id: Option<Text>,
     pub placement: Placement,
+    /// How finely anonymous callers may locate it: `exact`, or a level (see `protection`).
+    pub location_protection: Text,
+    /// Where anonymous callers see it, when protected: computed when written, stored.
+    pub public: Option<std::sync::Arc<super::protection::Stored>>,
     pub fatalities: u32,
     pub fatalities_low: Option<u32>,
     pub fatalities_high: Option<u32>,
@@ -116,6 +120,8 @@ impl Incident {
             geo_precision: 1,
             place_id: None,
             placement: Placement::Coordinates,
+            location_protection: super::protection::EXACT.into(),
+            public: None,
             fatalities: 1,
             fatalities_low: None,
             fatalities_high: None,
@@ -231,7 +237,7 @@ impl<W: Fn(&str) -> bool> Serialize for IncidentProperties<'_, W> {
                 const _: () = assert!([$($n),*].len() == WRITTEN.len(), "write every property");
             };
         }
-        write!(0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32);
+        write!(0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32 33);
         if let Some(d) = self.feature.distance_m {
             if (self.wants)(DISTANCE) {
                 // Centimetres are more than any source supports.

@@ -144,6 +144,13 @@ pub const FIELDS: &[Field<Incident>] = &[
     .one_of(placements)
     .placed()
     .filterable(),
+    incident!(
+        "location_protection",
+        Text,
+        "How finely anonymous callers may locate it: exact (default), neighbourhood, city or region (the anchor of the containing place of that kind) or grid:KM (the centre of a KM-kilometre grid cell). Callers without a reader-exact or editor token get the generalised point and place fields.",
+        |i| &i.location_protection
+    )
+    .filterable(),
     incident!("source", Text, "Sources", |i| &i.source)
         .nullable()
         .filterable(),
@@ -196,6 +203,16 @@ pub const FIELDS: &[Field<Incident>] = &[
         |i| i.updated_at
     )
     .read_only(),
+    // The public location of a protected incident, as JSON: stored, never served as such.
+    incident!(
+        "public_location",
+        Text,
+        "Where anonymous callers see a protected incident",
+        |i| i.public.as_deref().map(|p| p.json.as_str())
+    )
+    .nullable()
+    .read_only()
+    .only(Places::SQL),
     // Only with near or nearest: the request supplies it.
     Field::new(
         "distance_m",
@@ -279,6 +296,20 @@ mod tests {
         i.source_url = Some("https://example.org".into());
         i.notes = Some("n".into());
         i.tags = vec!["t".into()];
+        i.location_protection = "neighbourhood".into();
+        i.public = Some(crate::model::protection::Stored::new(
+            crate::model::protection::PublicLocation {
+                longitude: 40.7,
+                latitude: 36.5,
+                geo_precision: 2,
+                location: "l".into(),
+                place_id: None,
+                admin1: None,
+                admin2: None,
+                admin3: None,
+                applied: "neighbourhood".into(),
+            },
+        ));
         i
     }
 
@@ -382,7 +413,7 @@ mod tests {
     #[test]
     fn filterable_properties_read_as_text() {
         let i = full();
-        assert_eq!(FILTERABLE.len(), 23);
+        assert_eq!(FILTERABLE.len(), 24);
         for (name, _) in FILTERABLE {
             assert!(i.property_text(name).is_some(), "{name}");
         }

@@ -12,6 +12,7 @@ pub mod field_schema;
 pub mod incident;
 pub mod incident_fields;
 pub mod interval;
+pub mod protection;
 pub mod report_fields;
 pub mod taxonomy;
 

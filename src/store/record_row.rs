@@ -151,6 +151,14 @@ pub(crate) fn incident(
         geo_precision: r.int(at!("geo_precision"))?,
         place_id: r.opt_text(at!("place_id"), texts)?,
         placement,
+        location_protection: r.text(at!("location_protection"), texts)?,
+        public: match r.opt_string(at!("public_location"))? {
+            None => None,
+            Some(json) => Some(
+                crate::model::protection::Stored::from_json(&json)
+                    .map_err(|e| r.fail(at!("public_location"), e))?,
+            ),
+        },
         fatalities: r.int(at!("fatalities"))?,
         fatalities_low: r.opt_int(at!("fatalities_low"))?,
         fatalities_high: r.opt_int(at!("fatalities_high"))?,

@@ -80,6 +80,10 @@ pub const MIGRATIONS: &[&str] = &[
         key text PRIMARY KEY,
         value text NOT NULL
     );",
+    // 2: location protection, as SQLite's 4.
+    "ALTER TABLE incident
+        ADD COLUMN location_protection text NOT NULL DEFAULT 'exact',
+        ADD COLUMN public_location text;",
 ];
 
 /// Serializes migrations across every process that opens the database (any constant will

@@ -97,4 +97,7 @@ pub const MIGRATIONS: &[&str] = &[
         SELECT 1, COALESCE(MAX(seq), 0), COALESCE(MAX(at), '1970-01-01 00:00:00+00:00')
         FROM change;
     DROP TABLE incident_deletion;",
+    // 4: location protection: the level, and the public location computed when written.
+    "ALTER TABLE incident ADD COLUMN location_protection TEXT NOT NULL DEFAULT 'exact';
+    ALTER TABLE incident ADD COLUMN public_location TEXT;",
 ];
