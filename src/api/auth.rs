@@ -29,6 +29,12 @@ pub fn caller<'a>(req: &HttpRequest, state: &'a AppState) -> Result<Option<&'a T
         .ok_or_else(|| ApiError::Unauthorized("the bearer token is not valid".into()))
 }
 
+/// Whether the caller may see protected incidents' true locations: any valid token may
+/// (reader-exact and editor); anonymous callers may not.
+pub fn sees_exact(req: &HttpRequest, state: &AppState) -> bool {
+    matches!(caller(req, state), Ok(Some(_)))
+}
+
 /// The caller, who must be an editor.
 pub fn editor<'a>(req: &HttpRequest, state: &'a AppState) -> Result<&'a Token, ApiError> {
     if !state.tokens.any_editor() {
@@ -56,14 +62,44 @@ pub async fn reject_bad_tokens(
     req: actix_web::dev::ServiceRequest,
     next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
 ) -> Result<actix_web::dev::ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
-    if req.headers().contains_key(header::AUTHORIZATION) {
-        let state = req.app_data::<actix_web::web::Data<AppState>>();
-        if let Some(state) = state.filter(|s| !s.tokens.is_empty()) {
+    let with_token = req.headers().contains_key(header::AUTHORIZATION);
+    let has_tokens = req
+        .app_data::<actix_web::web::Data<AppState>>()
+        .is_some_and(|s| !s.tokens.is_empty());
+    if with_token && has_tokens {
+        if let Some(state) = req.app_data::<actix_web::web::Data<AppState>>() {
             if let Err(e) = caller(req.request(), state) {
                 let res = actix_web::ResponseError::error_response(&e);
                 return Ok(req.into_response(res));
             }
         }
     }
-    Ok(next.call(req).await?.map_into_boxed_body())
+    let mut res = next.call(req).await?.map_into_boxed_body();
+    if has_tokens {
+        // A token holder may be answered with true locations: caches key on the header, and
+        // a shared cache never keeps a token holder's answer for others.
+        // Accept-Encoding too: the compression layer outside names it only where no Vary is.
+        let headers = res.headers_mut();
+        let vary = match headers.get(header::VARY).and_then(|v| v.to_str().ok()) {
+            Some(v) if v.to_ascii_lowercase().contains("accept-encoding") => {
+                format!("{v}, Authorization")
+            }
+            Some(v) => format!("{v}, Accept-Encoding, Authorization"),
+            None => "Accept-Encoding, Authorization".into(),
+        };
+        if let Ok(v) = header::HeaderValue::from_str(&vary) {
+            headers.insert(header::VARY, v);
+        }
+        if with_token {
+            let private = headers
+                .get(header::CACHE_CONTROL)
+                .and_then(|v| v.to_str().ok())
+                .filter(|v| v.contains("public"))
+                .map(|v| v.replace("public", "private"));
+            if let Some(v) = private.and_then(|v| header::HeaderValue::from_str(&v).ok()) {
+                headers.insert(header::CACHE_CONTROL, v);
+            }
+        }
+    }
+    Ok(res)
 }

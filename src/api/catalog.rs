@@ -96,7 +96,7 @@ pub async fn collections(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let (format, links, base) = metadata_request(&req, &state, "/collections")?;
-    let doc = catalog::collections(&state.atlas.snapshot(), &base, links);
+    let doc = catalog::collections(&super::snapshot(&req, &state), &base, links);
     metadata_response(format, &doc, |v| html::collections(v, &base))
 }
 
@@ -122,7 +122,7 @@ pub async fn collection(
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let c = find_collection(&state, &path)?;
+    let c = find_collection(&req, &state, &path)?;
     let (format, links, base) =
         metadata_request(&req, &state, &format!("/collections/{}", c.id()))?;
     let doc = catalog::collection(c.as_ref(), &base, links);

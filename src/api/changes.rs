@@ -73,7 +73,12 @@ pub async fn changes(
     let (after, limit) = (request.after, request.limit);
     // One more than asked, to tell whether more follow.
     let entries = read(feed, after, limit.saturating_add(1)).await?;
-    let page = changes::page(&state.atlas.snapshot(), &request, entries, &base);
+    let exact = super::auth::sees_exact(&req, &state);
+    let entries = entries
+        .into_iter()
+        .map(|e| changes::for_caller(e, exact))
+        .collect();
+    let page = changes::page(&super::snapshot(&req, &state), &request, entries, &base);
     let body = serde_json::to_vec(&page).map_err(|e| ApiError::Internal(e.to_string()))?;
     Ok(HttpResponse::Ok().content_type(JSON).body(body))
 }
@@ -125,12 +130,14 @@ fn live(
     let (tx, rx) = mpsc::channel(QUEUE);
     // Subscribed before the replay starts, so nothing falls between the two.
     let broadcast = state.atlas.subscribe();
+    let exact = super::auth::sees_exact(req, state);
     let state = state.clone();
     actix_web::rt::spawn(async move {
         let _permit = permit;
         let mut stream = Subscriber {
             tx,
             filter: request.filter,
+            exact,
             last: after,
             base,
             state,
@@ -147,6 +154,9 @@ fn live(
 struct Subscriber {
     tx: mpsc::Sender<sse::Event>,
     filter: ChangeFilter,
+    /// Whether the subscriber may see true locations (else protected incidents go out at
+    /// their public ones).
+    exact: bool,
     /// The last sequence number sent (or skipped by the filter).
     last: i64,
     base: String,
@@ -218,16 +228,17 @@ impl Subscriber {
         let Some(last) = entries.last().map(|e| e.change.seq) else {
             return true;
         };
-        let snap = self.state.atlas.snapshot();
+        let snap = self.state.atlas.snapshot().view(self.exact);
         let mut touched = Vec::new();
         for e in entries {
             if !touched.contains(&e.change.kind) {
                 touched.push(e.change.kind);
             }
-            if !self.filter.passes(e) {
+            let e = changes::for_caller(e.clone(), self.exact);
+            if !self.filter.passes(&e) {
                 continue;
             }
-            let entry = changes::entry(e.clone(), &snap, &self.base);
+            let entry = changes::entry(e, &snap, &self.base);
             let Ok(data) = sse::Data::new_json(&entry) else {
                 continue;
             };

@@ -130,7 +130,7 @@ pub async fn geocode(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let query = GeocodeQuery::parse(req.query_string())?;
-    let snap = state.atlas.snapshot();
+    let snap = super::snapshot(&req, &state);
     let answer = gazetteer::geocode(&snap.gazetteer, &query.q, query.limit);
     let body = serde_json::to_vec(&answer).map_err(|e| ApiError::Internal(e.to_string()))?;
     Ok(respond(query.f, body))
@@ -154,7 +154,7 @@ pub async fn reverse(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let query = ReverseQuery::parse(req.query_string())?;
-    let snap = state.atlas.snapshot();
+    let snap = super::snapshot(&req, &state);
     let answer = gazetteer::reverse(&snap.gazetteer, query.lon, query.lat);
     let body = serde_json::to_vec(&answer).map_err(|e| ApiError::Internal(e.to_string()))?;
     Ok(respond(query.f, body))

@@ -174,7 +174,7 @@ pub async fn geoparse(
 ) -> Result<HttpResponse, ApiError> {
     let body = json_body_within(&req, payload, max_body_bytes(&state), &[JSON]).await?;
     let request = GeoparseRequest::parse(&body)?;
-    let snap = state.atlas.snapshot();
+    let snap = super::snapshot(&req, &state);
     let answer = geoparse::geoparse(&snap, &request.text, request.lang);
     let body = serde_json::to_string(&answer).map_err(|e| ApiError::Internal(e.to_string()))?;
     Ok(HttpResponse::Ok().content_type(JSON).body(body))
@@ -215,7 +215,7 @@ pub async fn geoparse_incidents(
 ) -> Result<HttpResponse, ApiError> {
     let body = json_body_within(&req, payload, max_body_bytes(&state), &[JSON]).await?;
     let request = DraftsRequest::parse(&body)?;
-    let snap = state.atlas.snapshot();
+    let snap = super::snapshot(&req, &state);
     let lang = request.lang.unwrap_or_else(|| detect_lang(&request.text));
     let options = DraftOptions {
         source: request.source,

@@ -54,7 +54,7 @@ pub async fn items(
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let c = find_collection(&state, &path)?;
+    let c = find_collection(&req, &state, &path)?;
     let mut request = ItemsRequest::from_query(
         req.query_string(),
         c.as_ref(),
@@ -62,7 +62,8 @@ pub async fn items(
     )?;
     let format = format::negotiate(&req, request.query.pairs(), format::ITEMS)?;
     let base = base_url(&req, &state);
-    let page = items::items(&state.atlas, c, &mut request, format, &base)?;
+    let exact = super::auth::sees_exact(&req, &state);
+    let page = items::items(&state.atlas, c, &mut request, format, &base, exact)?;
     let mut res = match format {
         Format::Html => html_response(items_page(&page, &request, &base)),
         f if f.is_export() => {
@@ -109,7 +110,7 @@ pub async fn item(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let (cid, fid) = path.into_inner();
-    let c = find_collection(&state, &cid)?;
+    let c = find_collection(&req, &state, &cid)?;
     let request = ItemRequest::from_query(req.query_string(), c.as_ref())?;
     let format = format::negotiate(&req, request.query.pairs(), format::ITEM)?;
     let base = base_url(&req, &state);

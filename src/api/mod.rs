@@ -142,13 +142,21 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(geoparse::routes);
 }
 
-/// The collection `id` of the newest snapshot, or a 404 listing those there are.
+/// The newest snapshot as the caller may see it: with true locations for a token holder,
+/// else its public view (see `Snapshot::view`). Every read goes through here.
+pub fn snapshot(req: &HttpRequest, state: &AppState) -> Arc<Snapshot> {
+    state.atlas.snapshot().view(auth::sees_exact(req, state))
+}
+
+/// The collection `id` of the newest snapshot as the caller sees it, or a 404 listing those
+/// there are.
 pub fn find_collection(
+    req: &HttpRequest,
     state: &AppState,
     id: &str,
 ) -> Result<Arc<dyn crate::collection::Collection>, ApiError> {
     Ok(crate::service::catalog::find_collection(
-        &state.atlas.snapshot(),
+        &snapshot(req, state),
         id,
     )?)
 }
@@ -170,7 +178,7 @@ pub async fn api_document(
     // One representation: `f` is taken and needs no reading (clients name it variously).
     crate::service::QueryParams::parse(req.query_string(), &["f"], "this resource")?;
     let base = links::base_url(&req, &state);
-    let doc = openapi::document(&state.atlas.snapshot(), &base);
+    let doc = openapi::document(&snapshot(&req, &state), &base);
     let value = openapi::to_json(&doc).map_err(|e| ApiError::Internal(e.to_string()))?;
     let body = value.to_string();
     Ok(HttpResponse::Ok().content_type(links::OPENAPI).body(body))

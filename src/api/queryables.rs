@@ -58,7 +58,7 @@ fn respond(
     if let Some(f) = query.get("f") {
         super::format::from_f(f, &[super::format::Format::Json])?;
     }
-    let c = find_collection(state, id)?;
+    let c = find_collection(req, state, id)?;
     let base = base_url(req, state);
     let doc = schema(c.as_ref(), &base, which == "sortables");
     Ok(HttpResponse::Ok()

@@ -52,7 +52,7 @@ pub async fn search(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let c = find_collection(&state, &path)?;
+    let c = find_collection(&req, &state, &path)?;
     let body = json_body(
         &req,
         payload,
@@ -65,7 +65,8 @@ pub async fn search(
     let base = base_url(&req, &state);
     // from_search_body accepted only an object.
     let members = body.as_object().cloned().unwrap_or_default();
-    let page = items::search(&state.atlas, c, &mut request, &members, &base)?;
+    let exact = super::auth::sees_exact(&req, &state);
+    let page = items::search(&state.atlas, c, &mut request, &members, &base, exact)?;
     Ok(collection_response(
         page.to_geojson(&request.output),
         request.output.crs,

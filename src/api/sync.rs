@@ -152,8 +152,8 @@ pub async fn deletions(
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let c = find_collection(&state, &path)?;
-    let snapshot = state.atlas.snapshot();
+    let c = find_collection(&req, &state, &path)?;
+    let snapshot = super::snapshot(&req, &state);
     let request = DeletionsRequest::from_query(req.query_string(), &snapshot.stamps)?;
     let base = base_url(&req, &state);
     let mut page = service::deletions::page(&snapshot, c.as_ref(), &request, &base)?;

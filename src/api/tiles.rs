@@ -148,7 +148,7 @@ pub async fn tilesets(
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let c = find_collection(&state, &path)?;
+    let c = find_collection(&req, &state, &path)?;
     let query = TileQuery::parse(req.query_string(), c.as_ref(), TILESETS_FORMATS)?;
     let doc = service::tile_sets(c.as_ref(), &base_url(&req, &state), &query);
     json_body(JSON, &doc)
@@ -182,7 +182,7 @@ pub async fn tileset(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let (cid, tms) = path.into_inner();
-    let c = find_collection(&state, &cid)?;
+    let c = find_collection(&req, &state, &cid)?;
     check_tile_matrix_set(&tms)?;
     let query = TileQuery::parse(req.query_string(), c.as_ref(), TILESET_FORMATS)?;
     let base = base_url(&req, &state);
@@ -229,10 +229,11 @@ pub async fn tile(
     let (cid, tms, z, row, col) = path.into_inner();
     // One snapshot for the collection and the cache's version, so a tile is never kept
     // under a newer snapshot than it was rendered from.
-    let snap = state.atlas.snapshot();
+    let exact = super::auth::sees_exact(&req, &state);
+    let snap = state.atlas.snapshot().view(exact);
     let c = match snap.collection(&cid) {
         Some(c) => c,
-        None => find_collection(&state, &cid)?,
+        None => find_collection(&req, &state, &cid)?,
     };
     check_tile_matrix_set(&tms)?;
     let tile = tile_id(&z, &row, &col)?;
@@ -241,6 +242,8 @@ pub async fn tile(
         collection: cid,
         tile,
         query: query.cache_key(),
+        // The two views share a version: the view is part of the key.
+        exact,
     };
     let version = snap.version;
     let rendered = web::block(move || {

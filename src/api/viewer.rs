@@ -85,9 +85,7 @@ const PAGE: usize = 5_000;
 pub async fn map(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     QueryParams::parse(req.query_string(), &[], "the map")?;
     let base = base_url(&req, &state);
-    let extent = state
-        .atlas
-        .snapshot()
+    let extent = super::snapshot(&req, &state)
         .collection("incidents")
         .map(|c| c.extent())
         .unwrap_or_default();

@@ -48,7 +48,7 @@ fn writable(
     state: &AppState,
     cid: &str,
 ) -> Result<(Arc<dyn Collection>, RecordKind), ApiError> {
-    let c = find_collection(state, cid)?;
+    let c = find_collection(req, state, cid)?;
     let Some(kind) = c.record_kind() else {
         return Err(ApiError::MethodNotAllowed {
             detail: format!(

@@ -10,6 +10,7 @@ pub mod import;
 pub mod live;
 pub mod paging;
 pub mod placement;
+pub mod protection;
 pub mod record;
 pub mod sync;
 pub mod write;
@@ -77,12 +78,65 @@ pub struct Snapshot {
     pub version: u64,
     /// The stamps of the feed's sequence numbers, for cursors given as numbers.
     pub stamps: Stamps,
+    /// What anonymous callers see, when some incident is protected: the same snapshot with
+    /// every protected incident at its public location, so every collection, query, layer
+    /// and tile built on it is computed from public points only. `None`: nothing is
+    /// protected, and this snapshot is public as it is.
+    public: Option<Arc<Snapshot>>,
 }
 
 impl Snapshot {
     /// Every collection, in the order /collections lists them.
     pub fn collections(&self) -> &[Arc<dyn Collection>] {
         &self.collections
+    }
+
+    /// What a caller sees: this snapshot for one who may see true locations, else its public
+    /// view.
+    pub fn view(self: &Arc<Self>, exact: bool) -> Arc<Snapshot> {
+        match &self.public {
+            Some(public) if !exact => public.clone(),
+            _ => self.clone(),
+        }
+    }
+
+    /// The incidents anonymous callers see.
+    pub fn public_incidents(&self) -> &Arc<IncidentIndex> {
+        self.public
+            .as_ref()
+            .map_or(&self.incidents, |p| &p.incidents)
+    }
+
+    /// The snapshot, and its public view built on `public_incidents` when given.
+    fn with_public(
+        geoparser: Arc<Geoparser>,
+        gazetteer: Arc<Gazetteer>,
+        (incidents, public_incidents): (Arc<IncidentIndex>, Option<Arc<IncidentIndex>>),
+        displacement: Arc<Displacement>,
+        (deletions, head, stamps): (Arc<Deletions>, Head, Stamps),
+        version: u64,
+    ) -> Snapshot {
+        let public = public_incidents.map(|p| {
+            Arc::new(Snapshot::new(
+                geoparser.clone(),
+                gazetteer.clone(),
+                p,
+                displacement.clone(),
+                (deletions.clone(), head, stamps.clone()),
+                version,
+            ))
+        });
+        Snapshot {
+            public,
+            ..Snapshot::new(
+                geoparser,
+                gazetteer,
+                incidents,
+                displacement,
+                (deletions, head, stamps),
+                version,
+            )
+        }
     }
 
     fn new(
@@ -120,6 +174,7 @@ impl Snapshot {
             seq: head.seq,
             stamps,
             version,
+            public: None,
         }
     }
 
@@ -176,10 +231,22 @@ impl Atlas {
         let stamps = Stamps::new(store.stamp_samples(STAMP_SAMPLING)?).with(head);
         let read = began.elapsed();
         let gazetteer = Arc::new(gazetteer);
-        let snapshot = Snapshot::new(
+        // The public view only where something is protected: the same index with the
+        // protected incidents replaced, sharing every other record and most of the tree.
+        let protected: Vec<Arc<Incident>> = incidents
+            .iter()
+            .filter(|i| i.is_protected())
+            .map(public_twin)
+            .collect();
+        let exact = Arc::new(IncidentIndex::new(incidents));
+        let public = (!protected.is_empty()).then(|| {
+            // Its extent from public points only, not the true ones it was built over.
+            Arc::new(exact.with_changes(&protected, &[]).with_exact_extent())
+        });
+        let snapshot = Snapshot::with_public(
             Arc::new(Geoparser::new(&gazetteer)),
             gazetteer.clone(),
-            Arc::new(IncidentIndex::new(incidents)),
+            (exact, public),
             Arc::new(Displacement::new(reports, gazetteer)),
             (Arc::new(deletions), head, stamps),
             0,
@@ -267,6 +334,14 @@ impl Atlas {
         }
         self.publish_commit(&store, (committed.before, committed.after), changes);
         Ok(seeded)
+    }
+}
+
+/// The incident as anonymous callers see it: its public record when protected, else itself.
+pub fn public_twin(i: &Arc<Incident>) -> Arc<Incident> {
+    match i.public_record() {
+        Some(public) => Arc::new(public),
+        None => i.clone(),
     }
 }
 

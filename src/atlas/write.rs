@@ -365,6 +365,21 @@ impl Atlas {
         } else {
             Arc::new(base.deletions.with(&deletions))
         };
+        // The public view changes with the incidents: protected ones go in at their public
+        // location. It exists once something is protected (and stays: a later write may
+        // remove the last protection, and an identical view costs only the shared records).
+        let public = if incidents.is_empty() {
+            base.public.as_ref().map(|p| p.incidents.clone())
+        } else if base.public.is_some() || incidents.upserts.iter().any(|i| i.is_protected()) {
+            let twins: Vec<Arc<Incident>> =
+                incidents.upserts.iter().map(super::public_twin).collect();
+            Some(Arc::new(
+                base.public_incidents()
+                    .with_changes(&twins, &incidents.removed),
+            ))
+        } else {
+            None
+        };
         let incidents = if incidents.is_empty() {
             base.incidents.clone()
         } else {
@@ -381,10 +396,10 @@ impl Atlas {
                     .with_changes(&reports.upserts, &reports.removed),
             )
         };
-        self.current.store(Arc::new(Snapshot::new(
+        self.current.store(Arc::new(Snapshot::with_public(
             base.geoparser.clone(),
             base.gazetteer.clone(),
-            incidents,
+            (incidents, public),
             displacement,
             (deletions, head, base.stamps.with(head)),
             base.version + 1,

@@ -142,6 +142,16 @@ impl IncidentIndex {
         self.runs[r + 1..].iter().all(|n| !n.shadows(id))
     }
 
+    /// The same index with its extent computed afresh from the incidents it holds:
+    /// `with_changes` only ever widens an extent, so one built over other points (true
+    /// locations, for a public view) would still cover them.
+    pub fn with_exact_extent(mut self) -> IncidentIndex {
+        let mut extent = Extent::default();
+        extend_extent(&mut extent, self.live());
+        self.extent = extent;
+        self
+    }
+
     /// A new index with these incidents added or replaced (matched by id) and `removed` gone.
     pub fn with_changes(&self, upserts: &[Arc<Incident>], removed: &[i64]) -> IncidentIndex {
         let mut ups = upserts.to_vec();
@@ -190,7 +200,7 @@ fn compute_extent(items: &[Arc<Incident>]) -> Extent {
     extent
 }
 
-fn extend_extent(extent: &mut Extent, items: &[Arc<Incident>]) {
+fn extend_extent<'a>(extent: &mut Extent, items: impl IntoIterator<Item = &'a Arc<Incident>>) {
     for i in items {
         extent.bbox = Some(match extent.bbox {
             None => [i.lon, i.lat, i.lon, i.lat],

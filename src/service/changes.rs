@@ -219,6 +219,20 @@ pub fn page(
 }
 
 /// One entry of the feed as served, its feature written as `snap` serves it.
+/// The entry as a caller may see it: for one who may not see true locations, a protected
+/// incident at its public location, before any filter looks at it (a bbox on the true point
+/// must not let its changes through).
+pub fn for_caller(mut e: FeedEntry, exact: bool) -> FeedEntry {
+    if !exact {
+        if let Some(Stored::Incident(i)) = &mut e.record {
+            if let Some(public) = i.public_record() {
+                *i = public;
+            }
+        }
+    }
+    e
+}
+
 pub fn entry(e: FeedEntry, snap: &Snapshot, base: &str) -> ChangeEntry {
     let c = e.change;
     ChangeEntry {

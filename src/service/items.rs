@@ -59,6 +59,7 @@ pub fn items(
     request: &mut ItemsRequest,
     format: Format,
     base: &str,
+    exact: bool,
 ) -> Result<ItemsPage, RequestError> {
     // Downloads carry every match unless limited; pages are pages.
     let limit = if format.is_export() {
@@ -66,7 +67,7 @@ pub fn items(
     } else {
         request.page_limit()
     };
-    let (snapshot, c, matches) = select(atlas, c, request, limit)?;
+    let (snapshot, c, matches) = select(atlas, c, request, limit, exact)?;
     let total = matches.hits.len();
     let pairs = request.query.pairs();
     let items_url = format!("{base}/collections/{}/items", c.id());
@@ -109,9 +110,10 @@ pub fn search(
     request: &mut ItemsRequest,
     body: &Map<String, Value>,
     base: &str,
+    exact: bool,
 ) -> Result<ItemsPage, RequestError> {
     let limit = request.page_limit();
-    let (snapshot, c, matches) = select(atlas, c, request, limit)?;
+    let (snapshot, c, matches) = select(atlas, c, request, limit, exact)?;
     let mut links = vec![collection_link(base, c.as_ref())];
     let offset = request.offset;
     if let Some(next_offset) = offset
@@ -137,20 +139,23 @@ pub fn search(
     })
 }
 
-/// The selection of `request` on the snapshot it names (or the newest), in order over the
-/// range served.
+/// The selection of `request` on the snapshot it names (or the newest), as the caller may
+/// see it (`exact`), in order over the range served. The whole snapshot comes back for
+/// pinning: each page takes its caller's view of it, so a page token passed between callers
+/// never shows one what only the other may see.
 fn select(
     atlas: &Atlas,
     c: Arc<dyn Collection>,
     request: &mut ItemsRequest,
     limit: usize,
+    exact: bool,
 ) -> Result<(Arc<Snapshot>, Arc<dyn Collection>, Matches), RequestError> {
     // Everything served must be in order: a download's whole range, not a page's.
     request.selection.ordered_prefix = Some(request.offset.saturating_add(limit));
     // Parameters were checked first (a 400 says what to mend), then the snapshot (a 410).
     let snapshot = snapshot_for(atlas, request.snapshot.as_deref())?;
     // Every snapshot lists the same collections; a page sequence reads its own snapshot's.
-    let c = snapshot.collection(c.id()).unwrap_or(c);
+    let c = snapshot.view(exact).collection(c.id()).unwrap_or(c);
     let matches = c.clone().select(&request.selection)?;
     Ok((snapshot, c, matches))
 }

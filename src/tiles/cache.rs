@@ -15,6 +15,8 @@ pub struct TileKey {
     pub tile: TileId,
     /// The request's parameters, sorted, as `k=v&…`.
     pub query: String,
+    /// Whether it was drawn with true locations (a token holder's view) or public ones.
+    pub exact: bool,
 }
 
 /// A rendered tile: its bytes, or `None` for an empty tile.
@@ -109,6 +111,7 @@ mod tests {
             collection: "incidents".into(),
             tile: TileId { z: 1, x, y: 0 },
             query: String::new(),
+            exact: false,
         }
     }
 
