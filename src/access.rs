@@ -214,7 +214,7 @@ mod tests {
         for (text, wanted) in [
             (format!("{hash} alice"), "line 1: expected three fields"),
             (
-                format!("# c\nnothex alice editor"),
+                "# c\nnothex alice editor".to_owned(),
                 "line 2: the first field is not a SHA-256",
             ),
             (

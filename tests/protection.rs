@@ -297,14 +297,9 @@ fn feature_by_id(fc: &Value, id: i64) -> Option<&Value> {
     fc["features"].as_array()?.iter().find(|f| f["id"] == id)
 }
 
-/// Haversine distance in metres (within 0.5% of the geodesic distance the server reports).
+/// Haversine distance in metres (see `common::haversine`).
 fn hav(a: (f64, f64), b: (f64, f64)) -> f64 {
-    let r = 6_371_008.8;
-    let (la1, la2) = (a.1.to_radians(), b.1.to_radians());
-    let dla = la2 - la1;
-    let dlo = (b.0 - a.0).to_radians();
-    let h = (dla / 2.0).sin().powi(2) + la1.cos() * la2.cos() * (dlo / 2.0).sin().powi(2);
-    2.0 * r * h.sqrt().asin()
+    haversine(a, b)
 }
 
 fn assert_at(what: &str, got: (f64, f64), want: (f64, f64)) {

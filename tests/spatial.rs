@@ -4,16 +4,6 @@ mod common;
 use common::*;
 use serde_json::{json, Value};
 
-/// Haversine distance in metres (within ~0.5% of the geodesic one the server uses).
-fn haversine(a: (f64, f64), b: (f64, f64)) -> f64 {
-    let r = 6_371_008.8;
-    let (la1, la2) = (a.1.to_radians(), b.1.to_radians());
-    let dla = la2 - la1;
-    let dlo = (b.0 - a.0).to_radians();
-    let h = (dla / 2.0).sin().powi(2) + la1.cos() * la2.cos() * (dlo / 2.0).sin().powi(2);
-    2.0 * r * h.sqrt().asin()
-}
-
 fn all_incidents(s: &Server) -> Vec<(i64, (f64, f64), Value)> {
     let (_, fc) = s.get_json("/collections/incidents/items?limit=10000");
     fc["features"]

@@ -298,17 +298,7 @@ mod tests {
         i.tags = vec!["t".into()];
         i.location_protection = "neighbourhood".into();
         i.public = Some(crate::model::protection::Stored::new(
-            crate::model::protection::PublicLocation {
-                longitude: 40.7,
-                latitude: 36.5,
-                geo_precision: 2,
-                location: "l".into(),
-                place_id: None,
-                admin1: None,
-                admin2: None,
-                admin3: None,
-                applied: "neighbourhood".into(),
-            },
+            crate::model::protection::PublicLocation::sample(),
         ));
         i
     }

@@ -108,6 +108,24 @@ pub struct Stored {
     pub json: String,
 }
 
+#[cfg(test)]
+impl PublicLocation {
+    /// al-Zuhur's anchor, as a neighbourhood-level public location, for unit tests.
+    pub(crate) fn sample() -> PublicLocation {
+        PublicLocation {
+            longitude: 40.7703,
+            latitude: 36.4757,
+            geo_precision: 2,
+            location: "al-Zuhur".into(),
+            place_id: Some("al-zuhur".into()),
+            admin1: Some("Al-Hasakeh".into()),
+            admin2: None,
+            admin3: None,
+            applied: "neighbourhood".into(),
+        }
+    }
+}
+
 impl Stored {
     pub fn new(location: PublicLocation) -> Arc<Stored> {
         // A struct of strings and finite numbers always serialises.
@@ -184,17 +202,7 @@ mod tests {
         let mut i = Incident::sample(1, 40.7712, 36.4762);
         i.admin3 = Some("Markaz".into());
         assert!(i.public_record().is_none());
-        i.public = Some(Stored::new(PublicLocation {
-            longitude: 40.7703,
-            latitude: 36.4757,
-            geo_precision: 2,
-            location: "al-Zuhur".into(),
-            place_id: Some("al-zuhur".into()),
-            admin1: Some("Al-Hasakeh".into()),
-            admin2: None,
-            admin3: None,
-            applied: "neighbourhood".into(),
-        }));
+        i.public = Some(Stored::new(PublicLocation::sample()));
         let p = i.public_record().expect("protected");
         assert_eq!((p.lon, p.lat, p.geo_precision), (40.7703, 36.4757, 2));
         assert_eq!(p.admin3, None);

@@ -83,8 +83,10 @@ impl Head {
     };
 }
 
-/// A record as the store holds it now.
+/// A record as the store holds it now. Unboxed though reports are smaller: entries live
+/// only while a page or a stretch of the stream is written, and most hold an incident.
 #[derive(Debug, Clone, PartialEq)]
+#[allow(clippy::large_enum_variant)]
 pub enum Stored {
     Incident(Incident),
     Report(DisplacementReport),

@@ -605,17 +605,7 @@ mod tests {
         let mut store = open(&dir);
         let mut i = incident(40.7712);
         i.location_protection = "neighbourhood".into();
-        i.public = Some(Stored::new(PublicLocation {
-            longitude: 40.7703,
-            latitude: 36.4757,
-            geo_precision: 2,
-            location: "al-Zuhur".into(),
-            place_id: Some("al-zuhur".into()),
-            admin1: Some("Al-Hasakeh".into()),
-            admin2: None,
-            admin3: None,
-            applied: "neighbourhood".into(),
-        }));
+        i.public = Some(Stored::new(PublicLocation::sample()));
         store.write(|w| w.insert(&mut i)).unwrap();
         let back = store.load_all().unwrap();
         assert_eq!(*back[0], i);
