@@ -224,6 +224,15 @@ fn the_map_viewer_in_chromium() {
     assert_eq!(popup["ar"], "سجن الصناعة");
     assert_eq!(popup["dir"], "rtl");
     assert_eq!(popup["notes"], "auto");
+    // The scenario's protected incident says it is shown at a generalised point.
+    let protected = eval(&tab, "atlas.popup(12).textContent");
+    assert!(
+        protected
+            .as_str()
+            .unwrap_or("")
+            .contains("Location protectioncity (shown at a generalised point)"),
+        "{protected}"
+    );
 
     // The screenshot shows a map: not one flat colour, and the red of Battles markers.
     std::thread::sleep(Duration::from_millis(500));

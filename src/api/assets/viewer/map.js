@@ -381,7 +381,8 @@
     var m = L.circleMarker(c, {
       radius: radius(p.fatalities), color: '#fff', weight: 1.2,
       fillColor: COLOURS[p.event_type] || OTHER, fillOpacity: 0.85,
-      className: 'incident'
+      // A protected incident is drawn where the server generalised it to: dashed, to say so.
+      className: protectedLevel(p) ? 'incident protected' : 'incident'
     });
     m.feature = f;
     m.bindPopup(function () { return incidentPopup(m.feature); }, { maxWidth: 360 });
@@ -408,6 +409,7 @@
         ['Disorder type', p.disorder_type || ''],
         ['Admin', [p.admin1, p.admin2, p.admin3].filter(Boolean).join(' › ')],
         ['Geo precision', precision(p.geo_precision, ['exact place', 'near / part of a place', 'district or larger'])],
+        ['Location protection', protectedLevel(p) ? protectedLevel(p) + ' (shown at a generalised point)' : ''],
         ['Time precision', precision(p.time_precision, ['day', 'week', 'month'])],
         ['Source', p.source || ''],
         ['Id', String(f.id)]
@@ -415,6 +417,10 @@
       link ? el('p', {}, [link]) : null,
       p.notes ? el('p', { class: 'notes', dir: 'auto' }, [p.notes]) : null
     ]);
+  }
+
+  function protectedLevel(p) {
+    return p.location_protection && p.location_protection !== 'exact' ? p.location_protection : null;
   }
 
   function precision(v, meanings) {
