@@ -2209,3 +2209,130 @@ fn each_level_shows_its_place_or_cell_and_falls_back_to_coarser_ones() {
         );
     }
 }
+
+// === 15. Protecting what was public, replacing, and what the public record says =============
+
+/// An incident shown exactly and then protected leaves the public view everywhere: the
+/// extent no longer covers its old point (extents otherwise only widen), and page sequences
+/// pinned before the change, which still hold the old point, are refused (410).
+#[test]
+fn protecting_a_public_incident_forgets_its_old_point() {
+    let s = Server::start();
+    let id = create(&s, &at(FAR_EAST, None));
+    // A page sequence begins while the point is public.
+    let first = get_json_as(&s, &format!("{ITEMS}?limit=1"), None);
+    let next = first["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["rel"] == "next")
+        .and_then(|l| l["href"].as_str())
+        .expect("a next link")
+        .to_owned();
+    let token = next
+        .split(['?', '&'])
+        .find_map(|kv| kv.strip_prefix("snapshot="))
+        .expect("a snapshot token")
+        .to_owned();
+    let (status, body) = patch(
+        &s,
+        id,
+        json!({"properties": {"location_protection": "region"}}),
+    );
+    assert_eq!(status, 200, "{body}");
+    let public = public_point(&s, id);
+    assert!(hav(public, FAR_EAST) > 1_000.0, "{public:?}");
+    let collection = get_json_as(&s, "/collections/incidents", None);
+    let bbox: Vec<f64> = collection["extent"]["spatial"]["bbox"][0]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    for v in &bbox {
+        assert!(
+            (v - FAR_EAST.0).abs() > 1e-6 && (v - FAR_EAST.1).abs() > 1e-6,
+            "the public extent holds the old point: {bbox:?}"
+        );
+    }
+    assert!(!get_ok(&s, "/map", None).text().contains("41.61237"));
+    // The old page sequence is gone, for the public and token holders alike.
+    let box_ = bbox_param(bbox_around(FAR_EAST, 0.001));
+    for who in [None, Some(TOKEN)] {
+        let r = request(
+            &s,
+            Method::GET,
+            &format!("{ITEMS}?snapshot={token}&bbox={box_}"),
+            who,
+            None,
+            &[],
+        );
+        assert_eq!(r.status, 410, "{who:?}: {}", r.text());
+    }
+}
+
+/// A PUT that leaves `location_protection` out keeps the level (only an explicit "exact"
+/// lifts it), so a client rebuilding a Feature from scratch cannot make it public by
+/// accident.
+#[test]
+fn a_replacement_keeps_the_level_unless_it_says_exact() {
+    let s = Server::start();
+    let id = create(&s, &at(TRUE_N, Some("neighbourhood")));
+    let put = |f: &Value| s.send_json(Method::PUT, &format!("{ITEMS}/{id}"), f, Some(TOKEN));
+    let (status, body) = put(&with(at(TRUE_N, None), json!({"fatalities": 3})));
+    assert_eq!(status, 200, "{body}");
+    let anonymous = view(&s, id, None);
+    assert_eq!(
+        anonymous["properties"]["location_protection"],
+        "neighbourhood"
+    );
+    assert_eq!(anonymous["properties"]["fatalities"], 3);
+    assert_at(
+        "after a PUT without the level",
+        point_of(&anonymous),
+        anchor(&s, "al-zuhur"),
+    );
+    let (status, body) = put(&at(TRUE_N, Some("exact")));
+    assert_eq!(status, 200, "{body}");
+    assert_at(
+        "after a PUT with exact",
+        point_of(&view(&s, id, None)),
+        TRUE_N,
+    );
+}
+
+/// The public record's `placement` says how its public point was made, not the true one:
+/// "gazetteer" on the truth would tell that it is one of the few anchors in the area.
+#[test]
+fn placement_describes_the_public_point() {
+    let s = Server::start();
+    let prison = with(
+        at(TRUE_N, Some("neighbourhood")),
+        json!({"place_id": "al-sinaa-prison"}),
+    );
+    let mut prison = prison;
+    prison["geometry"] = Value::Null;
+    let by_place = create(&s, &prison);
+    let by_point = create(&s, &at(TRUE_N, Some("neighbourhood")));
+    let gridded = create(&s, &at(TRUE_G, Some("grid:5")));
+    for (id, placement) in [
+        (by_place, "gazetteer"),
+        (by_point, "gazetteer"),
+        (gridded, "coordinates"),
+    ] {
+        assert_eq!(
+            view(&s, id, None)["properties"]["placement"],
+            placement,
+            "{id}"
+        );
+    }
+    // The editor sees how the true point was placed.
+    assert_eq!(
+        view(&s, by_place, Some(TOKEN))["properties"]["placement"],
+        "gazetteer"
+    );
+    assert_eq!(
+        view(&s, by_point, Some(TOKEN))["properties"]["placement"],
+        "coordinates"
+    );
+}

@@ -136,6 +136,12 @@ impl<S: Versioned> PinnedSnapshots<S> {
         }
     }
 
+    /// Forgets every pinned snapshot: their page sequences get 410 and start again. For a
+    /// write that hides what older snapshots show (a location newly protected).
+    pub fn forget_all(&self) {
+        self.lock().clear();
+    }
+
     /// How many snapshots are pinned now (for tests and metrics).
     pub fn len(&self) -> usize {
         self.lock().len()

@@ -79,7 +79,9 @@ pub fn grid_centre(lon: f64, lat: f64, km: f64) -> (f64, f64) {
     let dlat = km / KM_PER_DEGREE;
     let row = ((lat + 90.0) / dlat).floor();
     let centre_lat = (-90.0 + (row + 0.5) * dlat).clamp(-90.0, 90.0);
-    let dlon = (km / (KM_PER_DEGREE * centre_lat.to_radians().cos().max(0.01))).min(360.0);
+    let wanted = km / (KM_PER_DEGREE * centre_lat.to_radians().cos().max(0.01));
+    // Whole columns round the circle, so no cell by the antimeridian is a narrow leftover.
+    let dlon = 360.0 / (360.0 / wanted).round().max(1.0);
     let col = ((lon + 180.0) / dlon).floor();
     let centre_lon = (-180.0 + (col + 0.5) * dlon).clamp(-180.0, 180.0);
     let round = |v: f64| (v * 1e6).round() / 1e6;
@@ -172,11 +174,11 @@ mod tests {
                 (clat - lat).abs() <= km / KM_PER_DEGREE / 2.0 + 1e-6,
                 "{lon} {lat} {km}"
             );
-            let dlon = km / (KM_PER_DEGREE * clat.to_radians().cos().max(0.01));
-            assert!(
-                (clon - lon).abs() <= dlon.min(360.0) / 2.0 + 1e-6,
-                "{lon} {lat} {km}"
-            );
+            let wanted = km / (KM_PER_DEGREE * clat.to_radians().cos().max(0.01));
+            let dlon = 360.0 / (360.0 / wanted).round().max(1.0);
+            assert!((clon - lon).abs() <= dlon / 2.0 + 1e-6, "{lon} {lat} {km}");
+            // Columns tile the circle: none is narrower than the others.
+            assert!(((360.0 / dlon) - (360.0 / dlon).round()).abs() < 1e-9);
             // Every point of the cell has the same centre.
             assert_eq!(grid_centre(clon, clat, km), (clon, clat));
         }

@@ -40,6 +40,8 @@ pub trait Record: Sized + Send + Sync + 'static {
     fn stamp(&mut self, at: DateTime<Utc>);
     /// A replacement keeps the identity of the record it replaces: its id and creation time.
     fn keep_identity(&mut self, old: &Self);
+    /// What a replacement (PUT) that does not say keeps of the record it replaces.
+    fn keep_on_replace(_draft: &mut Self::Draft, _old: &Self) {}
 
     /// The record with this id in a snapshot.
     fn get(snapshot: &Snapshot, id: i64) -> Option<&Self>;
@@ -91,6 +93,16 @@ impl Record for Incident {
 
     fn patched(&self, patch: &Value) -> Result<IncidentDraft, Vec<FieldError>> {
         IncidentDraft::from_feature(&editable::apply_patch(self, patch))
+    }
+
+    /// A PUT without `location_protection` keeps the level: a client that rebuilds a
+    /// Feature from scratch must not make a protected incident public by leaving it out
+    /// (only an explicit "exact" does).
+    fn keep_on_replace(draft: &mut IncidentDraft, old: &Incident) {
+        if draft.location_protection.is_none() {
+            draft.location_protection =
+                crate::model::protection::Level::parse(&old.location_protection).ok();
+        }
     }
 
     fn place(

@@ -174,8 +174,11 @@ impl Atlas {
         feature: &Value,
     ) -> Result<Written, AtlasError> {
         with_record!(kind, R => {
-            let draft = R::draft(feature, "").map_err(AtlasError::Invalid)?;
-            self.update::<R>(id, |_| Ok(draft))
+            let mut draft = R::draft(feature, "").map_err(AtlasError::Invalid)?;
+            self.update::<R>(id, |old| {
+                R::keep_on_replace(&mut draft, old);
+                Ok(draft)
+            })
         })
     }
 
@@ -373,10 +376,26 @@ impl Atlas {
         } else if base.public.is_some() || incidents.upserts.iter().any(|i| i.is_protected()) {
             let twins: Vec<Arc<Incident>> =
                 incidents.upserts.iter().map(super::public_twin).collect();
-            Some(Arc::new(
-                base.public_incidents()
-                    .with_changes(&twins, &incidents.removed),
-            ))
+            let public = base
+                .public_incidents()
+                .with_changes(&twins, &incidents.removed);
+            // A record already shown to the public that is protected now: its old point
+            // must leave the public view everywhere. Extents only widen on a change, so the
+            // public one is computed afresh (O(n), on these rare edits only), and pinned
+            // page sequences, which still show the old point, are forgotten.
+            let hidden = incidents.upserts.iter().any(|i| {
+                i.is_protected()
+                    && base
+                        .public_incidents()
+                        .get(i.id)
+                        .is_some_and(|old| (old.lon, old.lat) != (i.public_point()))
+            });
+            if hidden {
+                self.pages.forget_all();
+                Some(Arc::new(public.with_exact_extent()))
+            } else {
+                Some(Arc::new(public))
+            }
         } else {
             None
         };

@@ -148,11 +148,26 @@ impl Incident {
         self.public.is_some()
     }
 
+    /// Where anonymous callers see it: the public point when protected, else the true one.
+    pub fn public_point(&self) -> (f64, f64) {
+        match &self.public {
+            Some(p) => (p.location.longitude, p.location.latitude),
+            None => (self.lon, self.lat),
+        }
+    }
+
     /// The record anonymous callers get: the public point and place fields in place of the
     /// true ones; `None` when the incident is not protected (the record itself is public).
+    /// `placement` says how the public point was made (an anchor, or a grid cell), not how
+    /// the true one was: "gazetteer" on the truth would say it is some anchor in the area.
     pub fn public_record(&self) -> Option<Incident> {
         let p = &self.public.as_ref()?.location;
         let mut public = self.clone();
+        public.placement = if p.place_id.is_some() {
+            super::incident::Placement::Gazetteer
+        } else {
+            super::incident::Placement::Coordinates
+        };
         public.lon = p.longitude;
         public.lat = p.latitude;
         public.geo_precision = p.geo_precision;
