@@ -9,10 +9,9 @@ use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::api::{self, AppState};
-use crate::atlas::{self, features_to_drafts, Atlas};
+use crate::atlas::{self, Atlas};
 use crate::gazetteer::Gazetteer;
 use crate::io;
-use crate::model::IncidentDraft;
 use crate::store::{Location, Store};
 
 pub mod config_file;
@@ -372,14 +371,16 @@ fn import(args: ImportArgs) -> anyhow::Result<()> {
         std::fs::File::open(&args.file)
             .with_context(|| format!("cannot read {}", args.file.display()))
     };
-    // CSV is streamed from the file (a million rows need not sit in memory); the start of the
-    // file tells the formats apart when the extension does not.
+    // Both formats are streamed from the file (a million records need not sit in memory);
+    // the start of the file tells them apart when the extension does not: an object, or the
+    // record separator of a GeoJSON text sequence.
     let mut head = [0u8; 1024];
     let read = std::io::Read::read(&mut open()?, &mut head)
         .with_context(|| format!("cannot read {}", args.file.display()))?;
-    let looks_like_json = String::from_utf8_lossy(&head[..read])
-        .trim_start()
-        .starts_with('{');
+    let looks_like_json = head[..read]
+        .iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_some_and(|b| *b == b'{' || *b == 0x1e);
     let format = match args.format {
         ImportFormat::Auto => {
             let ext = args
@@ -390,7 +391,7 @@ fn import(args: ImportArgs) -> anyhow::Result<()> {
                 .to_ascii_lowercase();
             match ext.as_str() {
                 "csv" => ImportFormat::Csv,
-                "geojson" | "json" => ImportFormat::Geojson,
+                "geojson" | "json" | "geojsons" | "geojsonseq" => ImportFormat::Geojson,
                 _ if looks_like_json => ImportFormat::Geojson,
                 _ => ImportFormat::Csv,
             }
@@ -429,28 +430,19 @@ fn import(args: ImportArgs) -> anyhow::Result<()> {
                 progress,
             )
         }
-        _ => {
-            let text = std::fs::read_to_string(&args.file)
-                .with_context(|| format!("cannot read {}", args.file.display()))?;
-            let drafts = match features_to_drafts(&text) {
-                Ok(d) => d,
-                Err(errors) => {
-                    bar.finish_and_clear();
-                    return Err(rejected(&args.file, errors.iter().map(ToString::to_string)));
-                }
-            };
-            let mut named: Vec<(String, IncidentDraft)> = drafts
-                .into_iter()
-                .enumerate()
-                .map(|(n, d)| (format!("feature {n}"), d))
-                .collect();
-            let mut chunks = Vec::new();
-            while !named.is_empty() {
-                let rest = named.split_off(named.len().min(CHUNK));
-                chunks.push(std::mem::replace(&mut named, rest));
-            }
-            atlas::import::import(&mut store, &gazetteer, chunks.into_iter(), Ok, progress)
-        }
+        // GeoJSON (a FeatureCollection, a Feature or a text sequence) is streamed too: one
+        // thread finds the features, every worker parses and places them.
+        _ => atlas::import::import(
+            &mut store,
+            &gazetteer,
+            io::geojson_stream::chunks(open()?, CHUNK),
+            |chunk| {
+                chunk
+                    .map_err(|e| vec![e])
+                    .and_then(|chunk| io::geojson_stream::drafts(&chunk))
+            },
+            progress,
+        ),
     };
     bar.finish_and_clear();
     if let (true, false, Location::File(db)) = (result.is_err(), existed, &args.data.db) {

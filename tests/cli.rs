@@ -356,3 +356,75 @@ fn a_config_file_with_an_unknown_setting_or_a_bad_value_stops_start_up_naming_it
     assert!(!ok);
     assert!(err.contains("cannot read /nonexistent/atlas.toml"), "{err}");
 }
+
+/// GeoJSON is streamed feature by feature, as a FeatureCollection (its members in any order)
+/// or a GeoJSON text sequence, in chunks on every core: ids follow the file, and a bad
+/// feature in a late chunk, named by its place in the file, rolls everything back.
+#[test]
+fn geojson_imports_stream_collections_and_text_sequences() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (ok, geojson, _) = run(&[
+        "generate", "--count", "10000", "--format", "geojson", "--seed", "9",
+    ]);
+    assert!(ok);
+    let fc: serde_json::Value = serde_json::from_str(&geojson).unwrap();
+    let features = fc["features"].as_array().unwrap();
+    assert_eq!(features.len(), 10000);
+    let import = |name: &str, text: &str, db: &str| {
+        let file = tmp.path().join(name);
+        std::fs::write(&file, text).unwrap();
+        let db = tmp.path().join(db);
+        let (ok, _, err) = run(&[
+            "import",
+            file.to_str().unwrap(),
+            "--db",
+            db.to_str().unwrap(),
+        ]);
+        (ok, err, db)
+    };
+    let notes = |db: &std::path::Path| -> Vec<String> {
+        let (ok, out, _) = run(&["export", "--db", db.to_str().unwrap()]);
+        assert!(ok);
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        v["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["properties"]["notes"].as_str().unwrap_or("").to_owned())
+            .collect()
+    };
+    let wanted: Vec<String> = features
+        .iter()
+        .map(|f| f["properties"]["notes"].as_str().unwrap_or("").to_owned())
+        .collect();
+
+    // The features array first, the type after it: read all the same.
+    let reordered = format!(
+        r#"{{"features": {}, "name": "generated", "type": "FeatureCollection"}}"#,
+        fc["features"]
+    );
+    let (ok, err, db) = import("reordered.json", &reordered, "a.sqlite");
+    assert!(ok && err.contains("imported 10000 incidents"), "{err}");
+    assert_eq!(notes(&db), wanted, "ids follow the file's order");
+
+    // RFC 8142: each Feature after a record separator, detected from the first byte.
+    let seq: String = features.iter().map(|f| format!("\u{1e}{f}\n")).collect();
+    let (ok, err, db) = import("features.txt", &seq, "b.sqlite");
+    assert!(ok && err.contains("imported 10000 incidents"), "{err}");
+    assert_eq!(notes(&db), wanted);
+
+    // One bad feature near the end: named, and nothing is stored.
+    let mut broken = features.clone();
+    broken[9876]["properties"]["event_type"] = "Explosions".into();
+    let bad = serde_json::json!({"type": "FeatureCollection", "features": broken}).to_string();
+    let (ok, err, db) = import("bad.geojson", &bad, "c.sqlite");
+    assert!(!ok && err.contains("nothing imported"), "{err}");
+    assert!(
+        err.contains("/features/9876/properties/event_type"),
+        "{err}"
+    );
+    assert!(!db.exists(), "a rejected import leaves no database");
+    // A file cut short is refused the same way.
+    let (ok, err, _) = import("cut.geojson", &geojson[..geojson.len() / 2], "d.sqlite");
+    assert!(!ok && err.contains("not JSON"), "{err}");
+}

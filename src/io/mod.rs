@@ -3,6 +3,7 @@
 
 pub mod acled_csv;
 pub mod fgb;
+pub mod geojson_stream;
 pub mod plain_feature;
 pub mod wkt_csv;
 
