@@ -1,16 +1,13 @@
 //! Reading a large GeoJSON file feature by feature, in bounded memory: a FeatureCollection
 //! (its `features` array streamed element by element, whatever order its members come in),
 //! a single Feature, or a GeoJSON text sequence (RFC 8142: each Feature after an RS byte).
-//! A reader thread only finds where each feature's text begins and ends (`RawValue`); the
-//! import's workers parse them, so parsing runs on every core.
+//! A reader thread only finds where each feature's text begins and ends; the import's
+//! workers parse them, so parsing runs on every core.
 
-use std::fmt;
 use std::io::{BufRead, BufReader, Read};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 
-use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde_json::value::RawValue;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::model::FieldError;
 
@@ -18,7 +15,7 @@ use crate::model::FieldError;
 /// `/features/{n}`).
 pub struct Chunk {
     pub first: usize,
-    pub features: Vec<Box<RawValue>>,
+    pub features: Vec<String>,
 }
 
 /// RFC 8142's record separator.
@@ -71,14 +68,14 @@ impl Iterator for Receiving {
 struct Sender {
     tx: SyncSender<Result<Chunk, FieldError>>,
     size: usize,
-    chunk: Vec<Box<RawValue>>,
+    chunk: Vec<String>,
     first: usize,
     count: usize,
 }
 
 impl Sender {
     /// Takes one feature; false when the reader has gone.
-    fn push(&mut self, feature: Box<RawValue>) -> bool {
+    fn push(&mut self, feature: String) -> bool {
         self.chunk.push(feature);
         self.count += 1;
         if self.chunk.len() < self.size {
@@ -120,133 +117,217 @@ fn sequence(input: &mut impl BufRead, out: &mut Sender) -> Result<(), FieldError
         if text.trim().is_empty() {
             continue;
         }
-        let raw = RawValue::from_string(text.trim().to_owned()).map_err(|e| {
-            FieldError::new(format!("/features/{}", out.count), format!("not JSON: {e}"))
-        })?;
-        if !out.push(raw) {
+        if !out.push(text.trim().to_owned()) {
             return Ok(());
         }
     }
 }
 
-/// A FeatureCollection, or a single Feature.
-fn collection(input: impl Read, out: &mut Sender) -> Result<(), FieldError> {
-    let mut de = serde_json::Deserializer::from_reader(input);
-    let found = TopLevel { out }
-        .deserialize(&mut de)
-        .and_then(|found| de.end().map(|()| found))
-        .map_err(|e| FieldError::new("", format!("not JSON: {e}")))?;
-    match found {
-        Found::Stopped | Found::Features => Ok(()),
-        // A lone Feature: small, kept whole, and imported as one.
-        Found::Other(members) if members.get("type") == Some(&Value::from("Feature")) => {
-            let text = Value::Object(members).to_string();
-            let raw = RawValue::from_string(text)
-                .map_err(|e| FieldError::new("", format!("not JSON: {e}")))?;
-            out.push(raw);
-            Ok(())
+/// A lone Feature is kept whole (it has no array to stream); beyond this it is refused.
+const MAX_LONE_FEATURE: usize = 64 << 20;
+
+/// A FeatureCollection, or a single Feature: a byte scanner (strings and nesting only, no
+/// parsing) finds each element of the top-level `features` array and hands its text on.
+/// Serde's reader, byte by byte through `io::Bytes`, took most of an import's time here.
+fn collection(mut input: impl Read, out: &mut Sender) -> Result<(), FieldError> {
+    let mut scan = Scan::default();
+    let mut block = vec![0u8; 1 << 20];
+    loop {
+        let n = match input.read(&mut block) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(FieldError::new("", format!("cannot read: {e}"))),
+        };
+        for &b in &block[..n] {
+            match scan.byte(b)? {
+                Step::Go => {}
+                Step::Element(text) => {
+                    let at = out.count;
+                    let text = String::from_utf8(text)
+                        .map_err(|_| FieldError::new(format!("/features/{at}"), "not UTF-8"))?;
+                    if !out.push(text) {
+                        return Ok(());
+                    }
+                }
+            }
         }
-        Found::Other(members) if members.get("type") == Some(&Value::from("FeatureCollection")) => {
-            Err(FieldError::new(
+    }
+    scan.end(out)
+}
+
+/// Where the scanner is in the top-level object.
+#[derive(Default, PartialEq)]
+enum Member {
+    /// Before the top-level object's `{`.
+    #[default]
+    Start,
+    /// Reading a member's name (a string at depth 1).
+    Name,
+    /// Between a name and its value.
+    Colon,
+    /// In a member's value.
+    Value,
+    /// In the `features` array.
+    Features,
+    /// After the top-level object's `}`.
+    Done,
+}
+
+#[derive(Default)]
+struct Scan {
+    depth: usize,
+    in_string: bool,
+    escaped: bool,
+    member: Member,
+    /// The name of the member being read or valued.
+    name: Vec<u8>,
+    /// Whether `features` was found (and streamed).
+    streamed: bool,
+    /// The element of `features` being read.
+    element: Vec<u8>,
+    /// The whole text while no `features` has been seen: a lone Feature, kept to import.
+    whole: Option<Vec<u8>>,
+    offset: usize,
+}
+
+enum Step {
+    Go,
+    Element(Vec<u8>),
+}
+
+impl Scan {
+    fn fail(&self, why: &str) -> FieldError {
+        FieldError::new("", format!("not JSON: {why} at byte {}", self.offset))
+    }
+
+    fn byte(&mut self, b: u8) -> Result<Step, FieldError> {
+        self.offset += 1;
+        if let Some(whole) = &mut self.whole {
+            if whole.len() >= MAX_LONE_FEATURE {
+                return Err(FieldError::new(
+                    "",
+                    "expected a FeatureCollection: no features array in the first 64 MB",
+                ));
+            }
+            whole.push(b);
+        }
+        let in_features = self.member == Member::Features && self.depth >= 2;
+        if in_features
+            && (self.depth > 2
+                || !(b == b',' || b == b']' || b.is_ascii_whitespace())
+                || self.in_string)
+        {
+            self.element.push(b);
+        }
+        if self.in_string {
+            if self.escaped {
+                self.escaped = false;
+            } else if b == b'\\' {
+                self.escaped = true;
+            } else if b == b'"' {
+                self.in_string = false;
+                if self.member == Member::Name && self.depth == 1 {
+                    self.member = Member::Colon;
+                }
+            } else if self.member == Member::Name && self.depth == 1 {
+                self.name.push(b);
+            }
+            return Ok(Step::Go);
+        }
+        match b {
+            b'"' => {
+                self.in_string = true;
+                if self.depth == 1 && self.member == Member::Name {
+                    self.name.clear();
+                }
+            }
+            b'{' | b'[' => {
+                if self.member == Member::Start {
+                    if b != b'{' {
+                        return Err(FieldError::new(
+                            "/type",
+                            "expected a GeoJSON Feature or FeatureCollection",
+                        ));
+                    }
+                    self.member = Member::Name;
+                    self.whole = Some(vec![b]);
+                } else if self.depth == 1 && self.member == Member::Value {
+                    if b == b'[' && self.name == b"features" && !self.streamed {
+                        self.member = Member::Features;
+                        self.streamed = true;
+                        // A collection is streamed, never kept whole.
+                        self.whole = None;
+                    }
+                } else if self.member == Member::Done {
+                    return Err(self.fail("more after the end"));
+                }
+                self.depth += 1;
+            }
+            b'}' | b']' => {
+                if self.depth == 0 {
+                    return Err(self.fail("an unmatched bracket"));
+                }
+                self.depth -= 1;
+                if self.member == Member::Features && self.depth == 2 {
+                    // An object or array element ended.
+                    return Ok(Step::Element(std::mem::take(&mut self.element)));
+                }
+                if self.member == Member::Features && self.depth == 1 {
+                    // The features array ended; a scalar element may end with it.
+                    let last = std::mem::take(&mut self.element);
+                    self.member = Member::Value;
+                    if !last.iter().all(u8::is_ascii_whitespace) {
+                        return Ok(Step::Element(last));
+                    }
+                } else if self.depth == 0 {
+                    self.member = Member::Done;
+                }
+            }
+            b':' if self.depth == 1 && self.member == Member::Colon => self.member = Member::Value,
+            b',' if self.depth == 1 => self.member = Member::Name,
+            b',' if self.depth == 2 && self.member == Member::Features => {
+                // A scalar element (not a Feature: its parse will say so) ends here.
+                let text = std::mem::take(&mut self.element);
+                if !text.is_empty() {
+                    return Ok(Step::Element(text));
+                }
+            }
+            _ if b.is_ascii_whitespace() => {}
+            _ if self.member == Member::Start || self.member == Member::Done => {
+                return Err(self.fail("not an object"));
+            }
+            _ => {}
+        }
+        Ok(Step::Go)
+    }
+
+    /// At the end of the input: a complete object, streamed or a lone Feature.
+    fn end(self, out: &mut Sender) -> Result<(), FieldError> {
+        if self.member != Member::Done || self.in_string {
+            return Err(self.fail("the text ends early"));
+        }
+        if self.streamed {
+            return Ok(());
+        }
+        let text = String::from_utf8(self.whole.unwrap_or_default())
+            .map_err(|_| FieldError::new("", "not UTF-8"))?;
+        let value: Value = serde_json::from_str(&text)
+            .map_err(|e| FieldError::new("", format!("not JSON: {e}")))?;
+        match value.get("type").and_then(Value::as_str) {
+            Some("Feature") => {
+                out.push(text);
+                Ok(())
+            }
+            Some("FeatureCollection") => Err(FieldError::new(
                 "/features",
                 "expected an array of Features",
-            ))
+            )),
+            _ => Err(FieldError::new(
+                "/type",
+                "expected a GeoJSON Feature or FeatureCollection",
+            )),
         }
-        Found::Other(_) => Err(FieldError::new(
-            "/type",
-            "expected a GeoJSON Feature or FeatureCollection",
-        )),
-    }
-}
-
-/// What the top-level object held.
-enum Found {
-    /// A `features` array, streamed.
-    Features,
-    /// The reader went away part-way.
-    Stopped,
-    /// No `features`: every member, to tell a lone Feature from an error.
-    Other(Map<String, Value>),
-}
-
-struct TopLevel<'a> {
-    out: &'a mut Sender,
-}
-
-impl<'de> DeserializeSeed<'de> for TopLevel<'_> {
-    type Value = Found;
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Found, D::Error> {
-        d.deserialize_map(self)
-    }
-}
-
-impl<'de> Visitor<'de> for TopLevel<'_> {
-    type Value = Found;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a GeoJSON FeatureCollection or Feature object")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Found, A::Error> {
-        let mut members = Map::new();
-        let mut features = None;
-        let mut kind: Option<String> = None;
-        while let Some(key) = map.next_key::<String>()? {
-            match key.as_str() {
-                "features" if features.is_none() => {
-                    features = Some(map.next_value_seed(Features {
-                        out: &mut *self.out,
-                    })?);
-                }
-                "type" => {
-                    let v: Value = map.next_value()?;
-                    kind = v.as_str().map(str::to_owned);
-                    members.insert(key, v);
-                }
-                // A lone Feature's members are kept (it is one small object); a collection's
-                // other members (name, crs, bbox) are skipped unread once features began.
-                _ if features.is_none() => {
-                    members.insert(key, map.next_value()?);
-                }
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
-        }
-        Ok(match features {
-            Some(true) if kind.as_deref() != Some("Feature") => Found::Features,
-            Some(false) => Found::Stopped,
-            _ => Found::Other(members),
-        })
-    }
-}
-
-/// The `features` array: each element handed on as it is read. True when read to its end.
-struct Features<'a> {
-    out: &'a mut Sender,
-}
-
-impl<'de> DeserializeSeed<'de> for Features<'_> {
-    type Value = bool;
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
-        d.deserialize_seq(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Features<'_> {
-    type Value = bool;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("an array of Features")
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<bool, A::Error> {
-        while let Some(feature) = seq.next_element::<Box<RawValue>>()? {
-            if !self.out.push(feature) {
-                return Ok(false);
-            }
-        }
-        Ok(true)
     }
 }
 
@@ -262,14 +343,15 @@ pub fn drafts(
     let mut errors = Vec::new();
     for (k, raw) in chunk.features.iter().enumerate() {
         let at = format!("/features/{}", chunk.first + k);
-        if crate::json_depth::check_text(raw.get().as_bytes(), MAX_FEATURE_DEPTH).is_err() {
+        // Depth first: nothing recursive may walk an absurdly nested feature.
+        if crate::json_depth::check_text(raw.as_bytes(), MAX_FEATURE_DEPTH).is_err() {
             errors.push(FieldError::new(
                 at,
                 format!("nested deeper than {MAX_FEATURE_DEPTH} levels of JSON arrays and objects"),
             ));
             continue;
         }
-        let parsed = serde_json::from_str::<Value>(raw.get())
+        let parsed = serde_json::from_str::<Value>(raw)
             .map_err(|e| vec![FieldError::new(at.clone(), format!("not JSON: {e}"))])
             .and_then(|v| crate::model::IncidentDraft::from_feature_at(&v, &at));
         match parsed {
@@ -291,13 +373,8 @@ mod tests {
     fn read(text: &str, size: usize) -> Result<Vec<(usize, Vec<String>)>, String> {
         chunks(std::io::Cursor::new(text.as_bytes().to_vec()), size)
             .map(|c| {
-                c.map(|c| {
-                    (
-                        c.first,
-                        c.features.iter().map(|f| f.get().to_owned()).collect(),
-                    )
-                })
-                .map_err(|e| e.to_string())
+                c.map(|c| (c.first, c.features.clone()))
+                    .map_err(|e| e.to_string())
             })
             .collect()
     }
@@ -340,12 +417,35 @@ mod tests {
             "{err}"
         );
         let err = read(r#"{"type":"FeatureCollection","features":3}"#, 10).unwrap_err();
-        assert!(err.contains("not JSON"), "{err}");
-        let err = read("\u{1e}{\"a\":1}\n\u{1e}{\"a\"\n", 10).unwrap_err();
+        assert!(err.contains("expected an array of Features"), "{err}");
+        // Brackets inside strings do not count; a record that is not JSON is named when parsed.
+        let got = read(
+            r#"{"features":[{"a":"]}[,"},{"b":"\"}"}],"type":"FeatureCollection"}"#,
+            10,
+        )
+        .unwrap();
+        assert_eq!(got[0].1, vec![r#"{"a":"]}[,"}"#, r#"{"b":"\"}"}"#]);
+        let chunk = chunks(
+            std::io::Cursor::new(b"\x1e{\"a\":1}\n\x1e{\"a\"\n".to_vec()),
+            10,
+        )
+        .next()
+        .expect("a chunk")
+        .expect("found");
+        let errors = drafts(&chunk).err().expect("refused");
         assert!(
-            err.contains("/features/1") && err.contains("not JSON"),
-            "{err}"
+            errors.iter().any(
+                |e| e.to_string().contains("/features/1") && e.to_string().contains("not JSON")
+            ),
+            "{errors:?}"
         );
+        for bad in [
+            r#"{"type":"FeatureCollection","features":[{"a":1}"#,
+            r#"["#,
+            r#"{"a":1}}"#,
+        ] {
+            assert!(read(bad, 10).is_err(), "{bad}");
+        }
         // Nesting far beyond any Feature is found (without recursing) and refused, naming the
         // feature, before anything recursive parses it.
         let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
