@@ -199,7 +199,7 @@ pub struct ServeArgs {
     #[arg(long, env = "ATLAS_TOKENS", value_name = "PATH")]
     pub tokens: Option<PathBuf>,
     /// An online XYZ tile layer the map viewer draws over its offline base map, e.g.
-    /// 'https://tile.openstreetmap.org/{z}/{x}/{y}.png'; none by default (the viewer loads
+    /// 'https://tiles.example.org/{z}/{x}/{y}.png'; none by default (the viewer loads
     /// nothing from outside this server unless this is set).
     #[arg(long, env = "ATLAS_BASEMAP", value_name = "URL-TEMPLATE")]
     pub basemap: Option<String>,

@@ -9,7 +9,7 @@ use std::time::Instant;
 use actix_web::body::{BodySize, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
-use actix_web::web;
+use actix_web::{web, HttpMessage};
 
 use super::AppState;
 
@@ -24,22 +24,17 @@ pub async fn access_log(
     // skip the clock and the copies.
     let logged =
         enabled || tracing::enabled!(target: "incident_atlas::access", tracing::Level::DEBUG);
-    let request = logged.then(|| {
-        let state = req.app_data::<web::Data<AppState>>();
-        let caller = state
-            .and_then(|s| super::auth::caller(req.request(), s).ok().flatten())
-            .map(|t| t.name.clone());
-        (
-            Instant::now(),
-            req.method().clone(),
-            req.path().to_owned(),
-            caller,
-        )
-    });
+    let request = logged.then(|| (Instant::now(), req.method().clone(), req.path().to_owned()));
     let res = next.call(req).await?;
-    let Some((started, method, path, caller)) = request else {
+    let Some((started, method, path)) = request else {
         return Ok(res);
     };
+    // The holder's name, as the token check inside found it (see `auth::Caller`).
+    let caller = res
+        .request()
+        .extensions()
+        .get::<super::auth::Caller>()
+        .map(|c| c.0.name.clone());
     let status = res.status().as_u16();
     // Streamed bodies have no size up front; they log as null.
     let bytes = match res.response().body().size() {

@@ -3,7 +3,7 @@
 //! so that a misconfigured client learns it rather than being served as anonymous.
 
 use actix_web::http::header;
-use actix_web::HttpRequest;
+use actix_web::{HttpMessage, HttpRequest};
 
 use super::problem::ApiError;
 use super::AppState;
@@ -29,10 +29,15 @@ pub fn caller<'a>(req: &HttpRequest, state: &'a AppState) -> Result<Option<&'a T
         .ok_or_else(|| ApiError::Unauthorized("the bearer token is not valid".into()))
 }
 
+/// The valid token of a request, found once by `reject_bad_tokens` and kept in the
+/// request's extensions, so later readers (views, the access log) do not hash it again.
+#[derive(Clone)]
+pub struct Caller(pub Token);
+
 /// Whether the caller may see protected incidents' true locations: any valid token may
 /// (reader-exact and editor); anonymous callers may not.
-pub fn sees_exact(req: &HttpRequest, state: &AppState) -> bool {
-    matches!(caller(req, state), Ok(Some(_)))
+pub fn sees_exact(req: &HttpRequest) -> bool {
+    req.extensions().contains::<Caller>()
 }
 
 /// The caller, who must be an editor.
@@ -68,9 +73,16 @@ pub async fn reject_bad_tokens(
         .is_some_and(|s| !s.tokens.is_empty());
     if with_token && has_tokens {
         if let Some(state) = req.app_data::<actix_web::web::Data<AppState>>() {
-            if let Err(e) = caller(req.request(), state) {
-                let res = actix_web::ResponseError::error_response(&e);
-                return Ok(req.into_response(res));
+            match caller(req.request(), state) {
+                Err(e) => {
+                    let res = actix_web::ResponseError::error_response(&e);
+                    return Ok(req.into_response(res));
+                }
+                Ok(Some(token)) => {
+                    let token = token.clone();
+                    req.extensions_mut().insert(Caller(token));
+                }
+                Ok(None) => {}
             }
         }
     }

@@ -73,7 +73,7 @@ pub async fn changes(
     let (after, limit) = (request.after, request.limit);
     // One more than asked, to tell whether more follow.
     let entries = read(feed, after, limit.saturating_add(1)).await?;
-    let exact = super::auth::sees_exact(&req, &state);
+    let exact = super::auth::sees_exact(&req);
     let entries = entries
         .into_iter()
         .map(|e| changes::for_caller(e, exact))
@@ -130,7 +130,7 @@ fn live(
     let (tx, rx) = mpsc::channel(QUEUE);
     // Subscribed before the replay starts, so nothing falls between the two.
     let broadcast = state.atlas.subscribe();
-    let exact = super::auth::sees_exact(req, state);
+    let exact = super::auth::sees_exact(req);
     let state = state.clone();
     actix_web::rt::spawn(async move {
         let _permit = permit;

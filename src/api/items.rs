@@ -62,7 +62,7 @@ pub async fn items(
     )?;
     let format = format::negotiate(&req, request.query.pairs(), format::ITEMS)?;
     let base = base_url(&req, &state);
-    let exact = super::auth::sees_exact(&req, &state);
+    let exact = super::auth::sees_exact(&req);
     let page = items::items(&state.atlas, c, &mut request, format, &base, exact)?;
     let mut res = match format {
         Format::Html => html_response(items_page(&page, &request, &base)),

@@ -145,7 +145,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 /// The newest snapshot as the caller may see it: with true locations for a token holder,
 /// else its public view (see `Snapshot::view`). Every read goes through here.
 pub fn snapshot(req: &HttpRequest, state: &AppState) -> Arc<Snapshot> {
-    state.atlas.snapshot().view(auth::sees_exact(req, state))
+    state.atlas.snapshot().view(auth::sees_exact(req))
 }
 
 /// The collection `id` of the newest snapshot as the caller sees it, or a 404 listing those

@@ -65,7 +65,7 @@ pub async fn search(
     let base = base_url(&req, &state);
     // from_search_body accepted only an object.
     let members = body.as_object().cloned().unwrap_or_default();
-    let exact = super::auth::sees_exact(&req, &state);
+    let exact = super::auth::sees_exact(&req);
     let page = items::search(&state.atlas, c, &mut request, &members, &base, exact)?;
     Ok(collection_response(
         page.to_geojson(&request.output),

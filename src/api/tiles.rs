@@ -229,7 +229,7 @@ pub async fn tile(
     let (cid, tms, z, row, col) = path.into_inner();
     // One snapshot for the collection and the cache's version, so a tile is never kept
     // under a newer snapshot than it was rendered from.
-    let exact = super::auth::sees_exact(&req, &state);
+    let exact = super::auth::sees_exact(&req);
     let snap = state.atlas.snapshot().view(exact);
     let c = match snap.collection(&cid) {
         Some(c) => c,

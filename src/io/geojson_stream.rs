@@ -432,7 +432,7 @@ mod tests {
         .next()
         .expect("a chunk")
         .expect("found");
-        let errors = drafts(&chunk).err().expect("refused");
+        let errors = drafts(&chunk).expect_err("refused");
         assert!(
             errors.iter().any(
                 |e| e.to_string().contains("/features/1") && e.to_string().contains("not JSON")
@@ -454,7 +454,7 @@ mod tests {
             .next()
             .expect("a chunk")
             .expect("found, not parsed");
-        let errors = drafts(&chunk).err().expect("refused");
+        let errors = drafts(&chunk).expect_err("refused");
         let deep_error = errors
             .iter()
             .find(|e| e.to_string().contains("/features/1"));

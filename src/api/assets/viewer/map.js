@@ -429,11 +429,10 @@
   }
 
   var incidentRequest = null;
-  var lastMatched = 0;
   function loadIncidents() {
     if (incidentRequest) incidentRequest.abort();
     if (!state.types.length) {
-      cluster.clearLayers(); markers = {}; lastMatched = 0; finishLoad(0, 0);
+      cluster.clearLayers(); markers = {}; finishLoad(0, 0);
       return Promise.resolve();
     }
     incidentRequest = new AbortController();
@@ -451,11 +450,10 @@
         list.push(m);
       });
       cluster.addLayers(list);
-      lastMatched = fc.numberMatched !== undefined ? fc.numberMatched : list.length;
       // The page now holds everything up to the snapshot it was cut from: follow from there
       // (a stream reopened for new filters need not replay what this fetch already has).
       if (fc.cursor !== undefined && (atlas.cursor === null || fc.cursor > atlas.cursor)) atlas.cursor = fc.cursor;
-      finishLoad(list.length, lastMatched);
+      finishLoad(list.length, fc.numberMatched !== undefined ? fc.numberMatched : list.length);
     }).catch(ignoreAbort);
   }
 
@@ -651,7 +649,6 @@
     markers[id] = m;
     cluster.addLayer(m);
     highlight(m);
-    if (!old) lastMatched += 1;
     toast((op === 'create' ? 'New: ' : 'Updated: ') + f.properties.event_type + ', ' +
       (f.properties.location || f.properties.place_id || '') + ', ' + day);
     atlas.changed();
