@@ -16,6 +16,9 @@ use crate::model::FieldError;
 pub struct Chunk {
     pub first: usize,
     pub features: Vec<String>,
+    /// Whether the scanner already held each feature to `MAX_FEATURE_DEPTH` (a collection's
+    /// elements are; a text sequence's records are checked when parsed).
+    pub depth_checked: bool,
 }
 
 /// RFC 8142's record separator.
@@ -36,6 +39,7 @@ pub fn chunks<R: Read + Send + 'static>(
             chunk: Vec::new(),
             first: 0,
             count: 0,
+            depth_checked: false,
         };
         let result = match input.fill_buf() {
             Ok(head) if head.iter().find(|b| !b.is_ascii_whitespace()) == Some(&RS) => {
@@ -71,6 +75,7 @@ struct Sender {
     chunk: Vec<String>,
     first: usize,
     count: usize,
+    depth_checked: bool,
 }
 
 impl Sender {
@@ -88,7 +93,14 @@ impl Sender {
         let features = std::mem::take(&mut self.chunk);
         let first = self.first;
         self.first = self.count;
-        self.tx.send(Ok(Chunk { first, features })).is_ok()
+        let depth_checked = self.depth_checked;
+        self.tx
+            .send(Ok(Chunk {
+                first,
+                features,
+                depth_checked,
+            }))
+            .is_ok()
     }
 
     fn flush(&mut self) {
@@ -132,6 +144,7 @@ const MAX_LONE_FEATURE: usize = 64 << 20;
 fn collection(mut input: impl Read, out: &mut Sender) -> Result<(), FieldError> {
     let mut scan = Scan::default();
     let mut block = vec![0u8; 1 << 20];
+    out.depth_checked = true;
     loop {
         let n = match input.read(&mut block) {
             Ok(0) => break,
@@ -139,8 +152,20 @@ fn collection(mut input: impl Read, out: &mut Sender) -> Result<(), FieldError> 
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(FieldError::new("", format!("cannot read: {e}"))),
         };
-        for &b in &block[..n] {
-            match scan.byte(b)? {
+        let mut rest = &block[..n];
+        while !rest.is_empty() {
+            // Inside a feature, runs of bytes that change nothing are copied whole.
+            rest = &rest[scan.copy_inert(rest)..];
+            let Some((&b, after)) = rest.split_first() else {
+                break;
+            };
+            rest = after;
+            let step = scan.byte(b)?;
+            if scan.member == Member::Features && scan.depth > MAX_FEATURE_DEPTH + 2 {
+                // Refused as soon as it is found: nothing is kept or parsed of it.
+                return Err(too_deep(out.count));
+            }
+            match step {
                 Step::Go => {}
                 Step::Element(text) => {
                     let at = out.count;
@@ -199,6 +224,27 @@ enum Step {
 impl Scan {
     fn fail(&self, why: &str) -> FieldError {
         FieldError::new("", format!("not JSON: {why} at byte {}", self.offset))
+    }
+
+    /// Inside an element of `features` (its object or array, or a string), copies the
+    /// leading bytes of `bytes` that cannot end a string or change the nesting, and returns
+    /// how many: `byte` would only have appended them one by one. Most of a file is these.
+    #[inline]
+    fn copy_inert(&mut self, bytes: &[u8]) -> usize {
+        if self.member != Member::Features || self.depth < 3 || self.escaped {
+            return 0;
+        }
+        let n = if self.in_string {
+            memchr::memchr2(b'"', b'\\', bytes).unwrap_or(bytes.len())
+        } else {
+            bytes
+                .iter()
+                .position(|b| matches!(b, b'"' | b'{' | b'}' | b'[' | b']'))
+                .unwrap_or(bytes.len())
+        };
+        self.element.extend_from_slice(&bytes[..n]);
+        self.offset += n;
+        n
     }
 
     fn byte(&mut self, b: u8) -> Result<Step, FieldError> {
@@ -334,6 +380,13 @@ impl Scan {
 /// Nesting allowed in one imported feature (as in a request body).
 pub const MAX_FEATURE_DEPTH: usize = 100;
 
+fn too_deep(feature: usize) -> FieldError {
+    FieldError::new(
+        format!("/features/{feature}"),
+        format!("nested deeper than {MAX_FEATURE_DEPTH} levels of JSON arrays and objects"),
+    )
+}
+
 /// The drafts of a chunk's features, parsed on the caller's thread; every problem of the
 /// chunk, each naming its feature.
 pub fn drafts(
@@ -344,11 +397,10 @@ pub fn drafts(
     for (k, raw) in chunk.features.iter().enumerate() {
         let at = format!("/features/{}", chunk.first + k);
         // Depth first: nothing recursive may walk an absurdly nested feature.
-        if crate::json_depth::check_text(raw.as_bytes(), MAX_FEATURE_DEPTH).is_err() {
-            errors.push(FieldError::new(
-                at,
-                format!("nested deeper than {MAX_FEATURE_DEPTH} levels of JSON arrays and objects"),
-            ));
+        if !chunk.depth_checked
+            && crate::json_depth::check_text(raw.as_bytes(), MAX_FEATURE_DEPTH).is_err()
+        {
+            errors.push(too_deep(chunk.first + k));
             continue;
         }
         let parsed = serde_json::from_str::<Value>(raw)
@@ -450,18 +502,30 @@ mod tests {
         // feature, before anything recursive parses it.
         let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
         let fc = format!(r#"{{"type":"FeatureCollection","features":[{{"a":1}},{deep}]}}"#);
-        let chunk = chunks(std::io::Cursor::new(fc.into_bytes()), 10)
+        let err = read(&fc, 10).expect_err("refused while scanning");
+        assert!(
+            err.contains("/features/1") && err.contains("nested deeper than 100"),
+            "{err}"
+        );
+        // Exactly the limit is allowed; a text sequence's records are checked when parsed.
+        let at_limit = format!("{}{}", "[".repeat(99), "]".repeat(99));
+        let fc = format!(r#"{{"features":[{{"a":{at_limit}}}],"type":"FeatureCollection"}}"#);
+        assert_eq!(read(&fc, 10).expect("scanned")[0].1.len(), 1);
+        let over = format!("{}{}", "[".repeat(100), "]".repeat(100));
+        let fc = format!(r#"{{"features":[{{"a":{over}}}],"type":"FeatureCollection"}}"#);
+        assert!(read(&fc, 10)
+            .expect_err("one level too deep")
+            .contains("/features/0"));
+        let seq = format!("\u{1e}{{\"a\":1}}\n\u{1e}{deep}\n");
+        let chunk = chunks(std::io::Cursor::new(seq.into_bytes()), 10)
             .next()
             .expect("a chunk")
             .expect("found, not parsed");
         let errors = drafts(&chunk).expect_err("refused");
-        let deep_error = errors
-            .iter()
-            .find(|e| e.to_string().contains("/features/1"));
         assert!(
-            deep_error.is_some_and(|e| e.to_string().contains("nested deeper than 100")),
-            "{}",
-            errors.len()
+            errors.iter().any(|e| e.to_string().contains("/features/1")
+                && e.to_string().contains("nested deeper than 100")),
+            "{errors:?}"
         );
     }
 }
