@@ -35,6 +35,7 @@ pub fn import<C: Send>(
     drafts_of: impl Fn(C) -> Drafts + Sync,
     progress: impl Fn(usize),
 ) -> Result<usize, ImportError> {
+    store.prepare_bulk_load()?;
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
     let now = Utc::now();
     let mut problems: Vec<String> = Vec::new();
@@ -80,6 +81,10 @@ pub fn import<C: Send>(
             });
         }
         drop(done_tx);
+        // Stored incidents are freed on a thread of their own: the writer is the import's
+        // critical path, and freeing a million records showed as 5% of its time.
+        let (freed_tx, freed_rx) = sync_channel::<Vec<crate::model::Incident>>(workers * 2);
+        scope.spawn(move || freed_rx.into_iter().for_each(drop));
         store.write(|w| {
             // Chunks finish out of order; store them in input order (ids follow the file).
             let mut waiting = BTreeMap::new();
@@ -94,6 +99,8 @@ pub fn import<C: Send>(
                             w.insert_incidents(&mut incidents)?;
                             stored += incidents.len();
                             progress(stored);
+                            // The freeing thread ends only with the scope: it is there.
+                            let _ = freed_tx.send(incidents);
                         }
                         Ok(_) => {}
                         Err(es) => problems.extend(es),

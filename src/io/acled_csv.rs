@@ -196,7 +196,12 @@ pub fn drafts_from(
             };
             props.insert(name.to_owned(), json);
         }
-        let feature = serde_json::json!({"type": "Feature", "geometry": null, "properties": props});
+        // Built in place: `json!` would copy `props` through its serializer.
+        let mut feature = Map::with_capacity(3);
+        feature.insert("type".into(), Value::String("Feature".into()));
+        feature.insert("geometry".into(), Value::Null);
+        feature.insert("properties".into(), Value::Object(props));
+        let feature = Value::Object(feature);
         match IncidentDraft::from_feature(&feature) {
             Ok(d) => drafts.push((at, d)),
             Err(es) => errors.extend(es.into_iter().map(|mut e| {

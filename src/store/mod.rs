@@ -102,6 +102,10 @@ pub(crate) trait Backend: Send {
     /// Starts a transaction that holds the feed's head: no other writer, in this process or
     /// any other, commits until it ends.
     fn begin(&mut self) -> Result<Box<dyn Transaction + '_>, StoreError>;
+    /// Readies the store for one transaction of very many inserts (a bulk import).
+    fn prepare_bulk_load(&mut self) -> Result<(), StoreError> {
+        Ok(())
+    }
 }
 
 /// Reads of the feed that may run on any thread, beside the writer.
@@ -207,6 +211,13 @@ impl Store {
 
     pub fn location(&self) -> &Location {
         &self.location
+    }
+
+    /// Readies the store for a bulk import's one large transaction (SQLite: a page cache
+    /// that holds the growing tables' hot pages, instead of spilling them to the WAL and
+    /// reading them back).
+    pub fn prepare_bulk_load(&mut self) -> Result<(), StoreError> {
+        self.backend.prepare_bulk_load()
     }
 
     pub fn schema_version(&self) -> Result<usize, StoreError> {

@@ -14,6 +14,7 @@ use super::feed::{collection_of, kind_of, Change, FeedEntry, Head, Op, Stored};
 use super::record_row::{self, Cells, Interner};
 use super::{Backend, FeedRead, StoreError, Transaction};
 use crate::collection::RecordKind;
+use crate::model::cell::Cell;
 use crate::model::displacement::DisplacementReport;
 use crate::model::Incident;
 
@@ -226,6 +227,11 @@ impl Backend for SqliteStore {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    fn prepare_bulk_load(&mut self) -> Result<(), StoreError> {
+        // 32 MiB (negative: KiB) instead of SQLite's 2 MiB.
+        Ok(self.conn.pragma_update(None, "cache_size", -32768)?)
+    }
+
     fn feed_reader(&self) -> Result<Arc<dyn FeedRead>, StoreError> {
         let Some(path) = self.conn.path().filter(|p| !p.is_empty()) else {
             return Err(StoreError::Commit(
@@ -387,8 +393,12 @@ impl Transaction for SqliteTx<'_> {
     }
 
     fn insert_incidents(&mut self, batch: &mut [Incident]) -> Result<(), StoreError> {
+        // One statement for the batch: looking the cached one up by its text per row showed
+        // in an import's profile.
+        let mut stmt = self.tx.prepare_cached(&columns::INCIDENT.insert)?;
         for i in batch {
-            i.id = self.put_incident(None, i)?;
+            stmt.execute(columns::INCIDENT.params(None, i))?;
+            i.id = self.tx.last_insert_rowid();
         }
         Ok(())
     }
@@ -458,7 +468,7 @@ impl Transaction for SqliteTx<'_> {
                 collection_of(c.kind),
                 c.id,
                 c.op.as_str(),
-                c.at
+                Cell::from(c.at)
             ])?;
         }
         Ok(())
