@@ -298,13 +298,12 @@ impl Collection for IncidentIndex {
 /// Incidents just written, served from the values the write returned.
 impl FeatureSource for Vec<Arc<Incident>> {
     fn write_feature(&self, hit: &Hit, output: &FeatureOutput, out: &mut Vec<u8>) {
-        let feature = IncidentFeature {
+        IncidentFeature {
             incident: &self[hit.index],
             distance_m: hit.distance_m,
             output,
-        };
-        // Writing plain fields into a Vec cannot fail.
-        serde_json::to_writer(out, &feature).expect("incident serialises");
+        }
+        .write_json(out)
     }
 
     fn feature_id(&self, hit: &Hit) -> String {
@@ -329,13 +328,12 @@ impl FeatureSource for IncidentIndex {
             return;
         };
         let write = |out: &mut Vec<u8>| {
-            let feature = IncidentFeature {
+            IncidentFeature {
                 incident,
                 distance_m: hit.distance_m,
                 output,
-            };
-            // Writing plain fields into a Vec cannot fail.
-            serde_json::to_writer(out, &feature).expect("incident serialises");
+            }
+            .write_json(out)
         };
         // The plain form (no distance, CRS84, every property) is what maps ask for again
         // and again: keep it.

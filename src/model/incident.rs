@@ -249,11 +249,11 @@ impl<W: Fn(&str) -> bool> Serialize for IncidentProperties<'_, W> {
 }
 
 /// The property the request supplies (with near / nearest); it is written last.
-const DISTANCE: &str = "distance_m";
+pub(super) const DISTANCE: &str = "distance_m";
 
 /// The properties read from the incident, in the order they are written: a plain array, so
 /// writing a Feature looks nothing up.
-const WRITTEN: [(&str, Reader); field::count(FIELDS, Places::PROPERTY) - 1] = {
+pub(super) const WRITTEN: [(&str, Reader); field::count(FIELDS, Places::PROPERTY) - 1] = {
     let mut out: [(&str, Reader); field::count(FIELDS, Places::PROPERTY) - 1] =
         [("", |_| Cell::Null); field::count(FIELDS, Places::PROPERTY) - 1];
     let (mut n, mut k) = (0, 0);
@@ -272,4 +272,4 @@ const WRITTEN: [(&str, Reader); field::count(FIELDS, Places::PROPERTY) - 1] = {
     out
 };
 
-type Reader = for<'a> fn(&'a Incident) -> Cell<'a>;
+pub(super) type Reader = for<'a> fn(&'a Incident) -> Cell<'a>;

@@ -7,6 +7,7 @@
 pub mod cell;
 pub mod displacement;
 pub mod draft;
+pub mod feature_json;
 pub mod field;
 pub mod field_schema;
 pub mod incident;
