@@ -349,6 +349,8 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         },
         subscribers: Arc::new(tokio::sync::Semaphore::new(args.max_subscribers)),
         basemap,
+        writer: atlas::writer_thread::WriterThread::start()
+            .context("cannot start the writer thread")?,
     });
     let workers = args.workers.unwrap_or_else(|| {
         std::thread::available_parallelism()

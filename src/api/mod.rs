@@ -66,6 +66,8 @@ pub struct AppState {
     pub subscribers: Arc<tokio::sync::Semaphore>,
     /// The online tile layer the map viewer offers (`--basemap`); none by default.
     pub basemap: Option<viewer::TileLayer>,
+    /// Where writes run (one thread, fed by a channel).
+    pub writer: crate::atlas::writer_thread::WriterThread,
 }
 
 /// Registers every route.

@@ -14,6 +14,7 @@ pub mod protection;
 pub mod record;
 pub mod sync;
 pub mod write;
+pub mod writer_thread;
 
 use std::sync::{Arc, Mutex};
 

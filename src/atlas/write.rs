@@ -74,6 +74,9 @@ impl Changes {
     }
 }
 
+/// The second half of a create (`Atlas::queue_create`): commits it and answers.
+pub type PendingCreate = Box<dyn FnOnce(&Atlas) -> Result<Written, AtlasError> + Send>;
+
 /// A create waiting in the group commit, of whatever kind.
 trait QueuedCreate: Send + Sync {
     /// Stores its records, stamped with the commit's stamp: all of them or none. In a
@@ -166,6 +169,33 @@ impl Atlas {
         })
     }
 
+    /// `create` in two halves: this one checks and places the records and queues them for
+    /// the group commit; the returned half commits (with every create queued by then) and
+    /// is what the writer thread runs.
+    pub fn queue_create(
+        &self,
+        kind: RecordKind,
+        features: &Value,
+    ) -> Result<PendingCreate, AtlasError> {
+        with_record!(kind, R => {
+            let drafts = drafts::<R>(features).map_err(AtlasError::Invalid)?;
+            let single = features.get("type").and_then(Value::as_str) == Some("Feature");
+            let at = |n: usize| {
+                if single {
+                    String::new()
+                } else {
+                    format!("/features/{n}")
+                }
+            };
+            let job = self.queue_records::<R>(&drafts, at)?;
+            let commit: PendingCreate = Box::new(move |atlas: &Atlas| {
+                let created = atlas.commit_queued(&job)?;
+                Ok(Written::of(&created.records, &atlas.snapshot(), created.cursor))
+            });
+            Ok(commit)
+        })
+    }
+
     /// Replaces record `id` of `kind` with a Feature (PUT).
     pub fn replace(
         &self,
@@ -205,6 +235,16 @@ impl Atlas {
         drafts: &[R::Draft],
         at: impl Fn(usize) -> String,
     ) -> Result<Created<R>, AtlasError> {
+        let job = self.queue_records::<R>(drafts, at)?;
+        self.commit_queued(&job)
+    }
+
+    /// Places the records (outside the writer lock) and queues them for the group commit.
+    fn queue_records<R: Record>(
+        &self,
+        drafts: &[R::Draft],
+        at: impl Fn(usize) -> String,
+    ) -> Result<Arc<CreateJob<R>>, AtlasError> {
         // The gazetteer never changes while the server runs: place outside the lock.
         let gazetteer = self.snapshot().gazetteer.clone();
         let now = Utc::now();
@@ -219,6 +259,11 @@ impl Atlas {
             result: Mutex::new(None),
         });
         self.queue.push(job.clone());
+        Ok(job)
+    }
+
+    /// Commits `job`, with every create queued by then, unless a commit already took it.
+    fn commit_queued<R: Record>(&self, job: &CreateJob<R>) -> Result<Created<R>, AtlasError> {
         let mut store = self.lock();
         // Only lock holders drain the queue, and they finish before letting go: either an
         // earlier holder committed this job, or it is still queued and this caller commits it.

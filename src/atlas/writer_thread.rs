@@ -1,0 +1,80 @@
+//! The one thread that runs writes: handlers hand it closures through a channel and await
+//! the answer, instead of each write taking a thread of the blocking pool to wait for the
+//! writer lock (sixteen writers meant sixteen threads woken and put to sleep per commit).
+//! Creates queue themselves before they are handed over, so the first one the thread runs
+//! commits every create queued by then: one transaction, one fsync, one snapshot published.
+
+use std::sync::mpsc::{channel, Sender};
+use std::sync::Mutex;
+
+type Job = Box<dyn FnOnce() + Send>;
+
+pub struct WriterThread {
+    jobs: Mutex<Sender<Job>>,
+}
+
+/// The writer thread is gone (it cannot be, short of the process ending).
+#[derive(Debug, thiserror::Error)]
+#[error("the writer thread has stopped")]
+pub struct WriterGone;
+
+impl WriterThread {
+    pub fn start() -> std::io::Result<WriterThread> {
+        let (tx, rx) = channel::<Job>();
+        std::thread::Builder::new()
+            .name("atlas-writer".into())
+            .spawn(move || {
+                for job in rx {
+                    // A job that panics loses only its own answer (its caller sees
+                    // `WriterGone`); the thread goes on with the next.
+                    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+                }
+            })?;
+        Ok(WriterThread {
+            jobs: Mutex::new(tx),
+        })
+    }
+
+    /// Runs `f` on the writer thread; the answer arrives when it has run.
+    pub async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, WriterGone> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move || {
+            // The caller may have gone (its client hung up): the write stands regardless.
+            let _ = tx.send(f());
+        });
+        super::lock_ignoring_poison(&self.jobs)
+            .send(job)
+            .map_err(|_| WriterGone)?;
+        rx.await.map_err(|_| WriterGone)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jobs_run_in_order_and_a_panic_loses_only_its_answer() {
+        let writer = WriterThread::start().unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let order = std::sync::Arc::new(Mutex::new(Vec::new()));
+            for n in 0..5 {
+                let order = order.clone();
+                writer
+                    .run(move || order.lock().unwrap().push(n))
+                    .await
+                    .unwrap();
+            }
+            assert_eq!(*order.lock().unwrap(), vec![0, 1, 2, 3, 4]);
+            let gone = writer.run(|| -> u8 { panic!("a job that fails") }).await;
+            assert!(gone.is_err());
+            assert_eq!(writer.run(|| 7).await.unwrap(), 7);
+        });
+    }
+}
