@@ -24,6 +24,7 @@ impl WriterThread {
         std::thread::Builder::new()
             .name("atlas-writer".into())
             .spawn(move || {
+                lower_priority();
                 for job in rx {
                     // A job that panics loses only its own answer (its caller sees
                     // `WriterGone`); the thread goes on with the next.
@@ -52,6 +53,23 @@ impl WriterThread {
     }
 }
 
+/// Writes give way to reads when the processors are busy: the thread runs at nice 10 (a
+/// tenth of a reader's share of a contended core; an idle machine runs it at full speed).
+/// Commits then gather more creates each, so writes lose less than readers gain (1M
+/// incidents, 16 POST connections beside 16 reading: reads held 0.72 of their rate at
+/// equal priority, 0.79 at nice 10, with about as many writes per second).
+fn lower_priority() {
+    use thread_priority::{set_current_thread_priority, ThreadPriority, ThreadPriorityValue};
+    // The crate maps 0..=99 onto nice 19..=-20: 22 is nice 10.
+    let priority = ThreadPriorityValue::try_from(22u8).map(ThreadPriority::Crossplatform);
+    if let Err(e) = priority.map_err(|e| e.to_string()).and_then(|p| {
+        set_current_thread_priority(p).map_err(|e| e.to_string())
+    }) {
+        // Only a little less fair to readers: go on at normal priority.
+        tracing::warn!(error = %e, "cannot lower the writer thread's priority");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -75,6 +93,16 @@ mod tests {
             let gone = writer.run(|| -> u8 { panic!("a job that fails") }).await;
             assert!(gone.is_err());
             assert_eq!(writer.run(|| 7).await.unwrap(), 7);
+            // The thread runs at nice 10 (field 19 of its stat line, after the name's `)`).
+            let nice = writer
+                .run(|| {
+                    let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap();
+                    let after_name = stat.rsplit_once(')').unwrap().1.to_owned();
+                    after_name.split_whitespace().nth(16).unwrap().to_owned()
+                })
+                .await
+                .unwrap();
+            assert_eq!(nice, "10");
         });
     }
 }
