@@ -13,7 +13,7 @@ use incident_atlas::gazetteer::Gazetteer;
 use incident_atlas::generate::Generator;
 use incident_atlas::incidents::IncidentIndex;
 use incident_atlas::layers::clash_zones::ClashZones;
-use incident_atlas::model::Incident;
+use incident_atlas::model::{Incident, IncidentFeature};
 use incident_atlas::spatial::Bbox;
 
 /// How many incidents the index holds (default one million, the scale).
@@ -121,6 +121,37 @@ fn bench(c: &mut Criterion) {
             let mut out = Vec::with_capacity(100 * 1200);
             for h in &page {
                 index.write_feature(h, &FeatureOutput::DEFAULT, &mut out);
+            }
+            black_box(out)
+        })
+    });
+    // Without the feature cache: what a page costs the first time it is asked for, with the
+    // hand-written writer and with serde (what the writer replaced; the same bytes).
+    let features: Vec<&Incident> = page.iter().filter_map(|h| index.incident(h)).collect();
+    c.bench_function("serialise_100_features_uncached", |b| {
+        b.iter(|| {
+            let mut out = Vec::with_capacity(100 * 1200);
+            for i in &features {
+                IncidentFeature {
+                    incident: i,
+                    distance_m: None,
+                    output: &FeatureOutput::DEFAULT,
+                }
+                .write_json(&mut out);
+            }
+            black_box(out)
+        })
+    });
+    c.bench_function("serialise_100_features_uncached_serde", |b| {
+        b.iter(|| {
+            let mut out = Vec::with_capacity(100 * 1200);
+            for i in &features {
+                let feature = IncidentFeature {
+                    incident: i,
+                    distance_m: None,
+                    output: &FeatureOutput::DEFAULT,
+                };
+                serde_json::to_writer(&mut out, &feature).unwrap();
             }
             black_box(out)
         })
