@@ -62,9 +62,10 @@ fn lower_priority() {
     use thread_priority::{set_current_thread_priority, ThreadPriority, ThreadPriorityValue};
     // The crate maps 0..=99 onto nice 19..=-20: 22 is nice 10.
     let priority = ThreadPriorityValue::try_from(22u8).map(ThreadPriority::Crossplatform);
-    if let Err(e) = priority.map_err(|e| e.to_string()).and_then(|p| {
-        set_current_thread_priority(p).map_err(|e| e.to_string())
-    }) {
+    if let Err(e) = priority
+        .map_err(|e| e.to_string())
+        .and_then(|p| set_current_thread_priority(p).map_err(|e| e.to_string()))
+    {
         // Only a little less fair to readers: go on at normal priority.
         tracing::warn!(error = %e, "cannot lower the writer thread's priority");
     }

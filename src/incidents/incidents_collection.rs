@@ -2,6 +2,7 @@
 //! nearest, CQL2 filter, sortby) answered from the runs' R-trees, and features written from
 //! the records, the plain form from a shared cache.
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::sync::Arc;
 
@@ -9,15 +10,19 @@ use geo::{Intersects, Point};
 use rstar::AABB;
 
 use super::feature_cache::write_cached;
-use super::run::Entry;
+use super::run::{event_type_code, Entry, OTHER_EVENT_TYPE};
 use super::IncidentIndex;
 use crate::collection::{
     Collection, Extent, FeatureData, FeatureSource, GeometryKind, Hit, Matches, SelectError,
     Selection, Spatial,
 };
 use crate::feature_output::FeatureOutput;
-use crate::filter::{queryables, CompiledQuery, Queryable};
+use crate::filter::expr::{CompareOp, ExprKind, OperandKind};
+use crate::filter::{queryables, CompiledQuery, Expr, Queryable};
+use crate::model::cell::Cell;
+use crate::model::field::Places;
 use crate::model::incident::{FILTERABLE, PROPERTIES};
+use crate::model::incident_fields::FIELDS;
 use crate::model::{Incident, IncidentFeature};
 use crate::spatial::{distance_m, radius_envelopes, MAX_DISTANCE_M};
 
@@ -27,20 +32,62 @@ struct Plan<'a> {
     query: CompiledQuery<Incident>,
     first_day: i32,
     last_day: i32,
+    /// `event_type=` as the entries' code, when the taxonomy has that type.
+    event_type: Option<u8>,
+    /// The other equality filters, each with the reader of its property (found once here,
+    /// not by name per incident).
+    equals: Vec<(Reader, &'a str)>,
     /// Whether any filter needs the incident itself, not just its index entry.
     reads_incident: bool,
+    /// Whether the equality filters contradict each other (or name no property).
+    nothing: bool,
 }
+
+type Reader = for<'i> fn(&'i Incident) -> Cell<'i>;
 
 impl Plan<'_> {
     fn new(sel: &Selection) -> Result<Plan<'_>, SelectError> {
         let (first, last) = sel.datetime.map(|d| d.day_range()).unwrap_or((None, None));
-        let query = CompiledQuery::new(sel.filter.as_ref(), &sel.sortby, PROPERTIES)?;
+        // `event_type = '…'` ANDed into the filter (as a query's `event_type=…` arrives) is
+        // answered from the entries; the rest of the filter is compiled.
+        let (codes, rest) = split_event_types(sel.filter.as_ref());
+        let query = CompiledQuery::new(rest.as_deref(), &sel.sortby, PROPERTIES)?;
+        let mut event_type = None;
+        let mut equals = Vec::new();
+        let (mut nothing, mut unknown) = (false, false);
+        // Two different types: nothing matches; the same one twice: it once.
+        let mut require = |code: u8| match event_type {
+            Some(e) if e != code => nothing = true,
+            _ => event_type = Some(code),
+        };
+        codes.into_iter().for_each(&mut require);
+        for (name, value) in &sel.equals {
+            let code = (name == "event_type")
+                .then(|| event_type_code(value))
+                .filter(|&c| c != OTHER_EVENT_TYPE);
+            match code {
+                Some(c) => require(c),
+                None => match FIELDS
+                    .iter()
+                    .find(|f| f.name == name && f.places.has(Places::FILTERABLE))
+                    .and_then(|f| f.read)
+                {
+                    Some(read) => equals.push((read, value.as_str())),
+                    // Not a filterable property: nothing has a value for it.
+                    None => unknown = true,
+                },
+            }
+        }
+        let nothing = nothing || unknown;
         Ok(Plan {
             sel,
-            reads_incident: !sel.equals.is_empty() || query.filter.is_some(),
+            reads_incident: !equals.is_empty() || query.filter.is_some(),
             query,
             first_day: first.unwrap_or(i32::MIN),
             last_day: last.unwrap_or(i32::MAX),
+            event_type,
+            equals,
+            nothing,
         })
     }
 
@@ -49,17 +96,64 @@ impl Plan<'_> {
     fn entry_passes(&self, e: &Entry) -> bool {
         let [lon, lat] = *e.geom();
         (self.first_day..=self.last_day).contains(&e.data.day)
+            && self.event_type.is_none_or(|t| t == e.data.event_type)
             && self.sel.bbox.is_none_or(|b| b.contains(lon, lat))
     }
 
     #[inline]
     fn incident_passes(&self, i: &Incident) -> bool {
-        self.sel
-            .equals
+        self.equals
             .iter()
-            .all(|(k, v)| i.property_text(k).is_some_and(|x| x == v.as_str()))
+            .all(|(read, v)| read(i).text().is_some_and(|x| x == *v))
             && self.query.matches(i)
     }
+}
+
+/// The taxonomy codes of `event_type = '…'` comparisons ANDed at the top of `filter`, and
+/// the filter without them. Types outside the taxonomy stay in the filter.
+fn split_event_types(filter: Option<&Expr>) -> (Vec<u8>, Option<Cow<'_, Expr>>) {
+    let Some(filter) = filter else {
+        return (Vec::new(), None);
+    };
+    let code_of = |e: &Expr| -> Option<u8> {
+        let ExprKind::Compare(CompareOp::Eq, a, b) = &*e.kind else {
+            return None;
+        };
+        let text = match (&a.kind, &b.kind) {
+            (OperandKind::Property(p), OperandKind::Text(t))
+            | (OperandKind::Text(t), OperandKind::Property(p))
+                if p == "event_type" =>
+            {
+                t
+            }
+            _ => return None,
+        };
+        Some(event_type_code(text)).filter(|&c| c != OTHER_EVENT_TYPE)
+    };
+    let ExprKind::And(parts) = &*filter.kind else {
+        return match code_of(filter) {
+            Some(c) => (vec![c], None),
+            None => (Vec::new(), Some(Cow::Borrowed(filter))),
+        };
+    };
+    let codes: Vec<u8> = parts.iter().filter_map(code_of).collect();
+    if codes.is_empty() {
+        return (codes, Some(Cow::Borrowed(filter)));
+    }
+    let mut rest: Vec<Expr> = parts
+        .iter()
+        .filter(|p| code_of(p).is_none())
+        .cloned()
+        .collect();
+    let rest = match rest.len() {
+        0 => None,
+        1 => rest.pop().map(Cow::Owned),
+        _ => Some(Cow::Owned(Expr::new(
+            ExprKind::And(rest),
+            filter.at.clone(),
+        ))),
+    };
+    (codes, rest)
 }
 
 const WHOLE_WORLD: [[f64; 2]; 2] = [[-180.0, -90.0], [180.0, 90.0]];
@@ -162,6 +256,9 @@ impl IncidentIndex {
     /// `Selection::ordered_prefix`). The filter and sort keys are compiled here, once per call.
     pub fn selected(&self, sel: &Selection) -> Result<Vec<Hit>, SelectError> {
         let plan = Plan::new(sel)?;
+        if plan.nothing {
+            return Ok(Vec::new());
+        }
         let mut hits = match &sel.spatial {
             Some(Spatial::Near { centre, radius_m }) => {
                 self.within_radius(&plan, *centre, *radius_m)
@@ -425,6 +522,102 @@ mod tests {
             .collect()
     }
 
+    /// `event_type=` is answered from the index entries: exactly the incidents the text
+    /// comparison finds, types outside the taxonomy included, alone or with other filters.
+    #[test]
+    fn event_type_equality_from_the_entries_matches_the_text() {
+        let types = ["Battles", "Riots", "Not in the taxonomy", "Protests"];
+        let all: Vec<Arc<Incident>> = (1..=1200)
+            .map(|id| {
+                incident(
+                    id,
+                    40.0 + id as f64 / 1e4,
+                    36.0,
+                    id % 7,
+                    types[id as usize % 4],
+                )
+            })
+            .collect();
+        let index = IncidentIndex::new(all.clone());
+        let select = |equals: &[(&str, &str)]| {
+            ids(
+                &index,
+                &Selection {
+                    equals: equals
+                        .iter()
+                        .map(|(k, v)| (k.to_string(), v.to_string()))
+                        .collect(),
+                    ..Selection::default()
+                },
+            )
+        };
+        for t in types {
+            let expected: Vec<i64> = all
+                .iter()
+                .filter(|i| &*i.event_type == t)
+                .map(|i| i.id)
+                .collect();
+            assert_eq!(expected.len(), 300);
+            assert_eq!(select(&[("event_type", t)]), expected, "{t}");
+            assert_eq!(select(&[("event_type", t), ("event_type", t)]), expected);
+        }
+        assert!(select(&[("event_type", "Battles"), ("event_type", "Riots")]).is_empty());
+        assert!(select(&[
+            ("event_type", "Battles"),
+            ("event_type", "Not in the taxonomy")
+        ])
+        .is_empty());
+        assert!(select(&[("event_type", "Explosions/Remote violence")]).is_empty());
+        // With another property's filter (read from the incident).
+        let with_sub = select(&[("event_type", "Battles"), ("sub_event_type", "Armed clash")]);
+        assert_eq!(with_sub.len(), 300);
+        assert!(select(&[
+            ("event_type", "Battles"),
+            ("sub_event_type", "Air/drone strike")
+        ])
+        .is_empty());
+        // As a query's `event_type=` arrives: ANDed into the CQL2 filter.
+        let filtered = |text: &str, equals: &[(&str, &str)]| {
+            ids(
+                &index,
+                &Selection {
+                    filter: Some(crate::filter::text::parse(text).unwrap()),
+                    equals: equals
+                        .iter()
+                        .map(|(k, v)| (k.to_string(), v.to_string()))
+                        .collect(),
+                    ..Selection::default()
+                },
+            )
+        };
+        let of = |t: &str| -> Vec<i64> {
+            all.iter()
+                .filter(|i| &*i.event_type == t)
+                .map(|i| i.id)
+                .collect()
+        };
+        assert_eq!(filtered("event_type = 'Riots'", &[]), of("Riots"));
+        assert_eq!(
+            filtered("'Riots' = event_type AND fatalities >= 1", &[]),
+            of("Riots")
+        );
+        assert_eq!(
+            filtered("event_type = 'Not in the taxonomy'", &[]),
+            of("Not in the taxonomy")
+        );
+        assert!(filtered("event_type = 'Riots' AND event_type = 'Battles'", &[]).is_empty());
+        assert!(filtered("event_type = 'Riots' AND fatalities > 1", &[]).is_empty());
+        assert!(filtered("event_type = 'Riots'", &[("event_type", "Battles")]).is_empty());
+        let mut either = of("Riots");
+        either.extend(of("Protests"));
+        either.sort_unstable();
+        assert_eq!(
+            filtered("event_type = 'Riots' OR event_type = 'Protests'", &[]),
+            either
+        );
+        assert_eq!(filtered("NOT (event_type <> 'Riots')", &[]), of("Riots"));
+    }
+
     /// Thousands of random creates, replacements and deletions through every merge level
     /// answer exactly as a plain map of the same incidents does.
     #[test]
@@ -502,6 +695,11 @@ mod tests {
                         .filter(|i| {
                             plan.sel.bbox.is_none_or(|b| b.contains(i.lon, i.lat))
                                 && sel.datetime.is_none_or(|d| d.overlaps_day(i.event_date))
+                                // The text comparison, not the plan's entry codes.
+                                && sel
+                                    .equals
+                                    .iter()
+                                    .all(|(k, v)| i.property_text(k).is_some_and(|x| x == *v))
                                 && plan.incident_passes(i)
                         })
                         .map(|i| i.id)

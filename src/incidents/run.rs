@@ -18,7 +18,22 @@ pub struct Slot {
     /// `event_date` as `num_days_from_ce`.
     pub day: i32,
     pub id: i64,
+    /// `event_type` as its place in the taxonomy (`event_type_code`), so that the most
+    /// common equality filter is answered from the entry too.
+    pub event_type: u8,
 }
+
+/// The code of an event type in the index entries: its place in ACLED's taxonomy, or
+/// `OTHER_EVENT_TYPE` for a type outside it.
+pub fn event_type_code(event_type: &str) -> u8 {
+    crate::model::taxonomy::EVENT_TYPES
+        .iter()
+        .position(|(t, _)| *t == event_type)
+        .and_then(|n| u8::try_from(n).ok())
+        .unwrap_or(OTHER_EVENT_TYPE)
+}
+
+pub const OTHER_EVENT_TYPE: u8 = u8::MAX;
 
 pub type Entry = GeomWithData<[f64; 2], Slot>;
 
@@ -54,6 +69,7 @@ impl Run {
                         pos: n as u32,
                         day: chrono::Datelike::num_days_from_ce(&i.event_date),
                         id: i.id,
+                        event_type: event_type_code(&i.event_type),
                     },
                 )
             })
