@@ -293,6 +293,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         }
     }
     tracing::info!(incidents = atlas.snapshot().incidents.len(), seq = atlas.snapshot().seq, db = %args.data.db, "store opened");
+    return_freed_memory();
     let atlas = Arc::new(atlas);
     if let Location::Postgres(url) = &args.data.db {
         // What others committed while this server loaded, before it serves anything.
@@ -552,4 +553,13 @@ fn migrate(args: MigrateArgs) -> anyhow::Result<()> {
         args.to
     );
     Ok(())
+}
+
+/// Hands the memory loading freed back to the system: mimalloc (the binary's allocator) keeps
+/// freed pages for reuse, and loading a million incidents frees ~90 MiB of temporary rows that
+/// would otherwise stay resident (979 MiB after start instead of 893).
+fn return_freed_memory() {
+    // SAFETY: mi_collect has no preconditions; it only returns free pages. Where mimalloc is
+    // not the global allocator (tests), its heaps are empty and this does nothing.
+    unsafe { libmimalloc_sys::mi_collect(true) };
 }
