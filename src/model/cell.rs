@@ -57,6 +57,20 @@ impl<'a> Cell<'a> {
     }
 }
 
+/// A time's fraction of a second as chrono writes it (`%.f`, and its serde form): as few of
+/// 3, 6 or 9 digits as hold `nanos` exactly, none when whole. The value and its width.
+pub fn second_fraction(nanos: u32) -> (u32, usize) {
+    if nanos == 0 {
+        (0, 0)
+    } else if nanos.is_multiple_of(1_000_000) {
+        (nanos / 1_000_000, 3)
+    } else if nanos.is_multiple_of(1_000) {
+        (nanos / 1_000, 6)
+    } else {
+        (nanos, 9)
+    }
+}
+
 /// Dates and times go through chrono's own serialisation, so bytes match the struct fields'.
 impl Serialize for Cell<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {

@@ -113,15 +113,7 @@ fn timestamp(out: &mut Vec<u8>, t: DateTime<Utc>) {
     digits(out, t.minute());
     out.push(b':');
     digits(out, t.second());
-    let (value, width) = if nanos == 0 {
-        (0, 0)
-    } else if nanos % 1_000_000 == 0 {
-        (nanos / 1_000_000, 3)
-    } else if nanos % 1_000 == 0 {
-        (nanos / 1_000, 6)
-    } else {
-        (nanos, 9)
-    };
+    let (value, width) = super::cell::second_fraction(nanos);
     if width > 0 {
         out.push(b'.');
         let mut text = [b'0'; 9];

@@ -111,15 +111,10 @@ fn sqlite_timestamp(t: DateTime<Utc>) -> String {
         t.minute(),
         t.second()
     );
-    let _ = if nanos == 0 {
-        Ok(())
-    } else if nanos % 1_000_000 == 0 {
-        write!(s, ".{:03}", nanos / 1_000_000)
-    } else if nanos % 1_000 == 0 {
-        write!(s, ".{:06}", nanos / 1_000)
-    } else {
-        write!(s, ".{nanos:09}")
-    };
+    let (fraction, width) = crate::model::cell::second_fraction(nanos);
+    if width > 0 {
+        let _ = write!(s, ".{fraction:0width$}");
+    }
     s.push_str("+00:00");
     s
 }
