@@ -186,7 +186,8 @@ pub async fn create(
             .await
             .map_err(|e| ApiError::Internal(format!("write task failed: {e}")))??
     };
-    let written = blocking(&state, commit).await?;
+    // Dropped unrun (this request cancelled), the create leaves the queue unwritten.
+    let written = blocking(&state, move |a| commit.commit(a)).await?;
     tracing::info!(
         count = written.ids.len(),
         collection = c.id(),

@@ -3,6 +3,7 @@
 //! share a group commit. Every commit moves the change feed's head (`store::feed`), which the
 //! published snapshot then carries.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use chrono::Utc;
@@ -75,7 +76,34 @@ impl Changes {
 }
 
 /// The second half of a create (`Atlas::queue_create`): commits it and answers.
-pub type PendingCreate = Box<dyn FnOnce(&Atlas) -> Result<Written, AtlasError> + Send>;
+/// Dropped without committing (its request was cancelled), it leaves the queue: no later
+/// commit writes it unasked.
+pub struct PendingCreate {
+    job: Arc<dyn QueuedCreate>,
+    commit: Option<CommitHalf>,
+}
+
+type CommitHalf = Box<dyn FnOnce(&Atlas) -> Result<Written, AtlasError> + Send>;
+
+impl PendingCreate {
+    pub fn commit(mut self, atlas: &Atlas) -> Result<Written, AtlasError> {
+        match self.commit.take() {
+            Some(commit) => commit(atlas),
+            // `commit` takes self: it runs once.
+            None => Err(AtlasError::Store(StoreError::Commit(
+                "the create was committed already".into(),
+            ))),
+        }
+    }
+}
+
+impl Drop for PendingCreate {
+    fn drop(&mut self) {
+        if self.commit.is_some() {
+            self.job.cancel();
+        }
+    }
+}
 
 /// A create waiting in the group commit, of whatever kind.
 trait QueuedCreate: Send + Sync {
@@ -86,6 +114,9 @@ trait QueuedCreate: Send + Sync {
     /// Settles the create once the transaction is over: `outcome` is its write's (with the
     /// feed's head after the commit), or the commit's failure; stored records join `changes`.
     fn settle(&self, outcome: Result<i64, AtlasError>, changes: &mut Changes);
+    /// Withdraws it: a commit that has not taken it yet leaves it out.
+    fn cancel(&self);
+    fn is_cancelled(&self) -> bool;
 }
 
 /// One client's create (a group commit: one fsync and one published snapshot for every
@@ -93,6 +124,7 @@ trait QueuedCreate: Send + Sync {
 struct CreateJob<R: Record> {
     records: Mutex<Vec<R>>,
     result: Mutex<Option<Result<Created<R>, AtlasError>>>,
+    cancelled: AtomicBool,
 }
 
 /// A create's stored records and the feed's head after the commit that held them.
@@ -133,6 +165,14 @@ impl<R: Record> QueuedCreate for CreateJob<R> {
             }
         });
         *lock_ignoring_poison(&self.result) = Some(result);
+    }
+
+    fn cancel(&self) {
+        self.cancelled.store(true, Ordering::Release);
+    }
+
+    fn is_cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::Acquire)
     }
 }
 
@@ -188,11 +228,14 @@ impl Atlas {
                 }
             };
             let job = self.queue_records::<R>(&drafts, at)?;
-            let commit: PendingCreate = Box::new(move |atlas: &Atlas| {
-                let created = atlas.commit_queued(&job)?;
-                Ok(Written::of(&created.records, &atlas.snapshot(), created.cursor))
-            });
-            Ok(commit)
+            let queued: Arc<dyn QueuedCreate> = job.clone();
+            Ok(PendingCreate {
+                job: queued,
+                commit: Some(Box::new(move |atlas: &Atlas| {
+                    let created = atlas.commit_queued(&job)?;
+                    Ok(Written::of(&created.records, &atlas.snapshot(), created.cursor))
+                })),
+            })
         })
     }
 
@@ -257,6 +300,7 @@ impl Atlas {
         let job = Arc::new(CreateJob::<R> {
             records: Mutex::new(records),
             result: Mutex::new(None),
+            cancelled: AtomicBool::new(false),
         });
         self.queue.push(job.clone());
         Ok(job)
@@ -270,7 +314,13 @@ impl Atlas {
         if let Some(result) = job.take_result() {
             return result;
         }
-        let jobs = self.queue.take();
+        // Creates whose requests were cancelled before a commit took them stay unwritten.
+        let jobs: Vec<_> = self
+            .queue
+            .take()
+            .into_iter()
+            .filter(|j| !j.is_cancelled())
+            .collect();
         let alone = jobs.len() == 1;
         let outcome = store.write(|w| {
             let mut written: Vec<_> = jobs.iter().map(|job| job.write(w, alone)).collect();
@@ -482,6 +532,32 @@ mod tests {
     fn first_feature(collection: &str) -> Value {
         let v: Value = serde_json::from_str(collection).unwrap();
         v["features"][0].clone()
+    }
+
+    /// A create whose second half is never run (its request was cancelled between
+    /// `queue_create` and the hand-over to the writer thread) is never written: not when
+    /// dropped, nor later by an unrelated create's commit.
+    #[test]
+    fn a_dropped_pending_create_is_never_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let store =
+            Store::open(&crate::store::Location::File(dir.path().join("a.sqlite"))).unwrap();
+        let atlas = Atlas::open(store, Gazetteer::load(true, &[]).unwrap()).unwrap();
+        let incident = first_feature(EMBEDDED_SCENARIO);
+        let before = atlas.snapshot().incidents.len();
+        let pending = atlas
+            .queue_create(RecordKind::Incidents, &incident)
+            .unwrap();
+        drop(pending);
+        assert_eq!(atlas.snapshot().incidents.len(), before, "not written");
+        let written = atlas.create(RecordKind::Incidents, &incident).unwrap();
+        assert_eq!(written.ids.len(), 1);
+        // The abandoned create rode along with this unrelated one.
+        assert_eq!(
+            atlas.snapshot().incidents.len(),
+            before + 1,
+            "the abandoned create was committed by an unrelated later request"
+        );
     }
 
     /// Creates of both kinds share the group commit and all land in one current snapshot.

@@ -529,3 +529,147 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod review_tests {
+    use super::*;
+
+    /// A reader handing out at most `sizes[k]` bytes per call, cycling.
+    struct Dribble {
+        data: Vec<u8>,
+        at: usize,
+        sizes: Vec<usize>,
+        k: usize,
+    }
+    impl Read for Dribble {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let want = self.sizes[self.k % self.sizes.len()].min(buf.len());
+            self.k += 1;
+            let n = want.min(self.data.len() - self.at);
+            buf[..n].copy_from_slice(&self.data[self.at..self.at + n]);
+            self.at += n;
+            Ok(n)
+        }
+    }
+
+    /// The elements as `collection` hands them on, read in pieces of `sizes`.
+    fn scanned(doc: &[u8], sizes: Vec<usize>) -> Result<Vec<String>, String> {
+        let (tx, rx) = sync_channel(1 << 16);
+        let mut out = Sender {
+            tx,
+            size: 1,
+            chunk: Vec::new(),
+            first: 0,
+            count: 0,
+            depth_checked: false,
+        };
+        let input = Dribble {
+            data: doc.to_vec(),
+            at: 0,
+            sizes,
+            k: 0,
+        };
+        let r = collection(input, &mut out);
+        out.flush();
+        drop(out);
+        r.map_err(|e| e.to_string())?;
+        Ok(rx
+            .into_iter()
+            .flat_map(|c| c.unwrap().features)
+            .collect())
+    }
+
+    /// The same, byte by byte through `Scan::byte` only (no `copy_inert`, no depth check).
+    fn reference(doc: &[u8]) -> Result<Vec<String>, String> {
+        let mut scan = Scan::default();
+        let mut got = Vec::new();
+        for &b in doc {
+            if let Step::Element(t) = scan.byte(b).map_err(|e| e.to_string())? {
+                got.push(String::from_utf8(t).unwrap());
+            }
+        }
+        Ok(got)
+    }
+
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+    }
+
+    fn value(r: &mut Rng, depth: usize) -> Value {
+        match r.next() % if depth > 6 { 3 } else { 5 } {
+            0 => Value::from(r.next() as i64 % 1000),
+            1 | 2 => {
+                let pieces = ["\\", "\"", "[", "]", "{", "}", ",", ":", "\\\\", "\\\"", "é", "\u{1}", "a", " ", "\u{2028}"];
+                let n = r.next() % 8;
+                Value::from(
+                    (0..n)
+                        .map(|_| pieces[(r.next() % pieces.len() as u64) as usize])
+                        .collect::<String>(),
+                )
+            }
+            3 => Value::Array((0..r.next() % 4).map(|_| value(r, depth + 1)).collect()),
+            _ => Value::Object(
+                (0..r.next() % 4)
+                    .map(|k| (format!("k{k}[\\\"]"), value(r, depth + 1)))
+                    .collect(),
+            ),
+        }
+    }
+
+    #[test]
+    fn review_copy_inert_matches_the_byte_by_byte_scanner() {
+        let mut r = Rng(0x2545_f491_4f6c_dd1d);
+        for round in 0..3000 {
+            let features: Vec<Value> = (0..r.next() % 6).map(|_| value(&mut r, 0)).collect();
+            let doc = serde_json::json!({"type": "FeatureCollection", "x": value(&mut r, 0), "features": features});
+            let text = if round % 2 == 0 {
+                serde_json::to_vec(&doc).unwrap()
+            } else {
+                serde_json::to_vec_pretty(&doc).unwrap()
+            };
+            let expected = reference(&text).unwrap();
+            let parsed: Vec<Value> = expected
+                .iter()
+                .map(|t| serde_json::from_str(t).unwrap())
+                .collect();
+            assert_eq!(parsed, features);
+            for sizes in [vec![1 << 20], vec![1], vec![1, 2, 3, 5, 7], vec![(round % 13) + 1]] {
+                assert_eq!(scanned(&text, sizes).unwrap(), expected, "{}", String::from_utf8_lossy(&text));
+            }
+        }
+        // A backslash as the last byte of a 1 MiB block, escaping the quote after it.
+        let pad = "x".repeat((1 << 20) - r#"{"type":"FeatureCollection","features":[{"a":""#.len() - 1);
+        let doc = format!(r#"{{"type":"FeatureCollection","features":[{{"a":"{pad}\"]}}"}}]}}"#);
+        let got = scanned(doc.as_bytes(), vec![1 << 20]).unwrap();
+        assert_eq!(got, reference(doc.as_bytes()).unwrap());
+        assert_eq!(got.len(), 1);
+    }
+
+    /// A lone Feature is held to the same depth limit as a collection's elements (it was,
+    /// before the scanner took the check over: `drafts` checked every record).
+    #[test]
+    fn review_a_lone_feature_deeper_than_the_limit_is_refused() {
+        let deep = format!("{}{}", "[".repeat(110), "]".repeat(110));
+        let f = format!(r#"{{"type":"Feature","geometry":null,"properties":{{"x":{deep}}}}}"#);
+        let chunk = chunks(std::io::Cursor::new(f.into_bytes()), 10)
+            .next()
+            .expect("a chunk")
+            .expect("scanned");
+        let errors = match drafts(&chunk) {
+            Ok(_) => Vec::new(),
+            Err(es) => es,
+        };
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.to_string().contains("nested deeper than 100")),
+            "accepted a lone Feature nested 112 deep: {errors:?}"
+        );
+    }
+}

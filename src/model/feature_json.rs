@@ -229,3 +229,103 @@ mod tests {
         assert_eq!(v["geometry"]["coordinates"][0], -179.999_999_9);
     }
 }
+
+#[cfg(test)]
+mod review_tests {
+    use chrono::{NaiveDate, NaiveTime, TimeZone, Utc};
+
+    use crate::feature_output::FeatureOutput;
+    use crate::model::{Incident, IncidentFeature};
+
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+        fn pick<T: Clone>(&mut self, from: &[T]) -> T {
+            from[(self.next() % from.len() as u64) as usize].clone()
+        }
+    }
+
+    fn text(r: &mut Rng) -> String {
+        let chars: Vec<char> = (0u32..0x80)
+            .filter_map(char::from_u32)
+            .chain(['\u{80}', '\u{9f}', '\u{2028}', '\u{2029}', '\u{feff}', 'é', '😀', '\u{fffd}'])
+            .collect();
+        let n = r.next() % 12;
+        (0..n).map(|_| r.pick(&chars)).collect()
+    }
+
+    /// Random incidents with every odd value: the fast writer against serde.
+    #[test]
+    fn review_fast_writer_matches_serde_on_odd_values() {
+        let mut r = Rng(0x9e37_79b9_7f4a_7c15);
+        let floats = [
+            0.0,
+            -0.0,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            1e300,
+            -1e-300,
+            5e-324,
+            f64::MAX,
+            0.1 + 0.2,
+            1e16,
+            1e21,
+            123456789.123,
+            0.005,
+            -0.004999,
+        ];
+        let years = [-10000, -1, 0, 1, 99, 100, 999, 1000, 2022, 9999, 10000, 200000];
+        let nanos = [
+            0u32,
+            1,
+            10,
+            999,
+            1_000,
+            1_000_000,
+            100_000_000,
+            999_999_999,
+            1_000_000_000,
+            1_500_000_000,
+            1_999_999_999,
+        ];
+        let default = FeatureOutput::DEFAULT;
+        for _ in 0..20_000 {
+            let mut i = Incident::sample(r.next() as i64, r.pick(&floats), r.pick(&floats));
+            i.notes = Some(text(&mut r));
+            i.actor1 = text(&mut r).into();
+            i.location = text(&mut r).into();
+            i.source_url = if r.next() % 2 == 0 { None } else { Some(text(&mut r)) };
+            i.tags = (0..r.next() % 3).map(|_| text(&mut r)).collect();
+            let y = r.pick(&years);
+            i.event_date = NaiveDate::from_ymd_opt(y, 1 + (r.next() % 12) as u32, 1 + (r.next() % 28) as u32)
+                .unwrap();
+            let nano = r.pick(&nanos);
+            // Leap-second nanos are only valid at :59.
+            let t = NaiveTime::from_hms_nano_opt(23, 59, 59, nano).unwrap();
+            let d = NaiveDate::from_ymd_opt(r.pick(&years), 12, 31).unwrap();
+            i.updated_at = Utc.from_utc_datetime(&d.and_time(t));
+            i.created_at = Utc.from_utc_datetime(
+                &NaiveDate::from_ymd_opt(r.pick(&years), 2, 3)
+                    .unwrap()
+                    .and_time(NaiveTime::from_hms_nano_opt(0, 0, 0, r.pick(&nanos) % 1_000_000_000).unwrap()),
+            );
+            i.fatalities_low = if r.next() % 2 == 0 { None } else { Some(r.next() as u32) };
+            let distance = if r.next() % 3 == 0 { None } else { Some(r.pick(&floats)) };
+            let feature = IncidentFeature { incident: &i, distance_m: distance, output: &default };
+            let mut fast = Vec::new();
+            feature.write_json(&mut fast);
+            let serde = serde_json::to_vec(&feature).unwrap();
+            assert_eq!(
+                String::from_utf8_lossy(&fast),
+                String::from_utf8_lossy(&serde),
+                "{i:?} {distance:?}"
+            );
+        }
+    }
+}
