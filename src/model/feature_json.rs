@@ -231,7 +231,7 @@ mod tests {
 }
 
 #[cfg(test)]
-mod review_tests {
+mod odd_value_tests {
     use chrono::{NaiveDate, NaiveTime, TimeZone, Utc};
 
     use crate::feature_output::FeatureOutput;
@@ -253,7 +253,9 @@ mod review_tests {
     fn text(r: &mut Rng) -> String {
         let chars: Vec<char> = (0u32..0x80)
             .filter_map(char::from_u32)
-            .chain(['\u{80}', '\u{9f}', '\u{2028}', '\u{2029}', '\u{feff}', 'é', '😀', '\u{fffd}'])
+            .chain([
+                '\u{80}', '\u{9f}', '\u{2028}', '\u{2029}', '\u{feff}', 'é', '😀', '\u{fffd}',
+            ])
             .collect();
         let n = r.next() % 12;
         (0..n).map(|_| r.pick(&chars)).collect()
@@ -261,7 +263,7 @@ mod review_tests {
 
     /// Random incidents with every odd value: the fast writer against serde.
     #[test]
-    fn review_fast_writer_matches_serde_on_odd_values() {
+    fn the_fast_writer_matches_serde_on_odd_values() {
         let mut r = Rng(0x9e37_79b9_7f4a_7c15);
         let floats = [
             0.0,
@@ -280,7 +282,9 @@ mod review_tests {
             0.005,
             -0.004999,
         ];
-        let years = [-10000, -1, 0, 1, 99, 100, 999, 1000, 2022, 9999, 10000, 200000];
+        let years = [
+            -10000, -1, 0, 1, 99, 100, 999, 1000, 2022, 9999, 10000, 200000,
+        ];
         let nanos = [
             0u32,
             1,
@@ -295,16 +299,21 @@ mod review_tests {
             1_999_999_999,
         ];
         let default = FeatureOutput::DEFAULT;
-        for _ in 0..20_000 {
+        for _ in 0..4_000 {
             let mut i = Incident::sample(r.next() as i64, r.pick(&floats), r.pick(&floats));
             i.notes = Some(text(&mut r));
             i.actor1 = text(&mut r).into();
             i.location = text(&mut r).into();
-            i.source_url = if r.next() % 2 == 0 { None } else { Some(text(&mut r)) };
+            i.source_url = if r.next().is_multiple_of(2) {
+                None
+            } else {
+                Some(text(&mut r))
+            };
             i.tags = (0..r.next() % 3).map(|_| text(&mut r)).collect();
             let y = r.pick(&years);
-            i.event_date = NaiveDate::from_ymd_opt(y, 1 + (r.next() % 12) as u32, 1 + (r.next() % 28) as u32)
-                .unwrap();
+            i.event_date =
+                NaiveDate::from_ymd_opt(y, 1 + (r.next() % 12) as u32, 1 + (r.next() % 28) as u32)
+                    .unwrap();
             let nano = r.pick(&nanos);
             // Leap-second nanos are only valid at :59.
             let t = NaiveTime::from_hms_nano_opt(23, 59, 59, nano).unwrap();
@@ -313,11 +322,26 @@ mod review_tests {
             i.created_at = Utc.from_utc_datetime(
                 &NaiveDate::from_ymd_opt(r.pick(&years), 2, 3)
                     .unwrap()
-                    .and_time(NaiveTime::from_hms_nano_opt(0, 0, 0, r.pick(&nanos) % 1_000_000_000).unwrap()),
+                    .and_time(
+                        NaiveTime::from_hms_nano_opt(0, 0, 0, r.pick(&nanos) % 1_000_000_000)
+                            .unwrap(),
+                    ),
             );
-            i.fatalities_low = if r.next() % 2 == 0 { None } else { Some(r.next() as u32) };
-            let distance = if r.next() % 3 == 0 { None } else { Some(r.pick(&floats)) };
-            let feature = IncidentFeature { incident: &i, distance_m: distance, output: &default };
+            i.fatalities_low = if r.next().is_multiple_of(2) {
+                None
+            } else {
+                Some(r.next() as u32)
+            };
+            let distance = if r.next().is_multiple_of(3) {
+                None
+            } else {
+                Some(r.pick(&floats))
+            };
+            let feature = IncidentFeature {
+                incident: &i,
+                distance_m: distance,
+                output: &default,
+            };
             let mut fast = Vec::new();
             feature.write_json(&mut fast);
             let serde = serde_json::to_vec(&feature).unwrap();
