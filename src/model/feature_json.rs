@@ -8,7 +8,7 @@ use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc};
 use serde::Serialize;
 
 use super::cell::Cell;
-use super::incident::{IncidentFeature, DISTANCE, WRITTEN};
+use super::incident::{IncidentFeature, Reader, DISTANCE, WRITTEN};
 
 impl IncidentFeature<'_> {
     /// Appends the Feature's GeoJSON to `out`.
@@ -25,13 +25,22 @@ impl IncidentFeature<'_> {
         out.push(b',');
         serde(out, &i.lat);
         out.extend_from_slice(b"]},\"properties\":{");
-        let mut first = true;
-        for (name, read) in WRITTEN {
-            member(out, name, &mut first);
-            cell(out, read(i));
+        // One block per property, each with its reader a constant: the readers inline and
+        // each `Cell` match folds to its one arm (a loop over the table was an indirect call
+        // and an indirect jump per property, a third of the writer's time).
+        macro_rules! properties {
+            ($($n:literal)*) => {
+                $({
+                    const FIELD: (&str, Reader) = WRITTEN[$n];
+                    member(out, FIELD.0, $n == 0);
+                    cell(out, (FIELD.1)(i));
+                })*
+                const _: () = assert!([$($n),*].len() == WRITTEN.len(), "write every property");
+            };
         }
+        properties!(0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32 33);
         if let Some(d) = self.distance_m {
-            member(out, DISTANCE, &mut first);
+            member(out, DISTANCE, false);
             // As `IncidentProperties` rounds it: centimetres.
             serde(out, &((d * 100.0).round() / 100.0));
         }
@@ -40,9 +49,9 @@ impl IncidentFeature<'_> {
 }
 
 /// `"name":`, after a comma unless first. Names are our own identifiers: nothing to escape.
-#[inline]
-fn member(out: &mut Vec<u8>, name: &str, first: &mut bool) {
-    if !std::mem::take(first) {
+#[inline(always)]
+fn member(out: &mut Vec<u8>, name: &str, first: bool) {
+    if !first {
         out.push(b',');
     }
     out.push(b'"');
@@ -50,7 +59,7 @@ fn member(out: &mut Vec<u8>, name: &str, first: &mut bool) {
     out.extend_from_slice(b"\":");
 }
 
-#[inline]
+#[inline(always)]
 fn cell(out: &mut Vec<u8>, c: Cell) {
     match c {
         Cell::Null => out.extend_from_slice(b"null"),
@@ -99,20 +108,22 @@ fn date(out: &mut Vec<u8>, d: NaiveDate, quoted: bool) {
 /// 6 or 9 digits, none when whole.
 #[inline]
 fn timestamp(out: &mut Vec<u8>, t: DateTime<Utc>) {
-    let nanos = t.nanosecond();
+    // Once: each accessor of a `DateTime` would add the (zero) offset again.
+    let n = t.naive_utc();
+    let nanos = n.nanosecond();
     // Leap seconds and years beyond four digits: chrono's own rules.
-    if nanos >= 1_000_000_000 || !(0..=9999).contains(&t.year()) {
+    if nanos >= 1_000_000_000 || !(0..=9999).contains(&n.year()) {
         serde(out, &t);
         return;
     }
     out.push(b'"');
-    date(out, t.date_naive(), false);
+    date(out, n.date(), false);
     out.push(b'T');
-    digits(out, t.hour());
+    digits(out, n.hour());
     out.push(b':');
-    digits(out, t.minute());
+    digits(out, n.minute());
     out.push(b':');
-    digits(out, t.second());
+    digits(out, n.second());
     let (value, width) = super::cell::second_fraction(nanos);
     if width > 0 {
         out.push(b'.');
@@ -136,11 +147,7 @@ fn digits(out: &mut Vec<u8>, n: u32) {
 /// A JSON string: copied between quotes when nothing in it needs escaping, else serde's.
 #[inline]
 fn string(out: &mut Vec<u8>, s: &str) {
-    // No early exit, so the test runs over whole vectors of bytes at once.
-    let escape = s
-        .bytes()
-        .fold(false, |e, b| e | (b < 0x20) | (b == b'"') | (b == b'\\'));
-    if escape {
+    if needs_escape(s.as_bytes()) {
         serde(out, s);
     } else {
         out.reserve(s.len() + 2);
@@ -148,6 +155,42 @@ fn string(out: &mut Vec<u8>, s: &str) {
         out.extend_from_slice(s.as_bytes());
         out.push(b'"');
     }
+}
+
+/// Whether `s` holds a byte JSON escapes (below 0x20, a quote or a backslash), eight at a time:
+/// most text is a few words, and a byte-by-byte tail was most of the test's time.
+#[inline]
+fn needs_escape(s: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    /// High bits set where a byte of `w` may be one to escape; exact as a whole (the
+    /// classic has-a-zero-byte and has-a-byte-below tests, bytes of 0x80 and up excluded).
+    #[inline(always)]
+    fn word(w: u64) -> u64 {
+        let quote = w ^ (ONES * u64::from(b'"'));
+        let backslash = w ^ (ONES * u64::from(b'\\'));
+        (w.wrapping_sub(ONES * 0x20) & !w)
+            | (quote.wrapping_sub(ONES) & !quote)
+            | (backslash.wrapping_sub(ONES) & !backslash)
+    }
+    let load = |bytes: &[u8]| <[u8; 8]>::try_from(bytes).map(u64::from_le_bytes);
+    let mut found = 0;
+    if s.len() >= 8 {
+        let mut words = s.chunks_exact(8);
+        for w in &mut words {
+            // Chunks of eight always convert; if one did not, serde would do the escaping.
+            found |= load(w).map_or(u64::MAX, word);
+        }
+        if !words.remainder().is_empty() {
+            // The last eight bytes, overlapping the words before: a yes/no test allows it.
+            found |= load(&s[s.len() - 8..]).map_or(u64::MAX, word);
+        }
+    } else {
+        // Padded with spaces, which need no escaping.
+        let mut padded = [b' '; 8];
+        padded[..s.len()].copy_from_slice(s);
+        found = word(u64::from_le_bytes(padded));
+    }
+    found & (ONES << 7) != 0
 }
 
 #[inline]
@@ -158,6 +201,25 @@ fn serde<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
 
 #[cfg(test)]
 mod tests {
+    /// Every byte at every place of texts up to 24 bytes long: escaped exactly when serde
+    /// escapes it.
+    #[test]
+    fn the_escape_test_finds_every_byte_serde_escapes() {
+        for len in 0..24 {
+            for at in 0..len.max(1) {
+                for b in 0..=255u8 {
+                    let mut text = vec![b'a'; len];
+                    if len > 0 {
+                        text[at] = b;
+                    }
+                    let expected = text.iter().any(|&c| c < 0x20 || c == b'"' || c == b'\\');
+                    assert_eq!(super::needs_escape(&text), expected, "{len} {at} {b}");
+                }
+            }
+        }
+        assert!(!super::needs_escape("اشتباكات في حي الزهور".as_bytes()));
+    }
+
     use chrono::{TimeZone, Utc};
 
     use crate::crs::Crs;
