@@ -194,19 +194,7 @@ impl Atlas {
     /// Creates records of `kind` from a GeoJSON Feature or FeatureCollection, all or nothing.
     /// Errors name a FeatureCollection's features by pointer (`/features/3`).
     pub fn create(&self, kind: RecordKind, features: &Value) -> Result<Written, AtlasError> {
-        with_record!(kind, R => {
-            let drafts = drafts::<R>(features).map_err(AtlasError::Invalid)?;
-            let single = features.get("type").and_then(Value::as_str) == Some("Feature");
-            let at = |n: usize| {
-                if single {
-                    String::new()
-                } else {
-                    format!("/features/{n}")
-                }
-            };
-            let created = self.create_records::<R>(&drafts, at)?;
-            Ok(Written::of(&created.records, &self.snapshot(), created.cursor))
-        })
+        self.queue_create(kind, features)?.commit(self)
     }
 
     /// `create` in two halves: this one checks and places the records and queues them for
@@ -267,22 +255,13 @@ impl Atlas {
         with_record!(kind, R => self.delete_record::<R>(id))
     }
 
-    /// Places and stores drafts all-or-nothing; `at(i)` names draft i in errors.
+    /// Places drafts (outside the writer lock) and queues them for the group commit; `at(i)`
+    /// names draft i in errors.
     ///
     /// Concurrent creates share one transaction: each queues its placed records, and
     /// whichever caller takes the writer lock commits every queued create (each in its own
-    /// savepoint) with one fsync, then publishes one snapshot. A create returns only after
-    /// the commit that holds it.
-    pub(super) fn create_records<R: Record>(
-        &self,
-        drafts: &[R::Draft],
-        at: impl Fn(usize) -> String,
-    ) -> Result<Created<R>, AtlasError> {
-        let job = self.queue_records::<R>(drafts, at)?;
-        self.commit_queued(&job)
-    }
-
-    /// Places the records (outside the writer lock) and queues them for the group commit.
+    /// savepoint, all or nothing) with one fsync, then publishes one snapshot. A create
+    /// returns only after the commit that holds it.
     fn queue_records<R: Record>(
         &self,
         drafts: &[R::Draft],
