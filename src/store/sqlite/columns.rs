@@ -20,7 +20,14 @@ pub struct Columns<T: 'static> {
     pub names: String,
     /// Inserts or replaces one row, binding `params`.
     pub insert: String,
+    /// Inserts `ROWS_PER_INSERT` rows in one statement, binding `params` of each in turn.
+    pub insert_many: String,
 }
+
+/// Rows a bulk insert writes per statement: each statement also reads and writes the table's
+/// AUTOINCREMENT counter, and stepping it has a cost of its own. (36 columns × 64 rows stays
+/// far below SQLite's 32,766 bound parameters.)
+pub const ROWS_PER_INSERT: usize = 64;
 
 pub static INCIDENT: LazyLock<Columns<Incident>> =
     LazyLock::new(|| Columns::new("incident", incident_fields::FIELDS));
@@ -37,10 +44,16 @@ impl<T> Columns<T> {
             "INSERT OR REPLACE INTO {table} ({names}) VALUES ({})",
             slots.join(", ")
         );
+        let row = format!("({})", vec!["?"; stored.len()].join(", "));
+        let insert_many = format!(
+            "INSERT OR REPLACE INTO {table} ({names}) VALUES {}",
+            vec![row; ROWS_PER_INSERT].join(", ")
+        );
         Columns {
             fields,
             names,
             insert,
+            insert_many,
         }
     }
 
@@ -51,14 +64,35 @@ impl<T> Columns<T> {
     /// The values of `record`'s columns for `insert`, with `id` as the key (`None`: SQLite
     /// numbers the row).
     pub fn params<'a>(&self, id: Option<i64>, record: &'a T) -> impl rusqlite::Params + 'a {
-        rusqlite::params_from_iter(Self::stored(self.fields).map(move |f| {
-            match (f.access, f.read) {
-                (Access::Key, _) => Cell::from(id),
-                (_, Some(read)) => read(record),
-                // Every stored field has a reader (a test checks).
-                (_, None) => Cell::Null,
-            }
-        }))
+        rusqlite::params_from_iter(self.cells(id, record))
+    }
+
+    /// The values of each record's columns in turn, for `insert_many`, SQLite numbering
+    /// the rows.
+    pub fn params_many<'a>(&self, records: &'a [T]) -> impl rusqlite::Params + 'a {
+        let fields = self.fields;
+        rusqlite::params_from_iter(
+            records
+                .iter()
+                .flat_map(move |r| Self::cells_of(fields, None, r)),
+        )
+    }
+
+    fn cells<'a>(&self, id: Option<i64>, record: &'a T) -> impl Iterator<Item = Cell<'a>> + 'a {
+        Self::cells_of(self.fields, id, record)
+    }
+
+    fn cells_of<'a>(
+        fields: &'static [Field<T>],
+        id: Option<i64>,
+        record: &'a T,
+    ) -> impl Iterator<Item = Cell<'a>> + 'a {
+        Self::stored(fields).map(move |f| match (f.access, f.read) {
+            (Access::Key, _) => Cell::from(id),
+            (_, Some(read)) => read(record),
+            // Every stored field has a reader (a test checks).
+            (_, None) => Cell::Null,
+        })
     }
 }
 

@@ -5,7 +5,7 @@ mod columns;
 mod schema;
 
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, LazyLock, Mutex};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Row};
@@ -393,12 +393,28 @@ impl Transaction for SqliteTx<'_> {
     }
 
     fn insert_incidents(&mut self, batch: &mut [Incident]) -> Result<(), StoreError> {
-        // One statement for the batch: looking the cached one up by its text per row showed
-        // in an import's profile.
-        let mut stmt = self.tx.prepare_cached(&columns::INCIDENT.insert)?;
-        for i in batch {
-            stmt.execute(columns::INCIDENT.params(None, i))?;
-            i.id = self.tx.last_insert_rowid();
+        // Whole groups of rows per statement (a bulk import's batches), the rest one by one.
+        let many = columns::ROWS_PER_INSERT;
+        let mut groups = batch.chunks_exact_mut(many);
+        if groups.len() > 0 {
+            let mut stmt = self.tx.prepare_cached(&columns::INCIDENT.insert_many)?;
+            for group in &mut groups {
+                stmt.execute(columns::INCIDENT.params_many(group))?;
+                // One statement numbers its rows consecutively: AUTOINCREMENT gives each the
+                // largest id ever used plus one, and no other writer runs inside it.
+                let last = self.tx.last_insert_rowid();
+                for (k, i) in group.iter_mut().enumerate() {
+                    i.id = last - (many - 1 - k) as i64;
+                }
+            }
+        }
+        let rest = groups.into_remainder();
+        if !rest.is_empty() {
+            let mut stmt = self.tx.prepare_cached(&columns::INCIDENT.insert)?;
+            for i in rest {
+                stmt.execute(columns::INCIDENT.params(None, i))?;
+                i.id = self.tx.last_insert_rowid();
+            }
         }
         Ok(())
     }
@@ -457,19 +473,37 @@ impl Transaction for SqliteTx<'_> {
     }
 
     fn log_changes(&mut self, changes: &[Change]) -> Result<(), StoreError> {
-        // The UNIQUE (collection, record_id) constraint makes REPLACE drop the earlier entry.
-        let mut stmt = self.tx.prepare_cached(
-            "INSERT OR REPLACE INTO change (seq, collection, record_id, op, at) \
-             VALUES (?1, ?2, ?3, ?4, ?5)",
-        )?;
-        for c in changes {
-            stmt.execute(params![
-                c.seq,
-                collection_of(c.kind),
-                c.id,
-                c.op.as_str(),
-                Cell::from(c.at)
-            ])?;
+        // The UNIQUE (collection, record_id) constraint makes REPLACE drop the earlier entry
+        // (changes name each record once). Whole groups of rows per statement, as incidents.
+        const INSERT: &str =
+            "INSERT OR REPLACE INTO change (seq, collection, record_id, op, at) VALUES ";
+        static INSERT_MANY: LazyLock<String> = LazyLock::new(|| {
+            format!(
+                "{INSERT}{}",
+                vec!["(?, ?, ?, ?, ?)"; columns::ROWS_PER_INSERT].join(", ")
+            )
+        });
+        let cells = |c: &Change| {
+            [
+                Cell::Integer(c.seq),
+                Cell::Text(collection_of(c.kind)),
+                Cell::Integer(c.id),
+                Cell::Text(c.op.as_str()),
+                Cell::from(c.at),
+            ]
+        };
+        let mut groups = changes.chunks_exact(columns::ROWS_PER_INSERT);
+        if groups.len() > 0 {
+            let mut stmt = self.tx.prepare_cached(&INSERT_MANY)?;
+            for group in &mut groups {
+                stmt.execute(rusqlite::params_from_iter(group.iter().flat_map(cells)))?;
+            }
+        }
+        let mut stmt = self
+            .tx
+            .prepare_cached(&format!("{INSERT}(?, ?, ?, ?, ?)"))?;
+        for c in groups.remainder() {
+            stmt.execute(rusqlite::params_from_iter(cells(c)))?;
         }
         Ok(())
     }
@@ -646,6 +680,47 @@ mod tests {
         assert_eq!(results, (true, false, true));
         let lons: Vec<f64> = store.load_all().unwrap().iter().map(|i| i.lon).collect();
         assert_eq!(lons, vec![40.0, 42.0]);
+    }
+
+    /// A batch written several rows per statement gets consecutive ids in its order, reads
+    /// back as written, and enters one feed entry per record, in order; a second batch
+    /// (and a bad row in a group, which undoes its whole batch) keeps the numbering.
+    #[test]
+    fn batches_are_written_many_rows_per_statement_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = open(&dir);
+        let n = 2 * columns::ROWS_PER_INSERT + 5;
+        let mut batch: Vec<Incident> = (0..n)
+            .map(|k| {
+                let mut i = incident(40.0 + k as f64 / 1000.0);
+                i.notes = Some(format!("row {k}"));
+                i
+            })
+            .collect();
+        store.write(|w| w.insert_incidents(&mut batch)).unwrap();
+        let ids: Vec<i64> = batch.iter().map(|i| i.id).collect();
+        assert_eq!(ids, (1..=n as i64).collect::<Vec<_>>());
+        let back = store.load_all().unwrap();
+        assert_eq!(back.len(), n);
+        for (b, i) in back.iter().zip(&batch) {
+            assert_eq!(**b, *i);
+        }
+        let feed = store.changes_after(0, 10_000).unwrap();
+        let fed: Vec<i64> = feed.iter().map(|e| e.change.id).collect();
+        assert_eq!(fed, ids);
+        // A bad row in the second group: nothing of that batch is stored.
+        let mut bad: Vec<Incident> = (0..columns::ROWS_PER_INSERT + 1)
+            .map(|k| incident(41.0 + k as f64 / 1000.0))
+            .collect();
+        bad[columns::ROWS_PER_INSERT - 1].lon = 500.0;
+        assert!(store.write(|w| w.insert_incidents(&mut bad)).is_err());
+        assert_eq!(store.load_all().unwrap().len(), n);
+        let mut more = vec![incident(42.0); columns::ROWS_PER_INSERT];
+        store.write(|w| w.insert_incidents(&mut more)).unwrap();
+        // The rolled-back batch took no ids.
+        let ids: Vec<i64> = more.iter().map(|i| i.id).collect();
+        let expected: Vec<i64> = (n as i64 + 1..=(n + columns::ROWS_PER_INSERT) as i64).collect();
+        assert_eq!(ids, expected);
     }
 
     /// Loading on several threads gives exactly what one thread reads, in id order, with
