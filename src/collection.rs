@@ -92,6 +92,11 @@ pub trait FeatureSource: FeatureData + Send + Sync {
     fn incident(&self, _hit: &Hit) -> Option<&Incident> {
         None
     }
+    /// Asks the processor to start loading what writing `hit` will read (a hint: pages are
+    /// written a few features behind their hints, so scattered records arrive in parallel
+    /// instead of one cache miss after another). Stage 0 is the record, stage 1 (asked
+    /// later, when the record is likely loaded) what it points to.
+    fn prefetch(&self, _hit: &Hit, _stage: u8) {}
 }
 
 /// A feature's geometry and properties as values, for encoders that are not GeoJSON text

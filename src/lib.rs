@@ -35,6 +35,7 @@ pub mod io;
 pub mod json_depth;
 pub mod layers;
 pub mod model;
+pub mod prefetch;
 pub mod service;
 pub mod spatial;
 pub mod store;

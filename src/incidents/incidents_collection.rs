@@ -452,6 +452,23 @@ impl FeatureSource for IncidentIndex {
     fn incident(&self, hit: &Hit) -> Option<&Incident> {
         self.at(hit.index).map(|i| i.as_ref())
     }
+
+    fn prefetch(&self, hit: &Hit, stage: u8) {
+        let Some(i) = self.at(hit.index) else {
+            return;
+        };
+        if stage == 0 {
+            crate::prefetch::lines(Arc::as_ptr(i));
+        } else {
+            // Its own text (shared text is interned, and mostly in cache already).
+            for text in [&i.notes, &i.source_url, &i.event_id_cnty]
+                .into_iter()
+                .flatten()
+            {
+                crate::prefetch::bytes(text.as_bytes());
+            }
+        }
+    }
 }
 
 fn incident_geometry(i: &Incident) -> std::borrow::Cow<'static, geo::Geometry<f64>> {

@@ -59,6 +59,9 @@ pub fn features_schema() -> utoipa::openapi::schema::ArrayBuilder {
 }
 
 /// Writes a FeatureCollection page of `page` (out of `matched`) with its `links`.
+/// How many features ahead of the one being written a page's records are prefetched.
+const PREFETCH_AHEAD: usize = 4;
+
 pub fn feature_collection(
     c: &dyn FeatureSource,
     output: &FeatureOutput,
@@ -76,6 +79,12 @@ pub fn feature_collection(
     serde_json::to_writer(&mut out, links).expect("links serialise");
     out.extend_from_slice(b",\"features\":[");
     for (n, hit) in page.iter().enumerate() {
+        if let Some(ahead) = page.get(n + PREFETCH_AHEAD) {
+            c.prefetch(ahead, 0);
+        }
+        if let Some(ahead) = page.get(n + PREFETCH_AHEAD / 2) {
+            c.prefetch(ahead, 1);
+        }
         if n > 0 {
             out.push(b',');
         }
