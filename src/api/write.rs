@@ -77,7 +77,7 @@ fn parse_id(fid: &str, c: &dyn Collection) -> Result<i64, ApiError> {
 }
 
 /// Runs a store write on the writer thread (`atlas::writer_thread`).
-async fn blocking<T: Send + 'static>(
+async fn on_writer<T: Send + 'static>(
     state: &AppState,
     f: impl FnOnce(&Atlas) -> Result<T, AtlasError> + Send + 'static,
 ) -> Result<T, ApiError> {
@@ -187,7 +187,7 @@ pub async fn create(
             .map_err(|e| ApiError::Internal(format!("write task failed: {e}")))??
     };
     // Dropped unrun (this request cancelled), the create leaves the queue unwritten.
-    let written = blocking(&state, move |a| commit.commit(a)).await?;
+    let written = on_writer(&state, move |a| commit.commit(a)).await?;
     tracing::info!(
         count = written.ids.len(),
         collection = c.id(),
@@ -247,7 +247,7 @@ pub async fn replace(
     let (c, kind) = writable(&req, &state, &cid)?;
     let id = parse_id(&fid, c.as_ref())?;
     let body = json_body(&req, payload, &state, JSON_TYPES).await?;
-    let written = blocking(&state, move |a| a.replace(kind, id, &body)).await?;
+    let written = on_writer(&state, move |a| a.replace(kind, id, &body)).await?;
     feature_response(&state, &req, c.as_ref(), written, StatusCode::OK)
 }
 
@@ -285,7 +285,7 @@ pub async fn patch(
     if !body.is_object() {
         return Err(ApiError::bad("body", "a merge patch must be a JSON object"));
     }
-    let written = blocking(&state, move |a| a.patch(kind, id, &body)).await?;
+    let written = on_writer(&state, move |a| a.patch(kind, id, &body)).await?;
     feature_response(&state, &req, c.as_ref(), written, StatusCode::OK)
 }
 
@@ -311,7 +311,7 @@ pub async fn delete(
     let (cid, fid) = path.into_inner();
     let (c, kind) = writable(&req, &state, &cid)?;
     let id = parse_id(&fid, c.as_ref())?;
-    let cursor = blocking(&state, move |a| a.delete(kind, id)).await?;
+    let cursor = on_writer(&state, move |a| a.delete(kind, id)).await?;
     Ok(HttpResponse::NoContent()
         .insert_header(cursor_header(cursor))
         .finish())

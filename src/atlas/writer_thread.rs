@@ -5,12 +5,12 @@
 //! commits every create queued by then: one transaction, one fsync, one snapshot published.
 
 use std::sync::mpsc::{channel, Sender};
-use std::sync::Mutex;
 
 type Job = Box<dyn FnOnce() + Send>;
 
 pub struct WriterThread {
-    jobs: Mutex<Sender<Job>>,
+    /// `Sender` is `Sync`: every worker sends through this one.
+    jobs: Sender<Job>,
 }
 
 /// The writer thread is gone (it cannot be, short of the process ending).
@@ -31,9 +31,7 @@ impl WriterThread {
                     let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
                 }
             })?;
-        Ok(WriterThread {
-            jobs: Mutex::new(tx),
-        })
+        Ok(WriterThread { jobs: tx })
     }
 
     /// Runs `f` on the writer thread; the answer arrives when it has run.
@@ -46,9 +44,7 @@ impl WriterThread {
             // The caller may have gone (its client hung up): the write stands regardless.
             let _ = tx.send(f());
         });
-        super::lock_ignoring_poison(&self.jobs)
-            .send(job)
-            .map_err(|_| WriterGone)?;
+        self.jobs.send(job).map_err(|_| WriterGone)?;
         rx.await.map_err(|_| WriterGone)
     }
 }
@@ -82,7 +78,7 @@ mod tests {
             .build()
             .unwrap();
         rt.block_on(async {
-            let order = std::sync::Arc::new(Mutex::new(Vec::new()));
+            let order = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
             for n in 0..5 {
                 let order = order.clone();
                 writer

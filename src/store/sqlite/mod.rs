@@ -477,12 +477,10 @@ impl Transaction for SqliteTx<'_> {
         // (changes name each record once). Whole groups of rows per statement, as incidents.
         const INSERT: &str =
             "INSERT OR REPLACE INTO change (seq, collection, record_id, op, at) VALUES ";
-        static INSERT_MANY: LazyLock<String> = LazyLock::new(|| {
-            format!(
-                "{INSERT}{}",
-                vec!["(?, ?, ?, ?, ?)"; columns::ROWS_PER_INSERT].join(", ")
-            )
-        });
+        const ROW: &str = "(?, ?, ?, ?, ?)";
+        static INSERT_ONE: LazyLock<String> = LazyLock::new(|| format!("{INSERT}{ROW}"));
+        static INSERT_MANY: LazyLock<String> =
+            LazyLock::new(|| format!("{INSERT}{}", vec![ROW; columns::ROWS_PER_INSERT].join(", ")));
         let cells = |c: &Change| {
             [
                 Cell::Integer(c.seq),
@@ -499,9 +497,7 @@ impl Transaction for SqliteTx<'_> {
                 stmt.execute(rusqlite::params_from_iter(group.iter().flat_map(cells)))?;
             }
         }
-        let mut stmt = self
-            .tx
-            .prepare_cached(&format!("{INSERT}(?, ?, ?, ?, ?)"))?;
+        let mut stmt = self.tx.prepare_cached(&INSERT_ONE)?;
         for c in groups.remainder() {
             stmt.execute(rusqlite::params_from_iter(cells(c)))?;
         }
